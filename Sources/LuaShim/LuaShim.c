@@ -1,0 +1,203 @@
+#include "LuaShim.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static moonlab_dispatch_fn swift_dispatch;
+static moonlab_release_fn swift_release;
+
+void moonlab_set_callbacks(moonlab_dispatch_fn dispatch, moonlab_release_fn release) {
+  swift_dispatch = dispatch;
+  swift_release = release;
+}
+
+// Per-state allocator bookkeeping. While a Swift-bound function runs (in_swift > 0) the
+// cap is not enforced: a refused allocation there would raise through Swift frames.
+typedef struct {
+  size_t in_use;
+  size_t max_bytes;
+  int in_swift;
+  volatile int cancel;
+  double deadline;  // CLOCK_MONOTONIC seconds, 0 = none
+} moonlab_state_info;
+
+static void *moonlab_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  moonlab_state_info *info = ud;
+  size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    free(ptr);
+    info->in_use -= old;
+    return NULL;
+  }
+  if (info->max_bytes && info->in_swift == 0 && nsize > old &&
+      info->in_use - old + nsize > info->max_bytes)
+    return NULL;
+  void *p = realloc(ptr, nsize);
+  if (p) info->in_use = info->in_use - old + nsize;
+  return p;
+}
+
+static moonlab_state_info *info_of(lua_State *L) {
+  void *ud = NULL;
+  lua_Alloc f = lua_getallocf(L, &ud);
+  return f == moonlab_alloc ? (moonlab_state_info *)ud : NULL;
+}
+
+static int panic(lua_State *L) {
+  const char *msg = lua_tostring(L, -1);
+  fprintf(stderr, "moonlab: unprotected Lua error: %s\n", msg ? msg : "?");
+  abort();
+}
+
+lua_State *moonlab_newstate(size_t max_bytes) {
+  moonlab_state_info *info = calloc(1, sizeof *info);
+  if (!info) return NULL;
+  info->max_bytes = max_bytes;
+  lua_State *L = lua_newstate(moonlab_alloc, info);
+  if (!L) {
+    free(info);
+    return NULL;
+  }
+  lua_atpanic(L, panic);
+  return L;
+}
+
+size_t moonlab_memory_in_use(lua_State *L) {
+  moonlab_state_info *info = info_of(L);
+  return info ? info->in_use : 0;
+}
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void limit_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  moonlab_state_info *info = info_of(L);
+  if (!info) return;
+  if (info->cancel) {
+    info->cancel = 0;
+    luaL_error(L, "interrupted");
+  }
+  if (info->deadline > 0 && now_seconds() > info->deadline)
+    luaL_error(L, "time limit exceeded");
+}
+
+static void install_hook(lua_State *L) { lua_sethook(L, limit_hook, LUA_MASKCOUNT, 10000); }
+
+void moonlab_set_time_limit(lua_State *L, double seconds) {
+  moonlab_state_info *info = info_of(L);
+  if (!info) return;
+  info->deadline = seconds > 0 ? now_seconds() + seconds : 0;
+  install_hook(L);
+}
+
+void moonlab_request_cancel(lua_State *L) {
+  moonlab_state_info *info = info_of(L);
+  if (info) info->cancel = 1;
+}
+
+void moonlab_clear_cancel(lua_State *L) {
+  moonlab_state_info *info = info_of(L);
+  if (info) info->cancel = 0;
+  install_hook(L);
+}
+
+// Userdata holding one retained Swift object.
+static int object_gc(lua_State *L) {
+  void **slot = lua_touserdata(L, 1);
+  if (slot && *slot) {
+    swift_release(*slot);
+    *slot = NULL;
+  }
+  return 0;
+}
+
+static int trampoline(lua_State *L) {
+  void **slot = lua_touserdata(L, lua_upvalueindex(1));
+  moonlab_state_info *info = info_of(L);
+  if (info) info->in_swift++;
+  int n = swift_dispatch(L, *slot);
+  if (info) info->in_swift--;
+  if (n >= 0) return n;
+  // The message is on top. Prefix the calling Lua line, as luaL_error does.
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+  }
+  return lua_error(L);
+}
+
+#define FUNCTION_BOX_META "moonlab.FunctionBox"
+
+void moonlab_push_swift_function(lua_State *L, void *box) {
+  void **slot = lua_newuserdatauv(L, sizeof(void *), 0);
+  *slot = box;
+  if (luaL_newmetatable(L, FUNCTION_BOX_META)) {
+    lua_pushcfunction(L, object_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  lua_pushcclosure(L, trampoline, 1);
+}
+
+int moonlab_new_metatable(lua_State *L, const char *tname) {
+  int created = luaL_newmetatable(L, tname);  // sets __name
+  if (created) {
+    lua_pushcfunction(L, object_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  return created;
+}
+
+void moonlab_push_object(lua_State *L, void *retained, const char *tname) {
+  void **slot = lua_newuserdatauv(L, sizeof(void *), 1);
+  *slot = retained;
+  luaL_setmetatable(L, tname);
+}
+
+void *moonlab_to_object(lua_State *L, int index, const char *tname) {
+  void **slot = luaL_testudata(L, index, tname);
+  return slot ? *slot : NULL;
+}
+
+void *moonlab_to_any_object(lua_State *L, int index, const char **tname) {
+  if (lua_type(L, index) != LUA_TUSERDATA || !lua_getmetatable(L, index)) return NULL;
+  int found = lua_getfield(L, -1, "__gc") == LUA_TFUNCTION && lua_tocfunction(L, -1) == object_gc;
+  lua_pop(L, 1);
+  if (found && lua_getfield(L, -1, "__name") == LUA_TSTRING) {
+    if (tname) *tname = lua_tostring(L, -1);  // metatables live in the registry
+  } else {
+    found = 0;
+  }
+  lua_pop(L, 2);
+  void **slot = lua_touserdata(L, index);
+  return found && slot ? *slot : NULL;
+}
+
+static int traceback_handler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+int moonlab_pcall(lua_State *L, int nargs, int nresults) {
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, traceback_handler);
+  lua_insert(L, base);
+  int status = lua_pcall(L, nargs, nresults, base);
+  lua_remove(L, base);
+  return status;
+}
+
+int moonlab_load_text(lua_State *L, const char *code, size_t size, const char *chunkname) {
+  return luaL_loadbufferx(L, code, size, chunkname, "t");
+}

@@ -1,0 +1,175 @@
+import CLua
+import Foundation
+import LuaShim
+import MoonlabTensor
+
+/// One Lua state per run, with Moonlab's libraries installed. Used from one thread only.
+public final class LuaHost {
+  public struct Options {
+    /// Scripts from elsewhere: only safe standard libraries, capped memory and time.
+    public var sandbox = false
+    public var memoryLimitBytes = 0
+    public var timeLimitSeconds = 0.0
+    public init(sandbox: Bool = false, memoryLimitBytes: Int = 0, timeLimitSeconds: Double = 0) {
+      self.sandbox = sandbox
+      self.memoryLimitBytes = memoryLimitBytes
+      self.timeLimitSeconds = timeLimitSeconds
+    }
+  }
+
+  public let state: OpaquePointer
+  public let options: Options
+
+  /// Libraries every state gets (tensor, nn, optim, data); higher layers (lab, report)
+  /// install theirs after creating the host.
+  public init(options: Options = Options()) throws {
+    LuaHost.installCallbacks
+    guard let L = moonlab_newstate(options.sandbox ? options.memoryLimitBytes : 0) else {
+      throw LuaError("can't create a Lua state (out of memory)")
+    }
+    state = L
+    self.options = options
+    if options.sandbox {
+      try openSandboxLibraries()
+    } else {
+      luaL_openlibs(L)
+    }
+    for install in Libraries.all { try install(self) }
+  }
+
+  deinit { lua_close(state) }
+
+  /// Connects the C trampoline to Swift once per process.
+  private static let installCallbacks: Void = {
+    moonlab_set_callbacks(
+      { L, box in
+        guard let L, let box else { return 0 }
+        let f = Unmanaged<FunctionBox>.fromOpaque(box).takeUnretainedValue()
+        do {
+          return try f.fn(Lua(L))
+        } catch {
+          Lua(L).push(String(describing: error))
+          return -1
+        }
+      },
+      { object in
+        if let object { Unmanaged<AnyObject>.fromOpaque(object).release() }
+      })
+  }()
+
+  // MARK: Running code
+
+  /// Runs a script file like the stock `lua` interpreter: `arg[0]` is the path, the
+  /// script's arguments are in `arg[1…]` and in `...`.
+  public func runScript(path: String, arguments: [String] = []) throws {
+    guard let code = FileManager.default.contents(atPath: path) else {
+      throw ScriptNotFound(path: path)
+    }
+    let lua = Lua(state)
+    lua.newTable(array: arguments.count, hash: 2)
+    lua.push("moonlab")
+    lua.setIndex(-2, -1)
+    lua.push(path)
+    lua.setIndex(-2, 0)
+    for (i, a) in arguments.enumerated() {
+      lua.push(a)
+      lua.setIndex(-2, i + 1)
+    }
+    lua_setglobal(state, "arg")
+    try load(code, chunkname: "@" + path)
+    for a in arguments { lua.push(a) }
+    try call(arguments: Int32(arguments.count), results: 0)
+  }
+
+  /// Runs a chunk of Lua source; returns its results converted by `tostring`.
+  @discardableResult
+  public func run(_ code: String, chunkname: String = "=(string)") throws -> [String] {
+    let base = lua_gettop(state)
+    try load(Data(code.utf8), chunkname: chunkname)
+    try call(arguments: 0, results: LUA_MULTRET)
+    let lua = Lua(state)
+    var out: [String] = []
+    let n = lua_gettop(state)
+    if n > base { for i in (base + 1)...n { out.append(describe(lua, i)) } }
+    lua_settop(state, base)
+    return out
+  }
+
+  /// Loads a chunk in text mode (binary chunks can crash the interpreter) and leaves the
+  /// function on the stack.
+  public func load(_ code: Data, chunkname: String) throws {
+    var bytes = [CChar](repeating: 0, count: code.count + 1)
+    code.withUnsafeBytes { buf in
+      bytes.withUnsafeMutableBytes { $0.copyMemory(from: buf) }
+    }
+    let status = moonlab_load_text(state, bytes, code.count, chunkname)
+    if status != LUA_OK { throw popError() }
+  }
+
+  /// Calls the function below `arguments` values with a traceback handler.
+  public func call(arguments: Int32, results: Int32) throws {
+    if options.timeLimitSeconds > 0 { moonlab_set_time_limit(state, options.timeLimitSeconds) }
+    if moonlab_pcall(state, arguments, results) != LUA_OK { throw popError() }
+  }
+
+  /// Pops the error object on top as a LuaError.
+  func popError() -> LuaError {
+    let msg = moonlab_tostring(state, -1).map { String(cString: $0) } ?? "(error object is not a string)"
+    moonlab_pop(state, 1)
+    return LuaError(msg)
+  }
+
+  /// `tostring(value)` without raising (falls back to the type name).
+  func describe(_ lua: Lua, _ i: Int32) -> String {
+    if let s = luaL_tolstring_safe(i) { return s }
+    return lua.typeName(i)
+  }
+
+  private func luaL_tolstring_safe(_ i: Int32) -> String? {
+    let idx = lua_absindex(state, i)
+    lua_getglobal(state, "tostring")
+    lua_pushvalue(state, idx)
+    guard moonlab_pcall(state, 1, 1) == LUA_OK, let s = moonlab_tostring(state, -1) else {
+      moonlab_pop(state, 1)
+      return nil
+    }
+    defer { moonlab_pop(state, 1) }
+    return String(cString: s)
+  }
+
+  /// Asks a running script to stop (from another thread, e.g. a kernel interrupt).
+  public func requestCancel() { moonlab_request_cancel(state) }
+
+  // MARK: Sandbox
+
+  private func openSandboxLibraries() throws {
+    let L = state
+    let libs: [(String, lua_CFunction)] = [
+      ("_G", luaopen_base), ("string", luaopen_string), ("table", luaopen_table),
+      ("math", luaopen_math), ("utf8", luaopen_utf8), ("coroutine", luaopen_coroutine),
+      ("os", luaopen_os),
+    ]
+    for (name, open) in libs {
+      luaL_requiref(L, name, open, 1)
+      moonlab_pop(L, 1)
+    }
+    // Keep os.clock and os.time only; no dofile/loadfile; load() takes text only.
+    try run(
+      """
+      local clock, time = os.clock, os.time
+      os = { clock = clock, time = time }
+      dofile, loadfile = nil, nil
+      local rawload = load
+      load = function(chunk, name, mode, env)
+        if mode ~= nil and mode ~= "t" then error("load: binary chunks are not allowed in the sandbox", 2) end
+        return rawload(chunk, name, "t", env)
+      end
+      """, chunkname: "=sandbox")
+  }
+}
+
+/// The script file doesn't exist or can't be read (the CLI exits 2).
+public struct ScriptNotFound: Error, CustomStringConvertible {
+  public let path: String
+  public var description: String { "cannot open \(path): no such file or not readable" }
+}

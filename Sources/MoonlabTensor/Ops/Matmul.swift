@@ -1,0 +1,41 @@
+import CBLAS
+
+/// Row-major GEMM wrapper: C[m,n] = alpha · op(A) · op(B) + beta · C.
+/// Every matrix product in Moonlab (linear, conv via im2col) goes through here.
+@inline(__always)
+public func sgemm(
+  transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+  cblas_sgemm(
+    CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+}
+
+extension Tensor {
+  /// 2-D matrix product C = A·B; dA = dC·Bᵀ, dB = Aᵀ·dC.
+  public func matmul(_ other: Tensor) throws -> Tensor {
+    guard rank == 2, other.rank == 2 else {
+      throw TensorError(
+        "matmul: expected 2-D tensors, got shapes \(describeShape(shape)) and \(describeShape(other.shape))")
+    }
+    let (m, k, k2, n) = (shape[0], shape[1], other.shape[0], other.shape[1])
+    guard k == k2 else {
+      throw TensorError(
+        "matmul: shapes \(describeShape(shape)) and \(describeShape(other.shape)) don't match (\(k) ≠ \(k2))")
+    }
+    let out = Tensor(zeros: [m, n])
+    if m > 0, n > 0, k > 0 {
+      sgemm(transA: false, transB: false, m: m, n: n, k: k, a: data, lda: k, b: other.data, ldb: n, c: out.data, ldc: n)
+    }
+    return Autograd.record("matmul", output: out, inputs: [self, other]) { [a = self.detach(), b = other.detach()] g in
+      let ga = Tensor(zeros: [m, k]), gb = Tensor(zeros: [k, n])
+      if m > 0, n > 0, k > 0 {
+        sgemm(transA: false, transB: true, m: m, n: k, k: n, a: g.data, lda: n, b: b.data, ldb: n, c: ga.data, ldc: k)
+        sgemm(transA: true, transB: false, m: k, n: n, k: m, a: a.data, lda: k, b: g.data, ldb: n, c: gb.data, ldc: n)
+      }
+      return [ga, gb]
+    }
+  }
+}
