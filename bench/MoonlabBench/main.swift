@@ -1,1 +1,17 @@
-print("bench")
+import Foundation
+
+/// `swift run -c release MoonlabBench [name…]`: runs the named benchmarks (all by
+/// default) and prints one result line each. bench/run.sh runs this next to the PyTorch
+/// counterparts in bench/torch/ and prints the ratios.
+let benchmarks: [(name: String, run: () throws -> Void)] = [
+  ("lua_call", LuaCallBench.run),
+]
+
+let wanted = Set(CommandLine.arguments.dropFirst())
+for b in benchmarks where wanted.isEmpty || wanted.contains(b.name) {
+  do {
+    try b.run()
+  } catch {
+    print("\(b.name): failed: \(error)")
+  }
+}
