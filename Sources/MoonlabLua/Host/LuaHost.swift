@@ -171,5 +171,6 @@ public final class LuaHost {
 /// The script file doesn't exist or can't be read (the CLI exits 2).
 public struct ScriptNotFound: Error, CustomStringConvertible {
   public let path: String
+  public init(path: String) { self.path = path }
   public var description: String { "cannot open \(path): no such file or not readable" }
 }
