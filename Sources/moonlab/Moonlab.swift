@@ -15,6 +15,7 @@ struct Moonlab: ParsableCommand {
       RerunCommand.self,
       ReportCommand.self,
       ReplCommand.self,
+      DataCommand.self,
     ])
 }
 
