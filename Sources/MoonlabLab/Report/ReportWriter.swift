@@ -64,9 +64,13 @@ public enum ReportWriter {
     }
   }
 
+  /// A value for a table or legend: integers in full, other numbers to 6 significant
+  /// digits (metrics.jsonl and results.csv keep every digit).
   static func cell(_ v: JSON) -> String {
     switch v {
-    case .number(let d): return JSON.format(d)
+    case .number(let d):
+      if d == d.rounded() || !d.isFinite { return JSON.format(d) }
+      return String(format: "%.6g", d)
     case .string(let s): return s
     default: return v.serialized()
     }

@@ -27,7 +27,9 @@ enum SVGChart {
         lo = floor(lo * 1e9) / 1e9
         ticks = Axis.logTicks(lo, hi)
       } else {
-        let step = Axis.niceStep((hi - lo) / 5)
+        // Whole-number data (epochs, steps) gets whole-number ticks.
+        let whole = v.allSatisfy { $0 == $0.rounded() }
+        let step = whole ? max(1, Axis.niceStep((hi - lo) / 5)) : Axis.niceStep((hi - lo) / 5)
         lo = floor(lo / step) * step
         hi = ceil(hi / step) * step
         ticks = stride(from: lo, through: hi + step * 1e-9, by: step).map { abs($0) < step * 1e-9 ? 0 : $0 }

@@ -38,7 +38,7 @@ enum TensorImage {
       }
       return tile(mean.data, channels: 1, height: s[2], width: s[3], offset: 0)
     }
-    return grid(tiles, minTile: 40)
+    return grid(tiles, minTile: 56)
   }
 
   private static func checkChannels(_ c: Int, _ shape: [Int]) throws {
