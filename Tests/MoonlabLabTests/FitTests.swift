@@ -39,8 +39,11 @@ final class FitTests: XCTestCase {
     XCTAssertTrue(exists(dir, "checkpoints/epoch-004.safetensors"))
     XCTAssertFalse(exists(dir, "checkpoints/epoch-003.safetensors"))
     let html = read(dir.appendingPathComponent("report.html"))
-    for title in [">Loss</text>", ">Accuracy</text>", ">Learning rate</text>"] { XCTAssertTrue(html.contains(title), title) }
-    XCTAssertFalse(html.contains("<h2>Metrics</h2>"), "fit's curves replace the generic metrics section")
+    for title in [">Loss</text>", ">Accuracy</text>", ">Learning rate</text>"] {
+      XCTAssertTrue(html.contains(title), title)
+    }
+    XCTAssertFalse(
+      html.contains("<h2>Metrics</h2>"), "fit's curves replace the generic metrics section")
     XCTAssertEqual(leftoverTemporaryFiles(dir), [])
   }
 
@@ -62,12 +65,19 @@ final class FitTests: XCTestCase {
     let folder = try temporaryFolder()
     for (code, message) in [
       ("lab.fit{}", "option 'model' is required"),
-      ("lab.fit{model = nn.Linear(2, 2), loss = nn.MSELoss(), optimizer = 1, train = 1, epochs = 1}", "'optimizer' must be an optimizer"),
-      ("local m = nn.Linear(2, 2); lab.fit{model = m, loss = nn.MSELoss(), optimizer = optim.SGD(m:parameters(), {lr = 0.1}), train = {}, epochs = 1}",
-       "'train' must be a data.Loader"),
+      (
+        "lab.fit{model = nn.Linear(2, 2), loss = nn.MSELoss(), optimizer = 1, train = 1, epochs = 1}",
+        "'optimizer' must be an optimizer"
+      ),
+      (
+        "local m = nn.Linear(2, 2); lab.fit{model = m, loss = nn.MSELoss(), optimizer = optim.SGD(m:parameters(), {lr = 0.1}), train = {}, epochs = 1}",
+        "'train' must be a data.Loader"
+      ),
     ] {
       let script = try writeScript(code, "bad.lua", in: folder)
-      XCTAssertThrowsError(try runInProcess(script, out: folder.appendingPathComponent("run-\(UUID().uuidString)"))) {
+      XCTAssertThrowsError(
+        try runInProcess(script, out: folder.appendingPathComponent("run-\(UUID().uuidString)"))
+      ) {
         XCTAssertTrue(String(describing: $0).contains(message), "\(code): \($0)")
       }
     }

@@ -21,7 +21,9 @@ final class RerunTests: XCTestCase {
   func testRerunIsBitIdenticalAndAChangedScriptIsNamed() throws {
     let folder = try temporaryFolder()
     try writeScript(Self.script, "train.lua", in: folder)
-    let first = try runMoonlab(["run", "train.lua", "--seed", "11", "--threads", "2", "--set", "lr=0.05", "--out", "a"], in: folder)
+    let first = try runMoonlab(
+      ["run", "train.lua", "--seed", "11", "--threads", "2", "--set", "lr=0.05", "--out", "a"],
+      in: folder)
     XCTAssertEqual(first.status, 0, first.output)
     let a = folder.appendingPathComponent("a")
     XCTAssertEqual(MetricsLog.read(a.appendingPathComponent("metrics.jsonl")).count, 3)
@@ -39,19 +41,23 @@ final class RerunTests: XCTestCase {
     try changed.write(to: a.appendingPathComponent("script.lua"), atomically: true, encoding: .utf8)
     let different = try runMoonlab(["rerun", "a", "--out", "c"], in: folder)
     XCTAssertEqual(different.status, 1, different.output)
-    XCTAssertTrue(different.output.contains("the script differs from the recorded one"), different.output)
     XCTAssertTrue(
-      different.output.contains("metrics differ: line 1 (epoch 1): metric 'train_loss'"), different.output)
+      different.output.contains("the script differs from the recorded one"), different.output)
+    XCTAssertTrue(
+      different.output.contains("metrics differ: line 1 (epoch 1): metric 'train_loss'"),
+      different.output)
   }
 
   func testSweepTrialReruns() throws {
     let folder = try temporaryFolder()
     try writeScript(SweepTests.script, "sweep.lua", in: folder)
-    XCTAssertEqual(try runMoonlab(["sweep", "sweep.lua", "--threads", "1", "--out", "s"], in: folder).status, 0)
+    XCTAssertEqual(
+      try runMoonlab(["sweep", "sweep.lua", "--threads", "1", "--out", "s"], in: folder).status, 0)
     let trial = try XCTUnwrap(
-      try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("s").path).first {
-        exists(folder.appendingPathComponent("s/\($0)"), "DONE")
-      })
+      try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("s").path)
+        .first {
+          exists(folder.appendingPathComponent("s/\($0)"), "DONE")
+        })
     let r = try runMoonlab(["rerun", "s/\(trial)", "--out", "again"], in: folder)
     XCTAssertEqual(r.status, 0, r.output)
     XCTAssertTrue(r.output.contains("bit-identical"), r.output)

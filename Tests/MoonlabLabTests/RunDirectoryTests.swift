@@ -22,9 +22,11 @@ final class RunDirectoryTests: XCTestCase {
     let dir = folder.appendingPathComponent("run")
     try runInProcess(script, out: dir) { $0.config = [("width", .number(5))] }
 
-    for file in ["config.json", "script.lua", "metrics.jsonl", "report.html", "report.md", "report.json", "DONE",
-      "images/001.png", "images/002.png"]
-    {
+    for file in [
+      "config.json", "script.lua", "metrics.jsonl", "report.html", "report.md", "report.json",
+      "DONE",
+      "images/001.png", "images/002.png",
+    ] {
       XCTAssertTrue(exists(dir, file), "missing \(file)")
     }
     XCTAssertEqual(leftoverTemporaryFiles(dir), [])
@@ -37,10 +39,14 @@ final class RunDirectoryTests: XCTestCase {
     XCTAssertEqual(config["settings"]?["width"], .number(5))
     XCTAssertEqual(config["config"]?["width"], .number(5))
     XCTAssertEqual(config["status"], .string("finished"))
-    for key in ["seed", "argv", "host", "moonlab_version", "started", "finished"] { XCTAssertNotNil(config[key], key) }
+    for key in ["seed", "argv", "host", "moonlab_version", "started", "finished"] {
+      XCTAssertNotNil(config[key], key)
+    }
 
     let lines = MetricsLog.read(dir.appendingPathComponent("metrics.jsonl"))
-    XCTAssertEqual(lines.map { $0.serialized() }, (1...3).map { #"{"loss":\#(JSON.format(1 / Double($0))),"note":"s\#($0)","step":\#($0)}"# })
+    XCTAssertEqual(
+      lines.map { $0.serialized() },
+      (1...3).map { #"{"loss":\#(JSON.format(1 / Double($0))),"note":"s\#($0)","step":\#($0)}"# })
 
     let html = read(dir.appendingPathComponent("report.html"))
     XCTAssertTrue(html.contains("<em>tiny</em>"))
@@ -70,7 +76,8 @@ final class RunDirectoryTests: XCTestCase {
     let html = read(dir.appendingPathComponent("report.html"))
     XCTAssertTrue(html.contains("failed"))
     XCTAssertTrue(html.contains("broken.lua:4:"), "the error with its line")
-    XCTAssertTrue(html.contains("<h2>Metrics</h2>") && html.contains("<polyline"), "the metrics so far")
+    XCTAssertTrue(
+      html.contains("<h2>Metrics</h2>") && html.contains("<polyline"), "the metrics so far")
     XCTAssertEqual(MetricsLog.read(dir.appendingPathComponent("metrics.jsonl")).count, 2)
     let config = try JSON.parse(read(dir.appendingPathComponent("config.json")))
     XCTAssertEqual(config["status"], .string("failed"))
@@ -104,7 +111,9 @@ final class RunDirectoryTests: XCTestCase {
     let folder = try temporaryFolder()
     for (code, message) in [
       ("report.image(tensor.zeros{4, 5, 6})", "expected 1 or 3 channels"),
-      ("report.plot{series = {{name = 'a', x = {1, 2}, y = {1}}}}", "has 2 x values and 1 y values"),
+      (
+        "report.plot{series = {{name = 'a', x = {1, 2}, y = {1}}}}", "has 2 x values and 1 y values"
+      ),
       ("report.filters(nn.Linear(2, 3))", "no 4-D 'weight'"),
       ("lab.log{loss = {1, 2}}", "field 'loss' is a table"),
     ] {

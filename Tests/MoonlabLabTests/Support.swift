@@ -69,7 +69,9 @@ func runMoonlab(_ arguments: [String], in cwd: URL) throws -> Outcome {
 
 /// Runs a script in this process with a run directory at `out` and one thread.
 @discardableResult
-func runInProcess(_ script: String, out: URL, configure: (inout RunRequest) -> Void = { _ in }) throws -> URL? {
+func runInProcess(_ script: String, out: URL, configure: (inout RunRequest) -> Void = { _ in })
+  throws -> URL?
+{
   var request = RunRequest(scriptPath: script)
   request.threads = 1
   request.outDir = out.path

@@ -24,17 +24,24 @@ final class SweepTests: XCTestCase {
 
   /// results.csv rows (header first) as cells.
   func csv(_ dir: URL) -> [[String]] {
-    read(dir.appendingPathComponent("results.csv")).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+    read(dir.appendingPathComponent("results.csv")).split(separator: "\n").map {
+      $0.split(separator: ",").map(String.init)
+    }
   }
 
   func assertCompleteResults(_ dir: URL, file: StaticString = #filePath, line: UInt = #line) {
     let rows = csv(dir)
-    XCTAssertEqual(rows.first, ["rank", "trial", "seed", "a", "b", "score", "noise"], file: file, line: line)
+    XCTAssertEqual(
+      rows.first, ["rank", "trial", "seed", "a", "b", "score", "noise"], file: file, line: line)
     // Sorted by score, ties (20) in grid order: (a=1, b=20) before (a=2, b=10).
-    XCTAssertEqual(rows.dropFirst().map { [$0[3], $0[4], $0[5]] }, [
-      ["3", "20", "60"], ["2", "20", "40"], ["3", "10", "30"], ["1", "20", "20"], ["2", "10", "20"], ["1", "10", "10"],
-    ], file: file, line: line)
-    XCTAssertEqual(Set(rows.dropFirst().map { $0[1] }).count, 6, "distinct trial ids", file: file, line: line)
+    XCTAssertEqual(
+      rows.dropFirst().map { [$0[3], $0[4], $0[5]] },
+      [
+        ["3", "20", "60"], ["2", "20", "40"], ["3", "10", "30"], ["1", "20", "20"],
+        ["2", "10", "20"], ["1", "10", "10"],
+      ], file: file, line: line)
+    XCTAssertEqual(
+      Set(rows.dropFirst().map { $0[1] }).count, 6, "distinct trial ids", file: file, line: line)
     for r in rows.dropFirst() {
       XCTAssertTrue(exists(dir.appendingPathComponent(r[1]), "DONE"), file: file, line: line)
     }
@@ -49,7 +56,9 @@ final class SweepTests: XCTestCase {
     let first = try startMoonlab(args, in: folder, log: log)
     let deadline = Date().addingTimeInterval(60)
     func finished() -> [String] {
-      ((try? FileManager.default.contentsOfDirectory(atPath: sweep.path)) ?? []).filter { exists(sweep.appendingPathComponent($0), "DONE") }
+      ((try? FileManager.default.contentsOfDirectory(atPath: sweep.path)) ?? []).filter {
+        exists(sweep.appendingPathComponent($0), "DONE")
+      }
     }
     while finished().count < 2, first.isRunning, Date() < deadline { usleep(20_000) }
     XCTAssertTrue(first.isRunning, "the sweep ended before the kill:\n\(read(log))")
@@ -60,50 +69,73 @@ final class SweepTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(done.count, 2)
     XCTAssertLessThan(done.count, 6)
     XCTAssertFalse(exists(sweep, "results.csv"))
-    let stamps = try done.map { try FileManager.default.attributesOfItem(atPath: sweep.appendingPathComponent("\($0)/DONE").path)[.modificationDate] as? Date }
+    let stamps = try done.map {
+      try FileManager.default.attributesOfItem(
+        atPath: sweep.appendingPathComponent("\($0)/DONE").path)[.modificationDate] as? Date
+    }
 
     let second = try runMoonlab(args, in: folder)
     XCTAssertEqual(second.status, 0, second.output)
-    XCTAssertTrue(second.output.contains("6 trials, \(done.count) already done, running \(6 - done.count)"), second.output)
+    XCTAssertTrue(
+      second.output.contains("6 trials, \(done.count) already done, running \(6 - done.count)"),
+      second.output)
     XCTAssertTrue(second.output.contains("best"), second.output)
-    let after = try done.map { try FileManager.default.attributesOfItem(atPath: sweep.appendingPathComponent("\($0)/DONE").path)[.modificationDate] as? Date }
+    let after = try done.map {
+      try FileManager.default.attributesOfItem(
+        atPath: sweep.appendingPathComponent("\($0)/DONE").path)[.modificationDate] as? Date
+    }
     XCTAssertEqual(after, stamps, "finished trials were not run again")
     assertCompleteResults(sweep)
-    XCTAssertTrue(exists(sweep, "results.md") && exists(sweep, "report.html") && exists(sweep, "sweep.json"))
+    XCTAssertTrue(
+      exists(sweep, "results.md") && exists(sweep, "report.html") && exists(sweep, "sweep.json"))
     let report = read(sweep.appendingPathComponent("report.html"))
-    XCTAssertEqual(report.components(separatedBy: "<polyline").count - 1, 6, "the loss curves of 6 trials")
+    XCTAssertEqual(
+      report.components(separatedBy: "<polyline").count - 1, 6, "the loss curves of 6 trials")
     XCTAssertEqual(leftoverTemporaryFiles(sweep), [])
   }
 
   func testShardsPlusMergeEqualOneUnshardedRunAndSlurmScriptRunsThem() throws {
     let folder = try temporaryFolder()
     try writeScript(Self.script, "sweep.lua", in: folder)
-    let whole = try runMoonlab(["sweep", "sweep.lua", "--threads", "1", "--out", "whole"], in: folder)
+    let whole = try runMoonlab(
+      ["sweep", "sweep.lua", "--threads", "1", "--out", "whole"], in: folder)
     XCTAssertEqual(whole.status, 0, whole.output)
     let wholeDir = folder.appendingPathComponent("whole")
     assertCompleteResults(wholeDir)
 
     for shard in ["0/2", "1/2"] {
-      let r = try runMoonlab(["sweep", "sweep.lua", "--threads", "1", "--out", "sharded", "--shard", shard], in: folder)
+      let r = try runMoonlab(
+        ["sweep", "sweep.lua", "--threads", "1", "--out", "sharded", "--shard", shard], in: folder)
       XCTAssertEqual(r.status, 0, r.output)
       XCTAssertTrue(r.output.contains("3 trials, 0 already done, running 3"), r.output)
     }
     let sharded = folder.appendingPathComponent("sharded")
     XCTAssertFalse(exists(sharded, "results.csv"), "a shard doesn't write the sweep's results")
-    let merged = try runMoonlab(["sweep", "sweep.lua", "--threads", "1", "--out", "sharded", "--merge"], in: folder)
+    let merged = try runMoonlab(
+      ["sweep", "sweep.lua", "--threads", "1", "--out", "sharded", "--merge"], in: folder)
     XCTAssertEqual(merged.status, 0, merged.output)
-    XCTAssertEqual(read(sharded.appendingPathComponent("results.csv")), read(wholeDir.appendingPathComponent("results.csv")))
+    XCTAssertEqual(
+      read(sharded.appendingPathComponent("results.csv")),
+      read(wholeDir.appendingPathComponent("results.csv")))
+    // `moonlab report` redoes a sweep folder's report from its files.
+    let report = read(sharded.appendingPathComponent("report.html"))
+    try FileManager.default.removeItem(at: sharded.appendingPathComponent("report.html"))
+    XCTAssertEqual(try runMoonlab(["report", "sharded"], in: folder).status, 0)
+    XCTAssertEqual(read(sharded.appendingPathComponent("report.html")), report)
 
     // The sbatch script: two array tasks, each a shard; run them with bash, then merge.
     let emitted = try runMoonlab(
-      ["sweep", "sweep.lua", "--threads", "1", "--out", "slurm", "--emit-slurm", "--shards", "2"], in: folder)
+      ["sweep", "sweep.lua", "--threads", "1", "--out", "slurm", "--emit-slurm", "--shards", "2"],
+      in: folder)
     XCTAssertEqual(emitted.status, 0, emitted.output)
     let slurm = folder.appendingPathComponent("slurm")
     let sbatch = read(slurm.appendingPathComponent("sweep.sbatch"))
     XCTAssertTrue(sbatch.contains("#SBATCH --array=0-1"), sbatch)
     XCTAssertTrue(sbatch.contains("--shard \"${SLURM_ARRAY_TASK_ID}/2\""), sbatch)
     XCTAssertTrue(sbatch.contains("--merge"), sbatch)
-    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: slurm.path).sorted(), ["sweep.json", "sweep.sbatch"])
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(atPath: slurm.path).sorted(),
+      ["sweep.json", "sweep.sbatch"])
     for task in ["0", "1"] {
       let bash = Process()
       bash.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -115,9 +147,12 @@ final class SweepTests: XCTestCase {
       bash.waitUntilExit()
       XCTAssertEqual(bash.terminationStatus, 0)
     }
-    let slurmMerge = try runMoonlab(["sweep", "sweep.lua", "--threads", "1", "--out", "slurm", "--merge"], in: folder)
+    let slurmMerge = try runMoonlab(
+      ["sweep", "sweep.lua", "--threads", "1", "--out", "slurm", "--merge"], in: folder)
     XCTAssertEqual(slurmMerge.status, 0, slurmMerge.output)
-    XCTAssertEqual(read(slurm.appendingPathComponent("results.csv")), read(wholeDir.appendingPathComponent("results.csv")))
+    XCTAssertEqual(
+      read(slurm.appendingPathComponent("results.csv")),
+      read(wholeDir.appendingPathComponent("results.csv")))
   }
 
   func testMergeNamesMissingTrialsAndResumeNeedsAFolder() throws {
@@ -126,7 +161,8 @@ final class SweepTests: XCTestCase {
     let resume = try runMoonlab(["sweep", "sweep.lua", "--out", "none", "--resume"], in: folder)
     XCTAssertEqual(resume.status, 1)
     XCTAssertTrue(resume.output.contains("nothing to resume"), resume.output)
-    _ = try runMoonlab(["sweep", "sweep.lua", "--threads", "1", "--out", "half", "--shard", "0/2"], in: folder)
+    _ = try runMoonlab(
+      ["sweep", "sweep.lua", "--threads", "1", "--out", "half", "--shard", "0/2"], in: folder)
     let merge = try runMoonlab(["sweep", "sweep.lua", "--out", "half", "--merge"], in: folder)
     XCTAssertEqual(merge.status, 1)
     XCTAssertTrue(merge.output.contains("3 of 6 trials are not finished"), merge.output)

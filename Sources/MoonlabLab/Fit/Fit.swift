@@ -37,7 +37,9 @@ final class Fit {
       throw LuaError("\(fn): 'model' must be a Module, got \(lua.typeName(modelIndex))")
     }
     if lossIndex != 0, !(lua.anyObject(lossIndex) is Loss) {
-      throw LuaError("\(fn): 'loss' must be a loss such as nn.CrossEntropyLoss(), got \(lua.typeName(lossIndex))")
+      throw LuaError(
+        "\(fn): 'loss' must be a loss such as nn.CrossEntropyLoss(), got \(lua.typeName(lossIndex))"
+      )
     }
     model = m
     try session.host.load(Data(Fit.helpers.utf8), chunkname: "=lab.fit")

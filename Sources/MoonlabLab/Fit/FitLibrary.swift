@@ -10,9 +10,12 @@ import MoonlabTensor
 enum FitLibrary {
   static func evaluate(_ lua: Lua, _ session: LabSession) throws -> Int32 {
     let fn = "lab.evaluate"
-    guard lua.anyObject(2) is Loader else { throw LuaError("bad argument #2 to '\(fn)' (Loader expected, got \(lua.typeName(2)))") }
+    guard lua.anyObject(2) is Loader else {
+      throw LuaError("bad argument #2 to '\(fn)' (Loader expected, got \(lua.typeName(2)))")
+    }
     let loader = lua_absindex(lua.L, 2)
-    let fit = try Fit(lua, session: session, modelIndex: 1, lossIndex: lua.isNoneOrNil(3) ? 0 : 3, fn: fn)
+    let fit = try Fit(
+      lua, session: session, modelIndex: 1, lossIndex: lua.isNoneOrNil(3) ? 0 : 3, fn: fn)
     let t = try fit.evaluate(loader)
     lua.newTable()
     lua.push(t.meanLoss)
@@ -33,15 +36,22 @@ enum FitLibrary {
       if required, lua.isNoneOrNil(-1) { throw LuaError("\(fn): option '\(key)' is required") }
       return lua.top
     }
-    let modelIndex = try field("model"), lossIndex = try field("loss")
-    let optIndex = try field("optimizer"), schedIndex = try field("scheduler", required: false)
-    let trainIndex = try field("train"), valIndex = try field("val", required: false)
+    let modelIndex = try field("model")
+    let lossIndex = try field("loss")
+    let optIndex = try field("optimizer")
+    let schedIndex = try field("scheduler", required: false)
+    let trainIndex = try field("train")
+    let valIndex = try field("val", required: false)
     guard let optimizer = lua.anyObject(optIndex) as? Optimizer else {
-      throw LuaError("\(fn): 'optimizer' must be an optimizer such as optim.SGD(…), got \(lua.typeName(optIndex))")
+      throw LuaError(
+        "\(fn): 'optimizer' must be an optimizer such as optim.SGD(…), got \(lua.typeName(optIndex))"
+      )
     }
     let scheduler = lua.anyObject(schedIndex) as? LRSchedule
     if !lua.isNoneOrNil(schedIndex), scheduler == nil {
-      throw LuaError("\(fn): 'scheduler' must be a schedule such as optim.MultiStepLR(…), got \(lua.typeName(schedIndex))")
+      throw LuaError(
+        "\(fn): 'scheduler' must be a schedule such as optim.MultiStepLR(…), got \(lua.typeName(schedIndex))"
+      )
     }
     guard let train = lua.anyObject(trainIndex) as? Loader else {
       throw LuaError("\(fn): 'train' must be a data.Loader, got \(lua.typeName(trainIndex))")
@@ -77,7 +87,9 @@ enum FitLibrary {
       scheduler?.step()
       let seconds = Date().timeIntervalSince(start)
 
-      var line: [JSON.Field] = [.init("epoch", .number(Double(epoch))), .init("train_loss", .number(t.meanLoss))]
+      var line: [JSON.Field] = [
+        .init("epoch", .number(Double(epoch))), .init("train_loss", .number(t.meanLoss)),
+      ]
       if let a = t.accuracy { line.append(.init("train_acc", .number(a))) }
       if let v {
         line.append(.init("val_loss", .number(v.meanLoss)))
@@ -88,19 +100,25 @@ enum FitLibrary {
         .init("images_per_s", .number(trainSeconds > 0 ? Double(t.samples) / trainSeconds : 0)),
       ]
       try record.metrics.append(.object(line))
-      for f in line where f.key != "epoch" && f.key != "images_per_s" { history[f.key, default: []].append(f.value.double ?? .nan) }
+      for f in line where f.key != "epoch" && f.key != "images_per_s" {
+        history[f.key, default: []].append(f.value.double ?? .nan)
+      }
       rows.append(line.dropLast().map { ReportWriter.cell($0.value) })
       print(summary(e, epochs, t, v, lr: lr, seconds: seconds))
 
       if let every, e % every == 0 || e == epochs {
-        let path = record.dir.appendingPathComponent(String(format: "checkpoints/epoch-%03d.safetensors", epoch))
-        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let path = record.dir.appendingPathComponent(
+          String(format: "checkpoints/epoch-%03d.safetensors", epoch))
+        try FileManager.default.createDirectory(
+          at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Checkpoint.save(fit.model, to: path.path)
       }
       try record.writeReport(.running)
     }
-    let columns = ["epoch", "train_loss"] + (history["train_acc"] != nil ? ["train_acc"] : [])
-      + (history["val_loss"] != nil ? ["val_loss"] : []) + (history["val_acc"] != nil ? ["val_acc"] : []) + ["lr", "seconds"]
+    let columns =
+      ["epoch", "train_loss"] + (history["train_acc"] != nil ? ["train_acc"] : [])
+      + (history["val_loss"] != nil ? ["val_loss"] : [])
+      + (history["val_acc"] != nil ? ["val_acc"] : []) + ["lr", "seconds"]
     record.add(.table(columns: columns, rows: rows))
 
     lua.newTable(hash: history.count)
@@ -112,7 +130,9 @@ enum FitLibrary {
   }
 
   /// "epoch  3/10  train loss 1.2345 acc 45.12%  val loss 1.3012 acc 50.10%  lr 0.01  12.3 s"
-  static func summary(_ e: Int, _ epochs: Int, _ t: Fit.Totals, _ v: Fit.Totals?, lr: Double, seconds: Double) -> String {
+  static func summary(
+    _ e: Int, _ epochs: Int, _ t: Fit.Totals, _ v: Fit.Totals?, lr: Double, seconds: Double
+  ) -> String {
     let width = String(epochs).count
     var s = "epoch " + String(repeating: " ", count: width - String(e).count) + "\(e)/\(epochs)"
     func part(_ name: String, _ totals: Fit.Totals) -> String {

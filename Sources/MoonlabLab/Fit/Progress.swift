@@ -22,12 +22,15 @@ final class Progress {
     let elapsed = now.timeIntervalSince(start)
     let rate = elapsed > 0 ? Double(samples) / elapsed : 0
     let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-    let stats = "\(done)/\(total)  " + String(format: "%.0f img/s", rate) + "  ETA \(Progress.clock(eta))  "
+    let stats =
+      "\(done)/\(total)  " + String(format: "%.0f img/s", rate) + "  ETA \(Progress.clock(eta))  "
       + String(format: "loss %.4f", loss)
     if terminal {
       let width = 28
       let filled = total > 0 ? width * done / total : 0
-      let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: " ", count: max(0, width - filled - 1))
+      let bar =
+        String(repeating: "=", count: filled) + (filled < width ? ">" : "")
+        + String(repeating: " ", count: max(0, width - filled - 1))
       write("\r\(label) [\(bar)] \(stats)\u{1B}[K")
     } else {
       write("\(label): \(stats)\n")
@@ -43,6 +46,8 @@ final class Progress {
 
   static func clock(_ seconds: Double) -> String {
     let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    return s >= 3600
+      ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+      : String(format: "%d:%02d", s / 60, s % 60)
   }
 }

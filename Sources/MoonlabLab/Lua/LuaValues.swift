@@ -38,7 +38,8 @@ extension Lua {
       } else if nested, type(-1) == LUA_TTABLE {
         fields.append(.init(key, try objectJSON(-1, fn, nested: true)))
       } else {
-        throw LuaError("\(fn): field '\(key)' is a \(typeName(-1)); expected a number, boolean or string")
+        throw LuaError(
+          "\(fn): field '\(key)' is a \(typeName(-1)); expected a number, boolean or string")
       }
     }
     return .object(fields.sorted { $0.key < $1.key })
@@ -71,7 +72,9 @@ extension Lua {
   /// A number list from a table or a 1-D tensor (report.plot's x and y).
   func numbersOrTensor(_ i: Int32, _ fn: String) throws -> [Double] {
     if let t = anyObject(i) as? Tensor {
-      guard t.rank <= 1 else { throw LuaError("\(fn): expected a 1-D tensor, got shape \(t.shape)") }
+      guard t.rank <= 1 else {
+        throw LuaError("\(fn): expected a 1-D tensor, got shape \(t.shape)")
+      }
       return t.toArray().map(Double.init)
     }
     return try numberList(i, fn)
