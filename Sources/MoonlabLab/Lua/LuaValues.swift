@@ -45,6 +45,20 @@ extension Lua {
     return .object(fields.sorted { $0.key < $1.key })
   }
 
+  /// Calls `body` with each key of the table on top, its value then at -1; every key must
+  /// be a string (sweep spaces).
+  func forEachField(_ fn: String, _ body: (String) throws -> Void) throws {
+    let t = lua_absindex(L, -1)
+    lua_pushnil(L)
+    while lua_next(L, t) != 0 {
+      defer { pop() }
+      guard type(-2) == LUA_TSTRING, let k = moonlab_tostring(L, -2) else {
+        throw LuaError("\(fn): keys must be names, got a \(typeName(-2))")
+      }
+      try body(String(cString: k))
+    }
+  }
+
   /// Pushes a JSON value as Lua (objects and arrays become tables; integral numbers
   /// become integers).
   func push(json: JSON) {

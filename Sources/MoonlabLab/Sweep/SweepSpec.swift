@@ -106,12 +106,7 @@ struct SweepSpec {
   /// grid={lr={0.1, 0.01}, bs=32}: keys sorted, each a list of scalars (or one scalar).
   static func choices(_ lua: Lua, _ fn: String) throws -> [(key: String, values: [JSON])] {
     var axes: [(key: String, values: [JSON])] = []
-    let t = lua_absindex(lua.L, -1)
-    lua_pushnil(lua.L)
-    while lua_next(lua.L, t) != 0 {
-      defer { lua.pop() }
-      guard lua.type(-2) == LUA_TSTRING else { throw LuaError("\(fn): keys must be names") }
-      let key = try lua.string(-2, fn)
+    try lua.forEachField(fn) { key in
       var values: [JSON] = []
       if lua.type(-1) == LUA_TTABLE {
         for k in stride(from: 1, through: lua.rawLength(-1), by: 1) {
@@ -166,12 +161,7 @@ struct SweepSpec {
 
   static func randomSpace(_ lua: Lua, _ fn: String) throws -> [(key: String, dim: Dimension)] {
     var dims: [(key: String, dim: Dimension)] = []
-    let t = lua_absindex(lua.L, -1)
-    lua_pushnil(lua.L)
-    while lua_next(lua.L, t) != 0 {
-      defer { lua.pop() }
-      guard lua.type(-2) == LUA_TSTRING else { throw LuaError("\(fn): keys must be names") }
-      let key = try lua.string(-2, fn)
+    try lua.forEachField(fn) { key in
       try lua.checkTable(-1, "\(fn) '\(key)'")
       var dim: Dimension?
       for kind in ["log", "uniform", "int"] {
