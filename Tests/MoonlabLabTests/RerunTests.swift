@@ -48,6 +48,31 @@ final class RerunTests: XCTestCase {
       different.output)
   }
 
+  /// The acceptance run itself, shrunk: LeNet on the bundled CIFAR-10 sample with
+  /// augmentation, shuffling and two threads, checkpoints and filters.
+  func testLeNetOnTheSampleRerunsBitIdentical() throws {
+    let folder = try temporaryFolder()
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+      "Scripts/lenet_cifar.lua")
+    let env = ["MOONLAB_DATA": folder.appendingPathComponent("no-data").path]
+    let settings = ["--set", "limit=48", "--set", "epochs=2", "--set", "batch_size=16"]
+    let first = try runMoonlab(
+      ["run", script.path, "--seed", "3", "--threads", "2", "--out", "lenet"] + settings,
+      in: folder, environment: env)
+    XCTAssertEqual(first.status, 0, first.output)
+    let run = folder.appendingPathComponent("lenet")
+    for file in [
+      "DONE", "checkpoints/epoch-002.safetensors", "images/001.png", "images/002.png",
+      "report.html",
+    ] {
+      XCTAssertTrue(exists(run, file), file)
+    }
+    let again = try runMoonlab(
+      ["rerun", "lenet", "--out", "lenet-again"], in: folder, environment: env)
+    XCTAssertEqual(again.status, 0, again.output)
+    XCTAssertTrue(again.output.contains("metrics are bit-identical"), again.output)
+  }
+
   func testSweepTrialReruns() throws {
     let folder = try temporaryFolder()
     try writeScript(SweepTests.script, "sweep.lua", in: folder)

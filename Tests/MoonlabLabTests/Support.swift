@@ -45,11 +45,14 @@ struct Outcome {
 }
 
 /// Starts `moonlab ARGS` in `cwd` with stdout and stderr going to one file.
-func startMoonlab(_ arguments: [String], in cwd: URL, log: URL) throws -> Process {
+func startMoonlab(_ arguments: [String], in cwd: URL, log: URL, environment: [String: String] = [:])
+  throws -> Process
+{
   let p = Process()
   p.executableURL = try moonlabBinary()
   p.arguments = arguments
   p.currentDirectoryURL = cwd
+  p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
   FileManager.default.createFile(atPath: log.path, contents: nil)
   let handle = try FileHandle(forWritingTo: log)
   p.standardOutput = handle
@@ -59,9 +62,11 @@ func startMoonlab(_ arguments: [String], in cwd: URL, log: URL) throws -> Proces
 }
 
 /// Runs `moonlab ARGS` in `cwd` to the end.
-func runMoonlab(_ arguments: [String], in cwd: URL) throws -> Outcome {
+func runMoonlab(_ arguments: [String], in cwd: URL, environment: [String: String] = [:]) throws
+  -> Outcome
+{
   let log = cwd.appendingPathComponent(".log-\(UUID().uuidString)")
-  let p = try startMoonlab(arguments, in: cwd, log: log)
+  let p = try startMoonlab(arguments, in: cwd, log: log, environment: environment)
   p.waitUntilExit()
   defer { try? FileManager.default.removeItem(at: log) }
   return Outcome(status: p.terminationStatus, output: read(log))
