@@ -8,8 +8,9 @@ enum SVGChart {
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
     "#bcbd22", "#17becf",
   ]
-  static let width = 640.0, height = 360.0
-  static let left = 64.0, right = 170.0, top = 34.0, bottom = 48.0
+  /// The plot area is fixed; the legend column on the right grows with the longest name.
+  static let plotWidth = 440.0, height = 360.0
+  static let left = 64.0, top = 34.0, bottom = 48.0
 
   /// An axis maps data values to pixels, in log10 space when `log`.
   struct Axis {
@@ -79,7 +80,10 @@ enum SVGChart {
 
   static func render(_ plot: Plot) -> String {
     let x0 = left
-    let x1 = width - right
+    let longest = plot.series.map(\.name.count).max() ?? 0
+    let right = min(420, 52 + 6.5 * Double(longest))
+    let width = left + plotWidth + right
+    let x1 = left + plotWidth
     let y0 = height - bottom
     let y1 = top
     let xAxis = Axis(values: plot.series.flatMap(\.x), log: plot.logx)

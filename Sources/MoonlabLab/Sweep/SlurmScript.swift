@@ -17,7 +17,8 @@ enum SlurmScript {
     let common = [request.scriptPath] + ["--out", dir] + options.childOptions
     let tail =
       request.arguments.isEmpty ? "" : " -- " + request.arguments.map(quote).joined(separator: " ")
-    let merge = "\"$MOONLAB\" sweep " + common.map(quote).joined(separator: " ") + " --merge" + tail
+    let merge =
+      quote(executable) + " sweep " + common.map(quote).joined(separator: " ") + " --merge" + tail
     let text = """
       #!/bin/bash
       # Moonlab sweep '\(spec.name)': \(spec.trials.count) trials in \(shards) array tasks.

@@ -10,6 +10,7 @@ public enum TrialProcesses {
       try options.executable
       ?? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
     let request = sweep.session.request
+    fflush(stdout)  // our own lines first, then the workers' (written unbuffered)
     let done = DispatchSemaphore(value: 0)
     let output = NSLock()
     var pending = trials[...]
