@@ -7,7 +7,8 @@ import XCTest
 /// shards and merge, the sbatch script.
 final class SweepTests: XCTestCase {
   /// Six trials; each spins `spin` CPU seconds so a kill lands mid-sweep, logs two
-  /// epochs and returns score = a·b and a draw from the trial's seeded generator.
+  /// epochs and returns score = a·b and `noise`, drawn from the trial's seeded generator
+  /// and init stream (equal across --jobs, shards and order only if the seeds are).
   static let script = """
     local spin = lab.config.spin or 0
     local results = lab.sweep{
@@ -16,7 +17,8 @@ final class SweepTests: XCTestCase {
         local t0 = os.clock()
         while os.clock() - t0 < spin do end
         for epoch = 1, 2 do lab.log{epoch = epoch, loss = cfg.a / (epoch * cfg.b)} end
-        return {score = cfg.a * cfg.b, noise = tensor.randn{1}:item()}
+        local init = nn.Linear(3, 1):parameters()[1]:sum():item()
+        return {score = cfg.a * cfg.b, noise = tensor.randn{1}:item() + init}
       end,
     }
     print("best", results[1].trial, results[1].result.score)
@@ -94,7 +96,7 @@ final class SweepTests: XCTestCase {
     XCTAssertEqual(leftoverTemporaryFiles(sweep), [])
   }
 
-  func testShardsPlusMergeEqualOneUnshardedRunAndSlurmScriptRunsThem() throws {
+  func testWorkersAndShardsPlusMergeEqualOneUnshardedRunAndSlurmScriptRunsThem() throws {
     let folder = try temporaryFolder()
     try writeScript(Self.script, "sweep.lua", in: folder)
     let whole = try runMoonlab(
@@ -102,6 +104,13 @@ final class SweepTests: XCTestCase {
     XCTAssertEqual(whole.status, 0, whole.output)
     let wholeDir = folder.appendingPathComponent("whole")
     assertCompleteResults(wholeDir)
+
+    let workers = try runMoonlab(
+      ["sweep", "sweep.lua", "--threads", "1", "--out", "workers", "--jobs", "3"], in: folder)
+    XCTAssertEqual(workers.status, 0, workers.output)
+    XCTAssertEqual(
+      read(folder.appendingPathComponent("workers/results.csv")),
+      read(wholeDir.appendingPathComponent("results.csv")))
 
     for shard in ["0/2", "1/2"] {
       let r = try runMoonlab(

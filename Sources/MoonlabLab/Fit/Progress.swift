@@ -6,7 +6,8 @@ final class Progress {
   let label: String
   let total: Int
   private let start = Date()
-  private var lastDraw = Date.distantPast
+  /// A terminal sees the bar at once; a log file its first line after 10 s.
+  private lazy var lastDraw = terminal ? Date.distantPast : start
   private let terminal = isatty(2) == 1
 
   init(label: String, total: Int) {
