@@ -3,5 +3,6 @@
 enum Libraries {
   static let all: [(LuaHost) throws -> Void] = [
     TensorLibrary.install,
+    OptimLibrary.install,
   ]
 }
