@@ -5,5 +5,6 @@ enum Libraries {
     TensorLibrary.install,
     NNLibrary.install,
     OptimLibrary.install,
+    DataLibrary.install,
   ]
 }
