@@ -92,7 +92,8 @@ final class GradcheckTests: XCTestCase {
   func testGradcheckCatchesAWrongGradient() throws {
     let x = testTensor([4], seed: 13)
     // clone's gradient is the identity, but this function doubles its input.
-    let (ok, maxError) = try gradcheck({ try $0[0].add($0[0]).detach().clone().add($0[0]) }, inputs: [x])
+    let (ok, maxError) = try gradcheck(
+      { try $0[0].add($0[0]).detach().clone().add($0[0]) }, inputs: [x])
     XCTAssertFalse(ok)
     XCTAssertGreaterThan(maxError, 0.1)
   }

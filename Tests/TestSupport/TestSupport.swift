@@ -1,3 +1,4 @@
+import MoonlabLua
 import MoonlabTensor
 import XCTest
 
@@ -19,5 +20,22 @@ public func assertClose(
 /// A seeded tensor for tests, standard normal.
 public func testTensor(_ shape: [Int], seed: UInt64 = 1) -> Tensor {
   // Shapes here are literals in tests, always valid.
-  (try? Tensor.randn(shape, generator: Generator(seed: seed, stream: "test"))) ?? Tensor(zeros: shape)
+  (try? Tensor.randn(shape, generator: Generator(seed: seed, stream: "test")))
+    ?? Tensor(zeros: shape)
+}
+
+/// Runs `body` with Lua's `print` collecting lines instead of writing to stdout.
+public func capturingPrint(_ host: LuaHost, _ body: () throws -> Void) throws -> [String] {
+  try host.run(
+    """
+    __printed = {}
+    print = function(...)
+      local parts = {}
+      for i = 1, select('#', ...) do parts[i] = tostring(select(i, ...)) end
+      __printed[#__printed + 1] = table.concat(parts, '\\t')
+    end
+    """)
+  try body()
+  return try host.run("return table.concat(__printed, '\\n')").first?.split(separator: "\n").map(
+    String.init) ?? []
 }

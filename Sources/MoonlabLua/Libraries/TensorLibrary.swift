@@ -195,6 +195,14 @@ enum TensorLibrary {
         pushed(lua, try lua.tensor(1, "pow").pow(Float(try lua.number(2, "pow"))))
       },
       "__unm": { lua in pushed(lua, try lua.tensor(1, "unm").neg()) },
+      // Each push makes a new userdata, so `==` compares the Swift objects: a tensor
+      // returned by requires_grad() equals the one it was called on.
+      "__eq": { lua in
+        lua.push(
+          lua.anyObject(1).map { ObjectIdentifier($0) }
+            == lua.anyObject(2).map { ObjectIdentifier($0) })
+        return 1
+      },
       "__len": { lua in
         let t = try lua.tensor(1, "len")
         guard let n = t.shape.first else { throw LuaError("len: a 0-d tensor has no length") }

@@ -7,6 +7,7 @@ enum BroadcastKernel {
     _ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float
   ) throws -> Tensor {
     let shape = a.shape == b.shape ? a.shape : try Shape.broadcast(a.shape, b.shape, op: op)
+    if a.shape != b.shape { try Shape.validate(shape, op: op) }
     let out = Tensor(zeros: shape)
     let n = out.count
     let pa = a.data

@@ -28,6 +28,7 @@ extension Tensor {
         "matmul: shapes \(describeShape(shape)) and \(describeShape(other.shape)) don't match (\(k) ≠ \(k2))"
       )
     }
+    try Shape.validate([m, n], op: "matmul")
     let out = Tensor(zeros: [m, n])
     if m > 0, n > 0, k > 0 {
       sgemm(

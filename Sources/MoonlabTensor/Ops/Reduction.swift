@@ -10,7 +10,7 @@ extension Tensor {
 
   public func sum(dim: Int, keepDim: Bool = false) throws -> Tensor {
     let (d, outer, n, inner) = try layout(dim, op: "sum")
-    let out = Tensor(uninitialized: reducedShape(d, keepDim: keepDim))
+    let out = Tensor(uninitialized: try reducedShape(d, keepDim: keepDim, op: "sum"))
     Reduce.sum(data, into: out.data, outer: outer, n: n, inner: inner, scale: 1)
     return Autograd.record("sum", output: out, inputs: [self]) { [shape] g in
       [Reduce.expand(g, to: shape, outer: outer, n: n, inner: inner, scale: 1)]
@@ -28,7 +28,7 @@ extension Tensor {
 
   public func mean(dim: Int, keepDim: Bool = false) throws -> Tensor {
     let (d, outer, n, inner) = try layout(dim, op: "mean")
-    let out = Tensor(uninitialized: reducedShape(d, keepDim: keepDim))
+    let out = Tensor(uninitialized: try reducedShape(d, keepDim: keepDim, op: "mean"))
     let scale = 1 / Float(n)
     Reduce.sum(data, into: out.data, outer: outer, n: n, inner: inner, scale: scale)
     return Autograd.record("mean", output: out, inputs: [self]) { [shape] g in
@@ -58,7 +58,7 @@ extension Tensor {
       throw TensorError(
         "max: can't reduce along an empty dimension of shape \(describeShape(shape))")
     }
-    let values = Tensor(uninitialized: reducedShape(d, keepDim: keepDim))
+    let values = Tensor(uninitialized: try reducedShape(d, keepDim: keepDim, op: "max"))
     var indices = [Int32](repeating: 0, count: outer * inner)
     indices.withUnsafeMutableBufferPointer { idx in
       if let p = idx.baseAddress {
@@ -83,7 +83,7 @@ extension Tensor {
       throw TensorError(
         "argmax: can't reduce along an empty dimension of shape \(describeShape(shape))")
     }
-    let out = Tensor(uninitialized: reducedShape(d, keepDim: false))
+    let out = Tensor(uninitialized: try reducedShape(d, keepDim: false, op: "argmax"))
     var indices = [Int32](repeating: 0, count: outer * inner)
     let scratch = Tensor(uninitialized: [outer * inner])
     indices.withUnsafeMutableBufferPointer { idx in
@@ -101,9 +101,12 @@ extension Tensor {
     return (d, Shape.count(Array(shape[..<d])), shape[d], Shape.count(Array(shape[(d + 1)...])))
   }
 
-  func reducedShape(_ d: Int, keepDim: Bool) -> [Int] {
+  /// The shape left after reducing along d. Checked: reducing an empty dimension of
+  /// [100000, 100000, 0] would otherwise ask for 10¹⁰ output elements.
+  func reducedShape(_ d: Int, keepDim: Bool, op: String) throws -> [Int] {
     var s = shape
     if keepDim { s[d] = 1 } else { s.remove(at: d) }
+    try Shape.validate(s, op: op)
     return s
   }
 }

@@ -48,6 +48,8 @@ enum SoftmaxKernel {
   /// Calls `body` with the offset of the first element of each column.
   @inline(__always)
   static func columns(outer: Int, n: Int, inner: Int, _ body: (Int) -> Void) {
+    // An empty tensor may still have a huge outer × inner (e.g. [10⁹, 0]); skip the loops.
+    if n == 0 { return }
     for o in 0..<outer {
       for i in 0..<inner { body(o * n * inner + i) }
     }

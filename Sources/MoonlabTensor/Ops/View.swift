@@ -45,6 +45,7 @@ extension Tensor {
   static func transpose(
     _ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows m: Int, cols n: Int
   ) {
+    if m == 0 || n == 0 { return }
     let tile = 32
     for i0 in stride(from: 0, to: m, by: tile) {
       for j0 in stride(from: 0, to: n, by: tile) {
