@@ -245,6 +245,7 @@ final class CheckpointTests: XCTestCase {
         ["not valid JSON"]
       ),
       ("bad metadata", header(#"{"__metadata__":{"k":1}}"#, data: 0), ["__metadata__"]),
+      ("deep nesting", header(#"{"x":"# + String(repeating: "[", count: 100_000), data: 0), ["not valid JSON"]),
     ]
     for (name, bytes, parts) in cases {
       assertThrows(
