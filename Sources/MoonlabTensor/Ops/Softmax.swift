@@ -37,7 +37,8 @@ extension Tensor {
         let px = gx.data + base
         var total: Float = 0
         for j in 0..<n { total += pg[j * inner] }
-        for j in 0..<n { px[j * inner] = pg[j * inner] - Foundation.exp(py[j * inner]) * total }
+        SoftmaxKernel.exp(py, into: px, n: n, stride: inner, shift: 0)
+        for j in 0..<n { px[j * inner] = pg[j * inner] - px[j * inner] * total }
       }
       return [gx]
     }
@@ -45,13 +46,30 @@ extension Tensor {
 }
 
 enum SoftmaxKernel {
-  /// Calls `body` with the offset of the first element of each column.
+  /// Calls `body` with the offset of the first element of each column; rows of columns
+  /// go to the thread pool (columns are disjoint, so the split changes no result).
   @inline(__always)
   static func columns(outer: Int, n: Int, inner: Int, _ body: (Int) -> Void) {
-    // An empty tensor may still have a huge outer × inner (e.g. [10⁹, 0]); skip the loops.
-    if n == 0 { return }
-    for o in 0..<outer {
-      for i in 0..<inner { body(o * n * inner + i) }
+    // An empty tensor may still have a huge outer or inner (e.g. [10⁹, 0]); skip the loops.
+    if outer == 0 || n == 0 || inner == 0 { return }
+    Parallel.forChunks(outer, minChunk: Swift.max(1, Elementwise.parallelThreshold / (n * inner))) {
+      r in
+      for o in r {
+        for i in 0..<inner { body(o * n * inner + i) }
+      }
+    }
+  }
+
+  /// dst[j·stride] = e^(src[j·stride] − shift), vectorised along contiguous rows.
+  @inline(__always)
+  static func exp(
+    _ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, n: Int, stride: Int,
+    shift: Float
+  ) {
+    if stride == 1 {
+      VectorMath.map(src, dst, 0..<n) { VectorMath.exp($0 - shift) }
+    } else {
+      for j in 0..<n { dst[j * stride] = Foundation.exp(src[j * stride] - shift) }
     }
   }
 
@@ -65,17 +83,13 @@ enum SoftmaxKernel {
       var m = -Float.infinity
       for j in 0..<n { m = Swift.max(m, px[j * inner]) }
       if m == -.infinity { m = 0 }  // a column of −∞: keep exp finite (gives NaN/−∞ as PyTorch)
+      exp(px, into: py, n: n, stride: inner, shift: m)
       var total: Float = 0
+      for j in 0..<n { total += py[j * inner] }
       if log {
-        for j in 0..<n { total += Foundation.exp(px[j * inner] - m) }
         let shift = m + Foundation.log(total)
         for j in 0..<n { py[j * inner] = px[j * inner] - shift }
       } else {
-        for j in 0..<n {
-          let e = Foundation.exp(px[j * inner] - m)
-          py[j * inner] = e
-          total += e
-        }
         let scale = 1 / total
         for j in 0..<n { py[j * inner] *= scale }
       }
