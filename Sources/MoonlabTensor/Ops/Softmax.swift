@@ -60,16 +60,16 @@ enum SoftmaxKernel {
     }
   }
 
-  /// dst[j·stride] = e^(src[j·stride] − shift), vectorised along contiguous rows.
+  /// dst[j·stride] = e^(src[j·stride] − shift); the stride-1 loop is the one that vectorises.
   @inline(__always)
   static func exp(
     _ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, n: Int, stride: Int,
     shift: Float
   ) {
     if stride == 1 {
-      VectorMath.map(src, dst, 0..<n) { VectorMath.exp($0 - shift) }
+      for j in 0..<n { dst[j] = VectorMath.exp(src[j] - shift) }
     } else {
-      for j in 0..<n { dst[j * stride] = Foundation.exp(src[j * stride] - shift) }
+      for j in 0..<n { dst[j * stride] = VectorMath.exp(src[j * stride] - shift) }
     }
   }
 
