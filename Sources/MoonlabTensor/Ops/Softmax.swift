@@ -6,39 +6,31 @@ import Foundation
 /// normalised on its own, after subtracting its maximum so exp never overflows.
 extension Tensor {
   /// yⱼ = e^(xⱼ − m) / Σₖ e^(xₖ − m);  backward: dxⱼ = yⱼ (gⱼ − Σₖ gₖ yₖ).
-  public func softmax(dim: Int) throws -> Tensor {
-    let (_, outer, n, inner) = try layout(dim, op: "softmax")
-    let y = Tensor(uninitialized: shape)
-    SoftmaxKernel.forward(data, y.data, outer: outer, n: n, inner: inner, log: false)
-    return Autograd.record("softmax", output: y, inputs: [self]) { [y = y.detach()] g in
-      let gx = Tensor(uninitialized: y.shape)
-      SoftmaxKernel.columns(outer: outer, n: n, inner: inner) { base in
-        let py = y.data + base
-        let pg = g.data + base
-        let px = gx.data + base
-        var dot: Float = 0
-        for j in 0..<n { dot += pg[j * inner] * py[j * inner] }
-        for j in 0..<n { px[j * inner] = py[j * inner] * (pg[j * inner] - dot) }
-      }
-      return [gx]
-    }
-  }
+  public func softmax(dim: Int) throws -> Tensor { try softmax(dim: dim, log: false) }
 
   /// yⱼ = xⱼ − m − ln Σₖ e^(xₖ − m);  backward: dxⱼ = gⱼ − e^(yⱼ) Σₖ gₖ.
-  public func logSoftmax(dim: Int) throws -> Tensor {
-    let (_, outer, n, inner) = try layout(dim, op: "log_softmax")
+  public func logSoftmax(dim: Int) throws -> Tensor { try softmax(dim: dim, log: true) }
+
+  private func softmax(dim: Int, log: Bool) throws -> Tensor {
+    let op = log ? "log_softmax" : "softmax"
+    let (_, outer, n, inner) = try layout(dim, op: op)
     let y = Tensor(uninitialized: shape)
-    SoftmaxKernel.forward(data, y.data, outer: outer, n: n, inner: inner, log: true)
-    return Autograd.record("log_softmax", output: y, inputs: [self]) { [y = y.detach()] g in
+    SoftmaxKernel.forward(data, y.data, outer: outer, n: n, inner: inner, log: log)
+    return Autograd.record(op, output: y, inputs: [self]) { [y = y.detach()] g in
       let gx = Tensor(uninitialized: y.shape)
       SoftmaxKernel.columns(outer: outer, n: n, inner: inner) { base in
         let py = y.data + base
         let pg = g.data + base
         let px = gx.data + base
         var total: Float = 0
-        for j in 0..<n { total += pg[j * inner] }
-        SoftmaxKernel.exp(py, into: px, n: n, stride: inner, shift: 0)
-        for j in 0..<n { px[j * inner] = pg[j * inner] - px[j * inner] * total }
+        if log {
+          for j in 0..<n { total += pg[j * inner] }
+          SoftmaxKernel.exp(py, into: px, n: n, stride: inner, shift: 0)
+          for j in 0..<n { px[j * inner] = pg[j * inner] - px[j * inner] * total }
+        } else {
+          for j in 0..<n { total += pg[j * inner] * py[j * inner] }
+          for j in 0..<n { px[j * inner] = py[j * inner] * (pg[j * inner] - total) }
+        }
       }
       return [gx]
     }
