@@ -7,6 +7,7 @@ import MoonlabTensor
 let benchmarks: [(name: String, run: () throws -> Void)] = [
   ("lua_call", LuaCallBench.run),
   ("tensor", TensorBench.run),
+  ("pipeline", PipelineBench.run),
 ]
 
 if let t = ProcessInfo.processInfo.environment["MOONLAB_THREADS"].flatMap(Int.init) { Parallel.setThreads(t) }
