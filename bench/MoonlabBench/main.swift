@@ -6,6 +6,7 @@ import MoonlabTensor
 /// counterparts in bench/torch/ and prints the ratios.
 let benchmarks: [(name: String, run: () throws -> Void)] = [
   ("lua_call", LuaCallBench.run),
+  ("tensor", TensorBench.run),
   ("pipeline", PipelineBench.run),
 ]
 
