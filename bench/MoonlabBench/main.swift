@@ -5,6 +5,7 @@ import Foundation
 /// counterparts in bench/torch/ and prints the ratios.
 let benchmarks: [(name: String, run: () throws -> Void)] = [
   ("lua_call", LuaCallBench.run),
+  ("lenet", LeNetBench.run),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())
