@@ -8,6 +8,7 @@ let benchmarks: [(name: String, run: () throws -> Void)] = [
   ("lua_call", LuaCallBench.run),
   ("tensor", TensorBench.run),
   ("pipeline", PipelineBench.run),
+  ("lenet", LeNetBench.run),
 ]
 
 if let t = ProcessInfo.processInfo.environment["MOONLAB_THREADS"].flatMap(Int.init) { Parallel.setThreads(t) }

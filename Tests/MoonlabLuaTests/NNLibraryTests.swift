@@ -1,0 +1,109 @@
+import Foundation
+import MoonlabLua
+import MoonlabNN
+import MoonlabTensor
+import TestSupport
+import XCTest
+
+/// The Lua `nn` API of design.md §6: constructors, module methods, losses with 1-based
+/// labels, summary, save/load.
+final class NNLibraryTests: XCTestCase {
+  var host: LuaHost!
+
+  override func setUpWithError() throws { host = try LuaHost() }
+
+  static let lenet = """
+    local model = nn.Sequential{
+      nn.Conv2d(3, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+      nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10)}
+    """
+
+  func testParameterCountsAndSummary() throws {
+    XCTAssertEqual(
+      try host.run(
+        "return nn.Sequential{nn.Linear(30, 1024), nn.ReLU(), nn.Linear(1024, 512), nn.ReLU(), nn.Linear(512, 1)}:num_parameters()"
+      ), ["557057"])
+    XCTAssertEqual(try host.run(Self.lenet + "\nreturn model:num_parameters(), #model"), ["62006", "12"])
+    let text = try host.run(Self.lenet + "\nprint = function() end\nreturn nn.summary(model, {1, 3, 32, 32})")
+    XCTAssertTrue(text[0].contains("Linear(84 -> 10)"), text[0])
+    XCTAssertTrue(text[0].hasSuffix("total parameters: 62,006"), text[0])
+  }
+
+  func testModuleMethodsAndFields() throws {
+    let out = try host.run(
+      """
+      local m = nn.Sequential():add(nn.Linear(4, 3)):add(nn.BatchNorm1d(3, {momentum = 0.2})):add(nn.Softmax(2))
+      local np = m:named_parameters()
+      local seen = 0
+      m:apply(function(mod) seen = seen + 1 end)
+      local y = m(tensor.randn{5, 4})
+      return #m:parameters(), np["0.weight"]:size(1), m:get(1).weight:size(2), m:eval().training,
+        m:train().training, seen, y:sum(2):totable()[1], tostring(m:get(2))
+      """)
+    XCTAssertEqual(Array(out.prefix(6)), ["4", "3", "4", "false", "true", "4"])
+    XCTAssertEqual(Double(out[6]) ?? 0, 1, accuracy: 1e-5)
+    XCTAssertEqual(out[7], "BatchNorm1d(3, momentum 0.2, eps 1e-05)")
+  }
+
+  func testCrossEntropyTakesOneBasedLabels() throws {
+    let out = try host.run(
+      """
+      local logits = tensor.from{{2, 0, 0}, {0, 0, 3}}
+      local a = nn.CrossEntropyLoss()(logits, tensor.from{1, 3}):item()
+      local ok, err = pcall(function() return nn.CrossEntropyLoss()(logits, tensor.from{0, 3}) end)
+      return a, err
+      """)
+    let perSample = [log(exp(2.0) + 2) - 2, log(exp(3.0) + 2) - 3]
+    XCTAssertEqual(Double(out[0]) ?? 0, (perSample[0] + perSample[1]) / 2, accuracy: 1e-5)
+    XCTAssertTrue(out[1].contains("label 0.0 of sample 1 is not a class in 1..3"), out[1])
+  }
+
+  func testErrorsNameTheModuleAndTheScriptLine() throws {
+    XCTAssertThrowsError(
+      try host.run(
+        "local m = nn.Sequential{nn.Linear(4, 3), nn.ReLU(), nn.Conv2d(3, 6, 5)}\nlocal y = m(tensor.zeros{2, 4})",
+        chunkname: "@net.lua")
+    ) {
+      XCTAssertTrue(
+        "\($0)".contains("net.lua:2: in module 3 (Conv2d) of Sequential: Conv2d: expected input [N,3,H,W], got [2,3]"),
+        "\($0)")
+    }
+    XCTAssertThrowsError(try host.run("nn.Conv2d(3, 'six', 5)")) {
+      XCTAssertTrue("\($0)".contains("bad argument #2 to 'Conv2d' (number expected, got string)"), "\($0)")
+    }
+    XCTAssertThrowsError(try host.run("nn.Linear(3, 4).foo = 1")) {
+      XCTAssertTrue("\($0)".contains("Linear: can't set field 'foo'"), "\($0)")
+    }
+  }
+
+  func testSaveAndLoadRoundTrip() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("nn-lua-\(getpid()).safetensors").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let out = try host.run(
+      """
+      local a = nn.Sequential{nn.Linear(3, 2), nn.BatchNorm1d(2)}
+      a(tensor.randn{4, 3})
+      a:save("\(path)")
+      local b = nn.Sequential{nn.Linear(3, 2), nn.BatchNorm1d(2)}
+      b:load("\(path)")
+      local t = nn.load("\(path)")
+      local x = tensor.randn{4, 3}
+      return (a:eval()(x) - b:eval()(x)):abs():max():item(), t["1.running_mean"]:size(1)
+      """)
+    XCTAssertEqual(out, ["0.0", "2"])
+  }
+
+  func testInitializersFillInPlace() throws {
+    let out = try host.run(
+      """
+      local w = tensor.zeros{64, 32}
+      nn.init.msra(w)
+      local s = w:pow(2):mean():item()
+      nn.init.constant(w, 2)
+      local c = w:mean():item()
+      return s, c, nn.init.zeros(w):sum():item(), nn.init.xavier(w):abs():max():item() <= math.sqrt(6 / 96)
+      """)
+    XCTAssertEqual(Double(out[0]) ?? 0, 2.0 / 32, accuracy: 0.01)
+    XCTAssertEqual(Array(out.dropFirst()), ["2.0", "0.0", "true"])
+  }
+}

@@ -1,0 +1,33 @@
+import MoonlabNN
+import MoonlabTensor
+
+/// LeNet-CIFAR training throughput at batch 256: forward, backward and a plain SGD
+/// update per step, on random data, at 2 threads (bench/torch/lenet_bench.py is the
+/// PyTorch counterpart; issue 4 asks for ≥ 1.0× PyTorch).
+enum LeNetBench {
+  static func run() throws {
+    Parallel.setThreads(2)
+    Generator.seedGlobal(0)
+    let model = Sequential([
+      try Conv2d(3, 6, kernelSize: 5), ReLU(), try MaxPool2d(2), try Conv2d(6, 16, kernelSize: 5), ReLU(),
+      try MaxPool2d(2), Flatten(), try Linear(400, 120), ReLU(), try Linear(120, 84), ReLU(), try Linear(84, 10),
+    ])
+    let batch = 256, steps = 10
+    let gen = Generator(seed: 1, stream: "bench")
+    let x = try Tensor.randn([batch, 3, 32, 32], generator: gen)
+    let y = try Tensor(shape: [batch], values: (0..<batch).map { _ in Float(gen.below(10)) })
+    let loss = CrossEntropyLoss()
+    let sgd = try SGD(model.parameters(), lr: 0.01)
+    let seconds = try Timing.median(repeats: 5) {
+      for _ in 0..<steps {
+        sgd.zeroGrad()
+        try loss(model(x), y).backward()
+        try sgd.step()
+      }
+    }
+    let perStep = seconds / Double(steps)
+    Timing.report(
+      "lenet_train", Double(batch) / perStep, "images/s",
+      String(format: "batch %d, %.2f ms/step, %d threads", batch, perStep * 1e3, Parallel.threads))
+  }
+}
