@@ -6,6 +6,7 @@ import Foundation
 let benchmarks: [(name: String, run: () throws -> Void)] = [
   ("lua_call", LuaCallBench.run),
   ("pipeline", PipelineBench.run),
+  ("lenet_augment", LeNetAugmentBench.run),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

@@ -84,12 +84,12 @@ enum DataLibrary {
           lua.push(Transform.compose(parts), as: .transform)
           return 1
         },
-        "Lambda": { lua in
+        "Lambda": { [unowned host] lua in
           guard lua.type(1) == LUA_TFUNCTION else {
             throw LuaError("bad argument #1 to 'Lambda' (function expected, got \(lua.typeName(1)))")
           }
           lua_pushvalue(lua.L, 1)
-          lua.push(Transform([.mainThread(Lambda(ref: luaL_ref(lua.L, moonlab_registry_index())))]), as: .transform)
+          lua.push(Transform([.mainThread(Lambda(LuaRef(host: host, popping: lua.L)))]), as: .transform)
           return 1
         },
         "Loader": { lua in
@@ -226,15 +226,15 @@ enum DataLibrary {
   }
 
   /// `data.Lambda(fn)`: a Lua function over a batch, `fn(x, y) → x[, y]` with y's labels
-  /// 1-based. The function is kept in the registry (for the state's lifetime) and called
-  /// only from the loader's consumer, i.e. the Lua thread.
+  /// 1-based. Called only from the loader's consumer, i.e. the Lua thread; the loader's
+  /// worker never holds it, so its registry reference is also released on that thread.
   final class Lambda: MainThreadTransform {
-    let ref: Int32
-    init(ref: Int32) { self.ref = ref }
+    let function: LuaRef
+    init(_ function: LuaRef) { self.function = function }
 
     func run(_ lua: Lua, _ batch: Batch) throws -> Batch {
       let base = lua.top
-      lua_rawgeti(lua.L, moonlab_registry_index(), lua_Integer(ref))
+      function.push(lua.L)
       lua.push(batch.x)
       lua.push(shifted(batch.y, 1))
       guard moonlab_pcall(lua.L, 2, 2) == LUA_OK else {

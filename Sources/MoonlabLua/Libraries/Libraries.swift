@@ -3,6 +3,7 @@
 enum Libraries {
   static let all: [(LuaHost) throws -> Void] = [
     TensorLibrary.install,
+    NNLibrary.install,
     DataLibrary.install,
   ]
 }
