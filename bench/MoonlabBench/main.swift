@@ -1,4 +1,5 @@
 import Foundation
+import MoonlabTensor
 
 /// `swift run -c release MoonlabBench [name…]`: runs the named benchmarks (all by
 /// default) and prints one result line each. bench/run.sh runs this next to the PyTorch
@@ -9,6 +10,7 @@ let benchmarks: [(name: String, run: () throws -> Void)] = [
   ("lenet_augment", LeNetAugmentBench.run),
 ]
 
+if let t = ProcessInfo.processInfo.environment["MOONLAB_THREADS"].flatMap(Int.init) { Parallel.setThreads(t) }
 let wanted = Set(CommandLine.arguments.dropFirst())
 for b in benchmarks where wanted.isEmpty || wanted.contains(b.name) {
   do {
