@@ -266,11 +266,7 @@ enum DataLibrary {
       "batches": { lua in
         let epoch = try lua.object(1, .loader, as: Loader.self, "batches").nextEpoch()
         lua.push(function: "batches") { lua in
-          let batch = try epoch.next { t, batch in
-            guard let lambda = t as? Lambda else { throw LuaError("Loader: unknown main-thread transform") }
-            return try lambda.run(lua, batch)
-          }
-          guard let batch else { return 0 }
+          guard let batch = try epoch.next(on: lua) else { return 0 }
           lua.push(batch.x)
           lua.push(shifted(batch.y, 1))
           return 2
@@ -300,5 +296,16 @@ enum DataLibrary {
       return 1
     }
     return spec
+  }
+}
+
+extension Epoch {
+  /// The next batch, running any `data.Lambda` stage on `lua`, the Lua thread that asks.
+  /// For Swift code that drives a script's loader (e.g. a fit loop); labels stay 0-based.
+  public func next(on lua: Lua) throws -> Batch? {
+    try next { t, batch in
+      guard let lambda = t as? DataLibrary.Lambda else { throw LuaError("Loader: unknown main-thread transform") }
+      return try lambda.run(lua, batch)
+    }
   }
 }
