@@ -34,8 +34,12 @@ public final class Loader {
   private var current: Epoch?
 
   public init(_ dataset: Dataset, _ options: Options) throws {
-    guard options.batchSize > 0 else { throw DataError("Loader: batch_size must be positive, got \(options.batchSize)") }
-    guard options.prefetch >= 0 else { throw DataError("Loader: prefetch must be ≥ 0, got \(options.prefetch)") }
+    guard options.batchSize > 0 else {
+      throw DataError("Loader: batch_size must be positive, got \(options.batchSize)")
+    }
+    guard options.prefetch >= 0 else {
+      throw DataError("Loader: prefetch must be ≥ 0, got \(options.prefetch)")
+    }
     self.dataset = dataset
     self.options = options
   }
@@ -54,11 +58,15 @@ public final class Loader {
     epoch += 1
     let order =
       options.shuffle
-      ? Generator(seed: options.seed, stream: "shuffle.\(e)").permutation(dataset.count) : Array(0..<dataset.count)
+      ? Generator(seed: options.seed, stream: "shuffle.\(e)").permutation(dataset.count)
+      : Array(0..<dataset.count)
     let plan = BatchPlan(
-      dataset: dataset, order: order, batchSize: options.batchSize, batches: count, seed: options.seed, epoch: e,
+      dataset: dataset, order: order, batchSize: options.batchSize, batches: count,
+      seed: options.seed, epoch: e,
       stages: options.transform?.workerPrefix ?? [])
-    let epoch = Epoch(plan: plan, rest: Array((options.transform?.stages ?? []).dropFirst(plan.stages.count)), prefetch: options.prefetch)
+    let epoch = Epoch(
+      plan: plan, rest: Array((options.transform?.stages ?? []).dropFirst(plan.stages.count)),
+      prefetch: options.prefetch)
     current = epoch
     return epoch
   }
@@ -106,7 +114,9 @@ public final class Epoch {
 
   func stop() { prefetcher?.stop() }
 
-  public func next(runMainThread: (MainThreadTransform, Batch) throws -> Batch = { _, b in b }) throws -> Batch? {
+  public func next(runMainThread: (MainThreadTransform, Batch) throws -> Batch = { _, b in b })
+    throws -> Batch?
+  {
     guard nextIndex < plan.batches else { return nil }
     let b = nextIndex
     nextIndex += 1
