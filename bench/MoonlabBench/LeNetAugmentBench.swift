@@ -16,7 +16,7 @@ enum LeNetAugmentBench {
     let off = Transform(normalize)
     var times: [Bool: [Double]] = [true: [], false: []]
     // Interleaved, so drift in the machine's load hits both alike.
-    for round in 0..<4 {
+    for round in 0..<6 {
       for augment in [false, true] {
         let t = try epoch(ds, augment ? on : off)
         if round > 0 { times[augment, default: []].append(t) }

@@ -86,8 +86,13 @@ struct BatchPlan {
   func make(_ b: Int) throws -> Batch {
     let lo = b * batchSize
     let hi = min(order.count, lo + batchSize)
-    let x = Tensor(zeros: [hi - lo] + dataset.sampleShape)
-    let y = Tensor(zeros: [hi - lo] + dataset.targetShape)
+    // gather writes every element: no need to zero the storage first.
+    let x = Tensor(
+      shape: [hi - lo] + dataset.sampleShape,
+      storage: TensorStorage(count: (hi - lo) * dataset.sampleSize, zeroed: false))
+    let y = Tensor(
+      shape: [hi - lo] + dataset.targetShape,
+      storage: TensorStorage(count: (hi - lo) * dataset.targetSize, zeroed: false))
     order[lo..<hi].withUnsafeBufferPointer { dataset.gather($0, x: x.data, y: y.data) }
     let rng = Generator(seed: seed, stream: "augment.\(epoch).\(b)")
     var out = x
