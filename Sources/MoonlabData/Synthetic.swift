@@ -56,7 +56,8 @@ public enum Synthetic {
       x[2 * i + 1] = Float(py + noise * Double(g.normal()))
     }
     return try Dataset(
-      name: "synth." + o.kind, sampleShape: [2], storage: .floats(x), targets: labels.map(Float.init),
+      name: "synth." + o.kind, sampleShape: [2], storage: .floats(x),
+      targets: labels.map(Float.init),
       classes: (1...k).map { "class \($0)" })
   }
 

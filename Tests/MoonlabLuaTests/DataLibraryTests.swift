@@ -32,8 +32,12 @@ final class DataLibraryTests: XCTestCase {
     XCTAssertEqual(try global(h, "x3_").toArray(), [3, 3])
     // The last batch holds sample 5, label 2 exactly as given: labels come back unchanged.
     XCTAssertEqual(try global(h, "last_y").toArray(), [2])
-    XCTAssertThrowsError(try h.run("ds:get(6)")) { e in XCTAssertTrue("\(e)".contains("get: index 6 is outside 1…5"), "\(e)") }
-    XCTAssertThrowsError(try h.run("ds:subset(0, 2)")) { e in XCTAssertTrue("\(e)".contains("subset: range 0…2"), "\(e)") }
+    XCTAssertThrowsError(try h.run("ds:get(6)")) { e in
+      XCTAssertTrue("\(e)".contains("get: index 6 is outside 1…5"), "\(e)")
+    }
+    XCTAssertThrowsError(try h.run("ds:subset(0, 2)")) { e in
+      XCTAssertTrue("\(e)".contains("subset: range 0…2"), "\(e)")
+    }
   }
 
   func testSynthLabelsAreOneBased() throws {
@@ -54,9 +58,14 @@ final class DataLibraryTests: XCTestCase {
 
   func testCIFARLabelsAreOneBasedInLua() throws {
     let h = try LuaHost()
-    let root = ProcessInfo.processInfo.environment["MOONLAB_DATA"]
-      ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/data").standardized.path
-    guard FileManager.default.fileExists(atPath: root + "/cifar10/test_batch.bin") else { throw XCTSkip("no CIFAR-10 data") }
+    let root =
+      ProcessInfo.processInfo.environment["MOONLAB_DATA"]
+      ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "../../../shared/data"
+      ).standardized.path
+    guard FileManager.default.fileExists(atPath: root + "/cifar10/test_batch.bin") else {
+      throw XCTSkip("no CIFAR-10 data")
+    }
     let out = try h.run(
       """
       local ds = data.cifar10{split = 'train', root = '\(root)'}
@@ -70,10 +79,14 @@ final class DataLibraryTests: XCTestCase {
   func testTransformsAndLambdaOnTheLuaThread() throws {
     let h = try LuaHost()
     var threads: [Bool] = []
-    h.registerLibrary("probe", ["main": { lua in
-      threads.append(Thread.isMainThread)
-      return 0
-    }])
+    h.registerLibrary(
+      "probe",
+      [
+        "main": { lua in
+          threads.append(Thread.isMainThread)
+          return 0
+        }
+      ])
     let out = try h.run(
       """
       local ds = data.cifar10{split = 'test'}
