@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import MoonlabLab
 
 final class FitTests: XCTestCase {
   func testFitRecordsHistoryMetricsCheckpointsAndReport() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     let script = try writeScript(
       """
       -- A Lua-defined model (nn.define) trained by the Swift loop.
@@ -62,7 +63,7 @@ final class FitTests: XCTestCase {
   }
 
   func testFitOptionErrors() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     for (code, message) in [
       ("lab.fit{}", "option 'model' is required"),
       (

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import MoonlabLab
@@ -19,7 +20,7 @@ final class RerunTests: XCTestCase {
     """
 
   func testRerunIsBitIdenticalAndAChangedScriptIsNamed() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     try writeScript(Self.script, "train.lua", in: folder)
     let first = try runMoonlab(
       ["run", "train.lua", "--seed", "11", "--threads", "2", "--set", "lr=0.05", "--out", "a"],
@@ -51,7 +52,7 @@ final class RerunTests: XCTestCase {
   /// The acceptance run itself, shrunk: LeNet on the bundled CIFAR-10 sample with
   /// augmentation, shuffling and two threads, checkpoints and filters.
   func testLeNetOnTheSampleRerunsBitIdentical() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
       "Scripts/lenet_cifar.lua")
     let env = ["MOONLAB_DATA": folder.appendingPathComponent("no-data").path]
@@ -74,7 +75,7 @@ final class RerunTests: XCTestCase {
   }
 
   func testSweepTrialReruns() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     try writeScript(SweepTests.script, "sweep.lua", in: folder)
     XCTAssertEqual(
       try runMoonlab(["sweep", "sweep.lua", "--threads", "1", "--out", "s"], in: folder).status, 0)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import MoonlabLab
@@ -17,7 +18,7 @@ final class RunDirectoryTests: XCTestCase {
     """
 
   func testRunDirectoryHoldsEveryRecord() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     let script = try writeScript(Self.script, "tiny.lua", in: folder)
     let dir = folder.appendingPathComponent("run")
     try runInProcess(script, out: dir) { $0.config = [("width", .number(5))] }
@@ -60,7 +61,7 @@ final class RunDirectoryTests: XCTestCase {
   }
 
   func testFailingScriptGetsReportWithErrorAndNoDone() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     let script = try writeScript(
       """
       lab.log{epoch = 1, loss = 0.5}
@@ -85,7 +86,7 @@ final class RunDirectoryTests: XCTestCase {
   }
 
   func testReportRerendersFromFilesAndRefusesFinishedDir() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     let script = try writeScript(Self.script, "tiny.lua", in: folder)
     let dir = folder.appendingPathComponent("run")
     try runInProcess(script, out: dir)
@@ -101,14 +102,14 @@ final class RunDirectoryTests: XCTestCase {
   }
 
   func testMetricsReaderDropsAnUnfinishedLine() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     let url = folder.appendingPathComponent("metrics.jsonl")
     try Data("{\"a\":1}\n{\"a\":2}\n{\"a\":".utf8).write(to: url)
     XCTAssertEqual(MetricsLog.read(url).map { $0["a"]?.double }, [1, 2])
   }
 
   func testBadReportArgumentsAreLuaErrors() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     for (code, message) in [
       ("report.image(tensor.zeros{4, 5, 6})", "expected 1 or 3 channels"),
       (

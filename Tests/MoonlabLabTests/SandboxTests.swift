@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import MoonlabLab
@@ -8,7 +9,7 @@ final class SandboxTests: XCTestCase {
   func run(_ code: String, memoryMB: Int = 512, seconds: Double = 0, sandbox: Bool = true) throws
     -> String?
   {
-    let folder = try temporaryFolder("sandbox")
+    let folder = try TestPaths.temporaryDirectory()
     let script = try writeScript(code, "untrusted.lua", in: folder)
     do {
       try runInProcess(script, out: folder.appendingPathComponent("run-\(UUID().uuidString)")) {
@@ -57,7 +58,7 @@ final class SandboxTests: XCTestCase {
       loop?.contains("script stopped: time limit of 0.2 s exceeded (--time-limit)") ?? false,
       loop ?? "no error")
     // A sweep's run function is Lua called from Swift: the limit still holds there.
-    let folder = try temporaryFolder("sandboxSweep")
+    let folder = try TestPaths.temporaryDirectory()
     let script = try writeScript(
       "lab.sweep{name = 'spin', grid = {a = {1}}, metric = 'm', run = function() while true do end end}",
       "spin.lua", in: folder)

@@ -1,17 +1,8 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import MoonlabLab
-
-/// A fresh empty folder for one test.
-func temporaryFolder(_ name: String = #function) throws -> URL {
-  let base = FileManager.default.temporaryDirectory
-    .appendingPathComponent("moonlab-lab-tests-\(getpid())")
-    .appendingPathComponent(name.filter { $0.isLetter || $0.isNumber })
-  try? FileManager.default.removeItem(at: base)
-  try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-  return base
-}
 
 /// Writes a Lua script into `folder` and returns its path.
 @discardableResult
@@ -31,28 +22,19 @@ func exists(_ url: URL, _ file: String) -> Bool {
 
 /// The `moonlab` executable built next to the test bundle.
 func moonlabBinary() throws -> URL {
-  let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-  let url = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("moonlab")
-  guard FileManager.default.isExecutableFile(atPath: url.path) else {
-    throw XCTSkip("no moonlab executable at \(url.path) (build the package first)")
+  guard FileManager.default.isExecutableFile(atPath: TestPaths.moonlab.path) else {
+    throw XCTSkip("build the moonlab product first (swift build): \(TestPaths.moonlab.path)")
   }
-  return url
+  return TestPaths.moonlab
 }
 
-struct Outcome {
-  var status: Int32
-  var output: String
-}
-
-/// Starts `moonlab ARGS` in `cwd` with stdout and stderr going to one file.
-func startMoonlab(_ arguments: [String], in cwd: URL, log: URL, environment: [String: String] = [:])
-  throws -> Process
-{
+/// Starts `moonlab ARGS` in `cwd` with stdout and stderr going to `log` (for tests that
+/// kill it midway).
+func startMoonlab(_ arguments: [String], in cwd: URL, log: URL) throws -> Process {
   let p = Process()
   p.executableURL = try moonlabBinary()
   p.arguments = arguments
   p.currentDirectoryURL = cwd
-  p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
   FileManager.default.createFile(atPath: log.path, contents: nil)
   let handle = try FileHandle(forWritingTo: log)
   p.standardOutput = handle
@@ -61,15 +43,15 @@ func startMoonlab(_ arguments: [String], in cwd: URL, log: URL, environment: [St
   return p
 }
 
-/// Runs `moonlab ARGS` in `cwd` to the end.
-func runMoonlab(_ arguments: [String], in cwd: URL, environment: [String: String] = [:]) throws
-  -> Outcome
-{
-  let log = cwd.appendingPathComponent(".log-\(UUID().uuidString)")
-  let p = try startMoonlab(arguments, in: cwd, log: log, environment: environment)
-  p.waitUntilExit()
-  defer { try? FileManager.default.removeItem(at: log) }
-  return Outcome(status: p.terminationStatus, output: read(log))
+/// Runs `moonlab ARGS` in `cwd` to the end; `output` is stdout then stderr.
+func runMoonlab(_ arguments: [String], in cwd: URL, environment: [String: String] = [:]) throws -> (
+  status: Int32, output: String
+) {
+  let r = try runProcess(
+    try moonlabBinary(), arguments,
+    environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+    currentDirectory: cwd)
+  return (r.status, r.stdout + r.stderr)
 }
 
 /// Runs a script in this process with a run directory at `out` and one thread.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import MoonlabLab
@@ -50,7 +51,7 @@ final class SweepTests: XCTestCase {
   }
 
   func testKilledSweepResumesWithoutRedoingFinishedTrials() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     try writeScript(Self.script, "sweep.lua", in: folder)
     let sweep = folder.appendingPathComponent("runs/grid6")
     let args = ["sweep", "sweep.lua", "--jobs", "2", "--threads", "1", "--set", "spin=0.4"]
@@ -97,7 +98,7 @@ final class SweepTests: XCTestCase {
   }
 
   func testWorkersAndShardsPlusMergeEqualOneUnshardedRunAndSlurmScriptRunsThem() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     try writeScript(Self.script, "sweep.lua", in: folder)
     let whole = try runMoonlab(
       ["sweep", "sweep.lua", "--threads", "1", "--out", "whole"], in: folder)
@@ -165,7 +166,7 @@ final class SweepTests: XCTestCase {
   }
 
   func testMergeNamesMissingTrialsAndResumeNeedsAFolder() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     try writeScript(Self.script, "sweep.lua", in: folder)
     let resume = try runMoonlab(["sweep", "sweep.lua", "--out", "none", "--resume"], in: folder)
     XCTAssertEqual(resume.status, 1)
@@ -178,7 +179,7 @@ final class SweepTests: XCTestCase {
   }
 
   func testRandomSearchIsSeededAndTrialIdsAreStable() throws {
-    let folder = try temporaryFolder()
+    let folder = try TestPaths.temporaryDirectory()
     let script = try writeScript(
       """
       local r = lab.sweep{name = "rnd", random = {lr = {log = {1e-4, 1e-1}}, depth = {int = {1, 4}}, act = {"relu", "tanh"}},
