@@ -120,7 +120,7 @@ public final class LuaHost {
   }
 
   /// `tostring(value)` without raising (falls back to the type name).
-  func describe(_ lua: Lua, _ i: Int32) -> String {
+  public func describe(_ lua: Lua, _ i: Int32) -> String {
     if let s = luaL_tolstring_safe(i) { return s }
     return lua.typeName(i)
   }
@@ -171,5 +171,6 @@ public final class LuaHost {
 /// The script file doesn't exist or can't be read (the CLI exits 2).
 public struct ScriptNotFound: Error, CustomStringConvertible {
   public let path: String
+  public init(path: String) { self.path = path }
   public var description: String { "cannot open \(path): no such file or not readable" }
 }
