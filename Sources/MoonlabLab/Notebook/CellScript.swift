@@ -67,7 +67,7 @@ public struct CellScript: Equatable {
     var cells: [Cell] = []
     var lineNumber = 1
     var i = 0
-    func stripBreak(_ l: Substring) -> Substring { l.hasSuffix("\n") ? l.dropLast() : l }
+    func stripBreak(_ l: Substring) -> Substring { l.endsWithLineBreak ? l.droppingLineBreak : l }
     func isComment(_ l: Substring) -> Bool { l.drop { $0 == " " || $0 == "\t" }.hasPrefix("--") }
     func isBlank(_ l: Substring) -> Bool { l.allSatisfy { $0.isWhitespace } }
     while i < lines.count {
@@ -93,8 +93,8 @@ public struct CellScript: Equatable {
       var trailing = body[contentCount...].joined()
       // The last content line's break belongs to the trailing part, so the content is
       // what Jupyter shows (no final newline).
-      if content.hasSuffix("\n") {
-        content.removeLast()
+      if content.endsWithLineBreak {
+        content = String(content.droppingLineBreak)
         trailing = "\n" + trailing
       }
       if marker == nil, body.isEmpty { continue }
@@ -106,7 +106,7 @@ public struct CellScript: Equatable {
 
   /// `-- # Title` → `# Title`, `--` → empty; other lines stay as they are.
   static func uncomment(_ content: String) -> String {
-    content.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+    content.lines.map { line -> Substring in
       let l = line.drop { $0 == " " || $0 == "\t" }
       guard l.hasPrefix("--") else { return line }
       let rest = l.dropFirst(2)
@@ -116,8 +116,34 @@ public struct CellScript: Equatable {
 
   /// Markdown text as Lua comment lines (the inverse of `uncomment` for text it wrote).
   static func comment(_ markdown: String) -> String {
-    markdown.split(separator: "\n", omittingEmptySubsequences: false).map {
-      $0.isEmpty ? "--" : "-- " + $0
-    }.joined(separator: "\n")
+    markdown.lines.map { $0.isEmpty ? "--" : "-- " + $0 }.joined(separator: "\n")
   }
+}
+
+// Line breaks by bytes: Swift treats "\r\n" as ONE Character, so `hasSuffix("\n")` and
+// `split(separator: "\n")` would miss the "\n" of Windows line ends and lose the "\r".
+extension Substring {
+  var endsWithLineBreak: Bool { utf8.last == UInt8(ascii: "\n") }
+
+  var droppingLineBreak: Substring {
+    endsWithLineBreak ? self[..<utf8.index(before: utf8.endIndex)] : self
+  }
+
+  /// The text between "\n"s (a "\r" before one stays with its line).
+  var lines: [Substring] {
+    var out: [Substring] = []
+    var start = startIndex
+    for i in utf8.indices where utf8[i] == UInt8(ascii: "\n") {
+      out.append(self[start..<i])
+      start = utf8.index(after: i)
+    }
+    out.append(self[start...])
+    return out
+  }
+}
+
+extension String {
+  var endsWithLineBreak: Bool { self[...].endsWithLineBreak }
+  var droppingLineBreak: Substring { self[...].droppingLineBreak }
+  var lines: [Substring] { self[...].lines }
 }

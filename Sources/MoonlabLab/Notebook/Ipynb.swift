@@ -147,7 +147,7 @@ public enum Ipynb {
       if meta["unmarked"] as? Bool == true {
         marker = nil
       } else if let m = meta["marker"] as? String,
-        CellScript.markerKind(Substring(m.hasSuffix("\n") ? String(m.dropLast()) : m)) == kind
+        CellScript.markerKind(m.droppingLineBreak) == kind
       {
         marker = m
       }
@@ -161,10 +161,10 @@ public enum Ipynb {
       let trailing = meta["trailing"] as? String ?? (isLast ? "\n" : "\n\n")
 
       if let marker {
-        if !text.isEmpty, !text.hasSuffix("\n") { text += "\n" }
+        if !text.isEmpty, !text.endsWithLineBreak { text += "\n" }
         text += marker
-        if !marker.hasSuffix("\n"), !content.isEmpty { text += "\n" }
-      } else if !text.isEmpty, !text.hasSuffix("\n") {
+        if !marker.endsWithLineBreak, !content.isEmpty { text += "\n" }
+      } else if !text.isEmpty, !text.endsWithLineBreak {
         text += "\n"
       }
       text += content + trailing

@@ -67,9 +67,7 @@ enum NotebookHTML {
     let count = run.executionCount.map(String.init) ?? " "
     var s =
       "<div class=\"\(cls)\">\n<div class=\"head\">[\(count)] · \(status)</div>\n<pre class=\"code\">"
-    for (k, line) in cell.content.split(separator: "\n", omittingEmptySubsequences: false)
-      .enumerated()
-    {
+    for (k, line) in cell.content.lines.enumerated() {
       s += "<span class=\"ln\">\(cell.firstLine + k)</span>" + HTML.escape(String(line)) + "\n"
     }
     s += "</pre>\n"

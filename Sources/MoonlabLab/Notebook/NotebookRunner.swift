@@ -28,13 +28,17 @@ public final class NotebookRunner: CellOutputSink {
 
   static let boundary = "__moonlab_cell"
 
-  public func run(_ request: RunRequest) throws -> Result {
+  /// Runs the script; `prepare` may add to the host before the script starts.
+  public func run(_ request: RunRequest, prepare: (LuaHost) throws -> Void = { _ in }) throws
+    -> Result
+  {
     guard let data = FileManager.default.contents(atPath: request.scriptPath) else {
       throw ScriptNotFound(path: request.scriptPath)
     }
     let script = CellScript(parsing: String(decoding: data, as: UTF8.self))
     let host = try ScriptRunner.makeHost(request)
     try PrintCapture.install(host)
+    try prepare(host)
     let lua = Lua(host.state)
     lua.push(function: NotebookRunner.boundary) { [unowned self] lua in
       self.enter(try lua.integer(1, NotebookRunner.boundary), script)
@@ -130,9 +134,12 @@ public final class NotebookRunner: CellOutputSink {
     runs[k, default: Ipynb.CellRun(state: .ok)].outputs = outputs
   }
 
-  /// The line in "path:LINE: message", or nil.
+  /// The line in "path:LINE: message", or nil. Lua shortens long chunk names from the
+  /// left ("...t/nb.lua:4:"), so look for the file name.
   private func errorLine(_ message: String, _ path: String) -> Int? {
-    guard let r = message.range(of: path + ":") else { return nil }
+    guard let r = message.range(of: URL(fileURLWithPath: path).lastPathComponent + ":") else {
+      return nil
+    }
     return Int(message[r.upperBound...].prefix { $0.isNumber })
   }
 
