@@ -21,7 +21,10 @@ let package = Package(
 
     .target(name: "MoonlabTensor", dependencies: ["CBLAS"], swiftSettings: release),
     .target(name: "MoonlabNN", dependencies: ["MoonlabTensor"], swiftSettings: release),
-    .target(name: "MoonlabData", dependencies: ["MoonlabTensor", "CZlib"], swiftSettings: release),
+    .target(
+      name: "MoonlabData", dependencies: ["MoonlabTensor", "CZlib"],
+      // The bundled CIFAR-10 sample (docs/data.md), found next to the executable.
+      resources: [.copy("Sample")], swiftSettings: release),
     .target(
       name: "MoonlabLua",
       dependencies: ["CLua", "LuaShim", "MoonlabTensor", "MoonlabNN", "MoonlabData"],

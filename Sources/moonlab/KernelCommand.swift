@@ -30,10 +30,12 @@ struct KernelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Run Lua requests from stdin, one JSON line each (the kernel's child process).")
 
-    @OptionGroup var options: ScriptRunOptions
+    @Option(help: "Run directory (default: runs/kernel-YYYYmmdd-HHMMSS).") var out: String?
 
     func run() throws {
-      try KernelServer.serve(try options.request(script: "kernel"))
+      var request = RunRequest(scriptPath: "kernel")
+      request.outDir = out
+      try KernelServer.serve(request)
     }
   }
 }

@@ -14,9 +14,11 @@ final class NotebookRunTests: XCTestCase {
     let dir = try TestPaths.temporaryDirectory()
     let path = dir.appendingPathComponent("nb.lua")
     try code.write(to: path, atomically: true, encoding: .utf8)
-    let result = try NotebookRunner(echo: false).run(RunRequest(scriptPath: path.path))
-    try NotebookFiles.write(result, to: dir, title: "nb")
-    return (result, dir)
+    var request = RunRequest(scriptPath: path.path)
+    request.outDir = dir.appendingPathComponent("run").path
+    let result = try NotebookRunner(echo: false).run(request)
+    try NotebookFiles.write(result, title: "nb")
+    return (result, result.dir)
   }
 
   static let failing = """
@@ -98,7 +100,9 @@ final class NotebookRunTests: XCTestCase {
       "image/svg+xml": "<svg xmlns=\"http://www.w3.org/2000/svg\"/>", "text/plain": "chart",
     ]
     // `show` stands in for a report function: Swift code that calls CellOutputs.display.
-    let result = try NotebookRunner(echo: false).run(RunRequest(scriptPath: path.path)) { host in
+    var request = RunRequest(scriptPath: path.path)
+    request.outDir = dir.appendingPathComponent("run").path
+    let result = try NotebookRunner(echo: false).run(request) { host in
       Lua(host.state).push(function: "show") { _ in
         CellOutputs.display(bundle)
         return 0
@@ -112,6 +116,34 @@ final class NotebookRunTests: XCTestCase {
     let html = NotebookHTML.render(result, title: "t")
     XCTAssertTrue(
       html.contains("<div class=\"out\"><svg xmlns=\"http://www.w3.org/2000/svg\"/></div>"))
+  }
+
+  func testReportItemsShowUnderTheirCellInOrder() throws {
+    let (result, dir) = try run(
+      """
+      --%%
+      print('one')
+      report.text('**bold** words')
+      print('two')
+      report.plot{series = {{name = 'loss', x = {1, 2, 3}, y = {3, 2, 1}}}, title = 'Loss'}
+      --%%
+      print('three')
+
+      """)
+    let outputs = try XCTUnwrap(result.runs[0]?.outputs)
+    XCTAssertEqual(outputs.count, 4, "\(outputs)")
+    XCTAssertEqual(outputs[0], .stream(name: "stdout", text: "one\n"))
+    guard case .display(let text) = outputs[1], case .display(let plot) = outputs[3] else {
+      return XCTFail("\(outputs)")
+    }
+    XCTAssertEqual(text["text/markdown"], "**bold** words")
+    XCTAssertTrue(plot["image/svg+xml"]?.hasPrefix("<svg") ?? false)
+    XCTAssertEqual(outputs[2], .stream(name: "stdout", text: "two\n"))
+    XCTAssertEqual(result.runs[1]?.outputs, [.stream(name: "stdout", text: "three\n")])
+    for file in ["report.html", "config.json", "DONE", "notebook.html", "notebook.ipynb"] {
+      XCTAssertTrue(
+        FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), file)
+    }
   }
 
   /// The nbformat 4.5 schema's required fields, checked without Python.

@@ -17,28 +17,35 @@ import MoonlabLua
 /// an "interrupted" error) and the state stays usable. The Python wrapper
 /// (`KernelSpec.wrapperSource`) speaks the Jupyter protocol on top of this.
 public final class KernelServer: CellOutputSink {
-  private let host: LuaHost
+  private let session: LabSession
+  private let feed: ReportFeed
   private let out: FileHandle
   private var id = 0
+  private var host: LuaHost { session.host }
 
   /// Set for the SIGINT handler (a C function pointer can't capture).
   private static var interruptible: OpaquePointer?
 
-  init(host: LuaHost, out: FileHandle) {
-    self.host = host
+  /// The kernel's Lua state records into a run directory like any run (`report.*`,
+  /// `lab.log`, checkpoints), by default runs/kernel-YYYYmmdd-HHMMSS next to the notebook.
+  init(_ request: RunRequest, out: FileHandle) throws {
+    session = try LabSession(request: request, script: Data())
+    let dir =
+      request.outDir.map { URL(fileURLWithPath: $0) } ?? RunRecord.defaultDir(name: "kernel")
+    let record = try RunRecord(
+      dir: dir, provenance: session.provenance(name: "kernel"), script: Data())
+    session.record = record
+    feed = ReportFeed(record: record)
     self.out = out
+    try PrintCapture.install(session.host)
   }
 
   public static func serve(_ request: RunRequest) throws {
     // The protocol keeps the real stdout; stray writes to fd 1 (C code, Swift print) go
     // to stderr, which the wrapper shows as the cell's stderr stream.
     let protocolFD = dup(1)
-    guard protocolFD >= 0, dup2(2, 1) >= 0 else {
-      throw LabKernelError("kernel: can't set up stdout")
-    }
-    let server = KernelServer(
-      host: try ScriptRunner.makeHost(request), out: FileHandle(fileDescriptor: protocolFD))
-    try PrintCapture.install(server.host)
+    guard protocolFD >= 0, dup2(2, 1) >= 0 else { throw LabError("kernel: can't set up stdout") }
+    let server = try KernelServer(request, out: FileHandle(fileDescriptor: protocolFD))
     CellOutputs.sink = server
     interruptible = server.host.state
     signal(SIGINT) { _ in
@@ -56,6 +63,8 @@ public final class KernelServer: CellOutputSink {
       server.id = message["id"] as? Int ?? server.id + 1
       server.execute(code)
     }
+    // stdin closed: the kernel shuts down; the run ends like a finished script.
+    try server.feed.record.finish(.finished, config: server.session.labConfig())
   }
 
   /// Runs one cell. An expression (`x`, `net`) is evaluated and its value returned, as
@@ -83,10 +92,17 @@ public final class KernelServer: CellOutputSink {
       emit(.luaError(String(describing: error)))
       status = "error"
     }
+    showReport()
     send(["type": "done", "status": status])
   }
 
+  /// Report items added since the last look, as display data.
+  private func showReport() {
+    for bundle in feed.newDisplays() { send(["type": "display", "data": bundle]) }
+  }
+
   public func emit(_ output: CellOutput) {
+    showReport()
     switch output {
     case .stream(let name, let text): send(["type": "stream", "name": name, "text": text])
     case .display(let bundle): send(["type": "display", "data": bundle])
@@ -104,9 +120,4 @@ public final class KernelServer: CellOutputSink {
     data.append(UInt8(ascii: "\n"))
     out.write(data)
   }
-}
-
-struct LabKernelError: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
 }

@@ -4,9 +4,9 @@ import MoonlabTensor
 /// The files behind `moonlab notebook`: the run's notebook.html and notebook.ipynb, and
 /// the script ⇄ .ipynb conversions.
 public enum NotebookFiles {
-  /// Writes notebook.html and notebook.ipynb into `dir`.
-  public static func write(_ result: NotebookRunner.Result, to dir: URL, title: String) throws {
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  /// Writes notebook.html and notebook.ipynb into the run directory.
+  public static func write(_ result: NotebookRunner.Result, title: String) throws {
+    let dir = result.dir
     try AtomicFile.write(
       try Ipynb.encode(Ipynb.notebook(result.script, runs: result.runs)),
       to: dir.appendingPathComponent("notebook.ipynb"))

@@ -15,12 +15,15 @@ public final class NotebookRunner: CellOutputSink {
     public var runs: [Int: Ipynb.CellRun]
     /// The Lua error (message and traceback) when a cell failed.
     public var error: String?
+    /// The run directory (config.json, report.html, … and the notebooks).
+    public var dir: URL
   }
 
   private var runs: [Int: Ipynb.CellRun] = [:]
   private var current: Int?
   private var started = Date()
   private var executed = 0
+  private var feed: ReportFeed?
   /// Echo printed text to the terminal as well (off in tests).
   private let echo: Bool
 
@@ -28,7 +31,8 @@ public final class NotebookRunner: CellOutputSink {
 
   static let boundary = "__moonlab_cell"
 
-  /// Runs the script; `prepare` may add to the host before the script starts.
+  /// Runs the script in a run directory, as `moonlab run` does; `prepare` may add to the
+  /// host before the script starts.
   public func run(_ request: RunRequest, prepare: (LuaHost) throws -> Void = { _ in }) throws
     -> Result
   {
@@ -36,7 +40,15 @@ public final class NotebookRunner: CellOutputSink {
       throw ScriptNotFound(path: request.scriptPath)
     }
     let script = CellScript(parsing: String(decoding: data, as: UTF8.self))
-    let host = try ScriptRunner.makeHost(request)
+    let session = try LabSession(request: request, script: data)
+    let dir =
+      request.outDir.map { URL(fileURLWithPath: $0) }
+      ?? RunRecord.defaultDir(name: request.scriptName)
+    let record = try RunRecord(
+      dir: dir, provenance: session.provenance(name: request.scriptName), script: data)
+    session.record = record
+    feed = ReportFeed(record: record)
+    let host = session.host
     try PrintCapture.install(host)
     try prepare(host)
     let lua = Lua(host.state)
@@ -57,7 +69,7 @@ public final class NotebookRunner: CellOutputSink {
       try host.call(arguments: Int32(request.arguments.count), results: 0)
       finishCell(.ok)
     } catch {
-      let message = String(describing: error)
+      let message = ScriptRunner.explain(error, request)
       failure = message
       if current == nil {  // a syntax error: no cell started; blame the cell of its line
         current = cellIndex(atLine: errorLine(message, request.scriptPath), script)
@@ -71,7 +83,8 @@ public final class NotebookRunner: CellOutputSink {
     for (i, cell) in script.cells.enumerated() where cell.kind == .code && runs[i] == nil {
       runs[i] = Ipynb.CellRun(state: .notRun)
     }
-    return Result(script: script, runs: runs, error: failure)
+    try record.finish(failure.map { .failed($0) } ?? .finished, config: session.labConfig())
+    return Result(script: script, runs: runs, error: failure, dir: dir)
   }
 
   /// `arg` as `moonlab run` sets it: the script path at 0, its arguments from 1.
@@ -107,6 +120,7 @@ public final class NotebookRunner: CellOutputSink {
 
   private func finishCell(_ state: Ipynb.CellRun.State) {
     guard let k = current else { return }
+    showReport()
     var run = runs[k] ?? Ipynb.CellRun(state: state)
     if run.executionCount == nil {
       executed += 1
@@ -118,7 +132,17 @@ public final class NotebookRunner: CellOutputSink {
     current = nil
   }
 
+  /// Report items added since the last look, into the running cell.
+  private func showReport() {
+    for bundle in feed?.newDisplays() ?? [] { append(.display(bundle)) }
+  }
+
   public func emit(_ output: CellOutput) {
+    showReport()
+    append(output)
+  }
+
+  private func append(_ output: CellOutput) {
     if echo, case .stream(let name, let text) = output {
       var bytes = Array(text.utf8)
       fwrite(&bytes, 1, bytes.count, name == "stderr" ? stderr : stdout)

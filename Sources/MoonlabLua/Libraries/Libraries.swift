@@ -3,5 +3,8 @@
 enum Libraries {
   static let all: [(LuaHost) throws -> Void] = [
     TensorLibrary.install,
+    NNLibrary.install,
+    OptimLibrary.install,
+    DataLibrary.install,
   ]
 }

@@ -1,38 +1,144 @@
 import CLua
+import LuaShim
 import MoonlabTensor
 
-/// The `tensor` library and the Tensor class as Lua sees them (design.md §6).
+/// The `tensor` library and the Tensor class as Lua sees them (design.md §6). Lua counts
+/// dimensions and positions from 1 (negative dimensions count from the end); the
+/// Swift API counts from 0, and this file converts.
 enum TensorLibrary {
   static func install(_ host: LuaHost) throws {
     host.register(.tensor, tensorClass())
-    host.registerLibrary(
-      "tensor",
-      [
-        "zeros": { lua in
-          lua.push(Tensor(zeros: try shapeArgument(lua, "zeros")))
-          return 1
-        },
-        "from": { lua in
-          lua.push(try fromTable(lua, 1))
-          return 1
-        },
-        "seed": { lua in
-          Generator.seedGlobal(UInt64(bitPattern: Int64(try lua.integer(1, "seed"))))
-          return 0
-        },
-      ])
+    host.registerLibrary("tensor", functions())
+  }
+
+  // MARK: Library functions
+
+  static func functions() -> [String: LuaFunction] {
+    [
+      "zeros": { lua in pushed(lua, try Tensor.zeros(try shapeArgument(lua, "zeros"))) },
+      "ones": { lua in pushed(lua, try Tensor.ones(try shapeArgument(lua, "ones"))) },
+      "rand": { lua in pushed(lua, try Tensor.rand(try shapeArgument(lua, "rand"))) },
+      "randn": { lua in pushed(lua, try Tensor.randn(try shapeArgument(lua, "randn"))) },
+      "full": { lua in
+        try lua.checkTable(1, "full")
+        let shape = try lua.integerList(1, "full")
+        return pushed(lua, try Tensor.full(shape, Float(try lua.number(2, "full"))))
+      },
+      "arange": { lua in pushed(lua, try Tensor.arange(try lua.integer(1, "arange"))) },
+      "eye": { lua in pushed(lua, try Tensor.eye(try lua.integer(1, "eye"))) },
+      "from": { lua in
+        if lua.type(1) == LUA_TNUMBER {
+          return pushed(lua, Tensor(scalar: Float(try lua.number(1, "from"))))
+        }
+        return pushed(lua, try fromTable(lua, 1))
+      },
+      "seed": { lua in
+        Generator.seedGlobal(UInt64(bitPattern: Int64(try lua.integer(1, "seed"))))
+        return 0
+      },
+      // Runs fn(...) with the tape off; grad mode comes back even when fn fails.
+      "no_grad": { lua in
+        try checkFunction(lua, 1, "no_grad")
+        let base = lua.top
+        return try Autograd.noGrad {
+          try reserveStack(lua, Int(base) + 1, "no_grad")
+          lua_pushvalue(lua.L, 1)
+          for i in stride(from: 2, through: base, by: 1) { lua_pushvalue(lua.L, i) }
+          try protectedCall(lua, arguments: base - 1, results: LUA_MULTRET)
+          return lua.top - base
+        }
+      },
+      "gradcheck": { lua in
+        try checkFunction(lua, 1, "gradcheck")
+        let inputs = try tensorList(lua, 2, "gradcheck")
+        _ = try lua.optTable(3, "gradcheck")
+        let eps = try lua.numberOption(3, "eps", "gradcheck").map(Float.init) ?? 1e-3
+        let atol = try lua.numberOption(3, "atol", "gradcheck").map(Float.init) ?? 1e-3
+        let rtol = try lua.numberOption(3, "rtol", "gradcheck").map(Float.init) ?? 1e-2
+        let (ok, maxError) = try gradcheck(
+          { tensors in
+            try reserveStack(lua, tensors.count + 1, "gradcheck")
+            lua_pushvalue(lua.L, 1)
+            for t in tensors { lua.push(t) }
+            try protectedCall(lua, arguments: Int32(tensors.count), results: 1)
+            defer { lua.pop() }
+            guard let out = lua.anyObject(-1) as? Tensor else {
+              throw LuaError(
+                "gradcheck: the function must return a Tensor, got \(lua.typeName(-1))")
+            }
+            return out
+          }, inputs: inputs, eps: eps, atol: atol, rtol: rtol)
+        lua.push(ok)
+        lua.push(maxError)
+        return 2
+      },
+    ]
+  }
+
+  /// Pushes `t` and returns 1, the result count of a function returning one tensor.
+  static func pushed(_ lua: Lua, _ t: Tensor) -> Int32 {
+    lua.push(t)
+    return 1
+  }
+
+  /// Calls the function below `arguments` values from Swift. It must be a protected call
+  /// (an error must not longjmp over this Swift frame); the error, traceback included,
+  /// comes back as a thrown LuaError.
+  static func protectedCall(_ lua: Lua, arguments: Int32, results: Int32) throws {
+    guard moonlab_pcall(lua.L, arguments, results) == LUA_OK else {
+      let message =
+        moonlab_tostring(lua.L, -1).map { String(cString: $0) } ?? "(error object is not a string)"
+      lua.pop()
+      throw LuaError(message)
+    }
+  }
+
+  /// Room for `n` more values on the Lua stack: a C function is only promised 20, and
+  /// pushing past the end without asking corrupts memory.
+  static func reserveStack(_ lua: Lua, _ n: Int, _ fn: String) throws {
+    guard n < 1_000_000, lua_checkstack(lua.L, Int32(n)) != 0 else {
+      throw LuaError("\(fn): Lua stack overflow (\(n) values)")
+    }
+  }
+
+  static func checkFunction(_ lua: Lua, _ i: Int32, _ fn: String) throws {
+    guard lua.type(i) == LUA_TFUNCTION else {
+      throw LuaError("bad argument #\(i) to '\(fn)' (function expected, got \(lua.typeName(i)))")
+    }
   }
 
   /// A shape given as a table {2, 3} or as numbers (2, 3).
   static func shapeArgument(_ lua: Lua, _ fn: String, from first: Int32 = 1) throws -> [Int] {
-    let shape: [Int]
-    if lua.type(first) == LUA_TTABLE {
-      shape = try lua.integerList(first, fn)
-    } else {
-      shape = try (first...max(first, lua.top)).map { try lua.integer($0, fn) }
+    if lua.type(first) == LUA_TTABLE { return try lua.integerList(first, fn) }
+    return try (first...max(first, lua.top)).map { try lua.integer($0, fn) }
+  }
+
+  /// A sequence table of tensors.
+  static func tensorList(_ lua: Lua, _ i: Int32, _ fn: String) throws -> [Tensor] {
+    try lua.checkTable(i, fn)
+    return try (0..<lua.rawLength(i)).map { k in
+      lua.rawIndex(i, k + 1)
+      defer { lua.pop() }
+      guard let t = lua.anyObject(-1) as? Tensor else {
+        throw LuaError(
+          "bad argument #\(i) to '\(fn)' (element \(k + 1) of the table is a \(lua.typeName(-1)), expected Tensor)"
+        )
+      }
+      return t
     }
-    try Shape.validate(shape, op: fn)
-    return shape
+  }
+
+  /// A 1-based (or negative, from the end) dimension of `t`, converted to 0-based.
+  static func dimension(_ lua: Lua, _ i: Int32, of t: Tensor, _ fn: String) throws -> Int {
+    let d = try lua.integer(i, fn)
+    let r = t.rank
+    guard (1 <= d && d <= r) || (-r <= d && d <= -1) else {
+      let range = r == 0 ? "a 0-d tensor has no dimensions" : "expected 1..\(r) or -\(r)..-1"
+      throw LuaError(
+        "\(fn): dimension \(d) out of range for a tensor of shape \(describeShape(t.shape)) (\(range))"
+      )
+    }
+    return d > 0 ? d - 1 : d + r
   }
 
   /// A tensor from a (nested) table of numbers.
@@ -41,20 +147,28 @@ enum TensorLibrary {
     var shape: [Int] = []
     var values: [Float] = []
     func walk(_ i: Int32, depth: Int) throws {
+      guard depth < 64 else { throw LuaError("from: table nested deeper than 64 levels") }
+      try reserveStack(lua, 2, "from")
       let n = lua.rawLength(i)
       if depth == shape.count {
         shape.append(n)
       } else if shape[depth] != n {
-        throw LuaError("from: ragged table (expected \(shape[depth]) elements at depth \(depth + 1), got \(n))")
+        throw LuaError(
+          "from: ragged table (expected \(shape[depth]) elements at depth \(depth + 1), got \(n))")
       }
       for k in stride(from: 1, through: n, by: 1) {
         lua.rawIndex(i, k)
         defer { lua.pop() }
         switch lua.type(-1) {
         case LUA_TNUMBER:
-          guard depth == shape.count - 1 else { throw LuaError("from: ragged table (number where a table was expected)") }
+          guard depth == shape.count - 1 else {
+            throw LuaError("from: ragged table (number where a table was expected)")
+          }
           values.append(Float(try lua.number(-1, "from")))
         case LUA_TTABLE:
+          guard values.isEmpty || depth + 1 < shape.count else {
+            throw LuaError("from: ragged table (table where a number was expected)")
+          }
           try walk(lua_absindex(lua.L, -1), depth: depth + 1)
         default:
           throw LuaError("from: expected numbers or tables, got \(lua.typeName(-1))")
@@ -65,61 +179,220 @@ enum TensorLibrary {
     return try Tensor(shape: shape, values: values)
   }
 
+  // MARK: The Tensor class
+
   static func tensorClass() -> LuaClassSpec {
     var spec = LuaClassSpec()
-    spec.methods = [
+    spec.methods = inspectionMethods().merging(mathMethods()) { a, _ in a }.merging(gradMethods()) {
+      a, _ in a
+    }
+    spec.metamethods = [
+      "__add": { lua in try binary(lua, "add") { try $0.add($1) } },
+      "__sub": { lua in try binary(lua, "sub") { try $0.sub($1) } },
+      "__mul": { lua in try binary(lua, "mul") { try $0.mul($1) } },
+      "__div": { lua in try binary(lua, "div") { try $0.div($1) } },
+      "__pow": { lua in
+        pushed(lua, try lua.tensor(1, "pow").pow(Float(try lua.number(2, "pow"))))
+      },
+      "__unm": { lua in pushed(lua, try lua.tensor(1, "unm").neg()) },
+      // Each push makes a new userdata, so `==` compares the Swift objects: a tensor
+      // returned by requires_grad() equals the one it was called on.
+      "__eq": { lua in
+        lua.push(
+          lua.anyObject(1).map { ObjectIdentifier($0) }
+            == lua.anyObject(2).map { ObjectIdentifier($0) })
+        return 1
+      },
+      "__len": { lua in
+        let t = try lua.tensor(1, "len")
+        guard let n = t.shape.first else { throw LuaError("len: a 0-d tensor has no length") }
+        lua.push(n)
+        return 1
+      },
+      "__tostring": { lua in
+        lua.push(try lua.tensor(1, "tostring").description)
+        return 1
+      },
+    ]
+    spec.getField = { lua, key in
+      let t = try lua.tensor(1, "__index")
+      guard key == "grad" else { return 0 }
+      if let g = t.grad { lua.push(g) } else { lua.pushNil() }
+      return 1
+    }
+    spec.setField = { lua, key in
+      let t = try lua.tensor(1, "__newindex")
+      guard key == "grad" else { throw LuaError("Tensor: can't set field '\(key)'") }
+      if lua.isNoneOrNil(3) {
+        t.grad = nil
+        return
+      }
+      let g = try lua.tensor(3, "grad")
+      guard g.shape == t.shape else {
+        throw LuaError(
+          "grad: gradient shape \(describeShape(g.shape)) doesn't match tensor shape \(describeShape(t.shape))"
+        )
+      }
+      t.grad = g
+    }
+    return spec
+  }
+
+  /// shape, sizes, values, copies and views.
+  static func inspectionMethods() -> [String: LuaFunction] {
+    [
       "shape": { lua in
         lua.push(integers: try lua.tensor(1, "shape").shape)
+        return 1
+      },
+      "size": { lua in
+        let t = try lua.tensor(1, "size")
+        if lua.isNoneOrNil(2) {
+          lua.push(integers: t.shape)
+        } else {
+          lua.push(t.shape[try dimension(lua, 2, of: t, "size")])
+        }
+        return 1
+      },
+      "numel": { lua in
+        lua.push(try lua.tensor(1, "numel").count)
+        return 1
+      },
+      "dim": { lua in
+        lua.push(try lua.tensor(1, "dim").rank)
         return 1
       },
       "item": { lua in
         lua.push(try lua.tensor(1, "item").item())
         return 1
       },
-      "matmul": { lua in
-        lua.push(try lua.tensor(1, "matmul").matmul(try lua.tensor(2, "matmul")))
+      "totable": { lua in
+        try pushTable(lua, try lua.tensor(1, "totable"))
         return 1
       },
+      "clone": { lua in pushed(lua, try lua.tensor(1, "clone").clone()) },
+      "detach": { lua in pushed(lua, try lua.tensor(1, "detach").detach()) },
+      "reshape": { lua in
+        let t = try lua.tensor(1, "reshape")
+        return pushed(lua, try t.reshape(try shapeArgument(lua, "reshape", from: 2)))
+      },
+      "t": { lua in pushed(lua, try lua.tensor(1, "t").transposed()) },
+    ]
+  }
+
+  /// Arithmetic, reductions and activations.
+  static func mathMethods() -> [String: LuaFunction] {
+    var methods: [String: LuaFunction] = [
+      "matmul": { lua in
+        pushed(lua, try lua.tensor(1, "matmul").matmul(try lua.tensor(2, "matmul")))
+      },
+      "sum": { lua in
+        try reduction(lua, "sum", all: { $0.sum() }, along: { try $0.sum(dim: $1, keepDim: $2) })
+      },
+      "mean": { lua in
+        try reduction(lua, "mean", all: { $0.mean() }, along: { try $0.mean(dim: $1, keepDim: $2) })
+      },
+      // max(d) also returns the 1-based positions, like PyTorch's (values, indices).
+      "max": { lua in
+        let t = try lua.tensor(1, "max")
+        if lua.isNoneOrNil(2) { return pushed(lua, try t.max()) }
+        let d = try dimension(lua, 2, of: t, "max")
+        let keep = try lua.optBoolean(3, "max", false)
+        let values = try t.max(dim: d, keepDim: keep)
+        lua.push(values)
+        lua.push(try t.argmax(dim: d).add(1).reshape(values.shape))
+        return 2
+      },
+      "argmax": { lua in
+        let t = try lua.tensor(1, "argmax")
+        if lua.isNoneOrNil(2) { return pushed(lua, try t.reshape([-1]).argmax(dim: 0).add(1)) }
+        return pushed(lua, try t.argmax(dim: try dimension(lua, 2, of: t, "argmax")).add(1))
+      },
+      "pow": { lua in pushed(lua, try lua.tensor(1, "pow").pow(Float(try lua.number(2, "pow")))) },
+      "softmax": { lua in
+        let t = try lua.tensor(1, "softmax")
+        return pushed(lua, try t.softmax(dim: try dimension(lua, 2, of: t, "softmax")))
+      },
+      "log_softmax": { lua in
+        let t = try lua.tensor(1, "log_softmax")
+        return pushed(lua, try t.logSoftmax(dim: try dimension(lua, 2, of: t, "log_softmax")))
+      },
+    ]
+    let unary: [(String, (Tensor) -> Tensor)] = [
+      ("exp", { $0.exp() }), ("log", { $0.log() }), ("sqrt", { $0.sqrt() }), ("abs", { $0.abs() }),
+      ("relu", { $0.relu() }), ("sigmoid", { $0.sigmoid() }), ("tanh", { $0.tanh() }),
+    ]
+    for (name, op) in unary {
+      methods[name] = { lua in pushed(lua, op(try lua.tensor(1, name))) }
+    }
+    return methods
+  }
+
+  /// The autograd surface: requires_grad, backward, zero_grad (and field `grad`).
+  static func gradMethods() -> [String: LuaFunction] {
+    [
       "requires_grad": { lua in
         let t = try lua.tensor(1, "requires_grad")
-        t.requiresGrad = try lua.optBoolean(2, "requires_grad", true)
-        lua.push(t)
-        return 1
+        let flag = try lua.optBoolean(2, "requires_grad", true)
+        guard flag || t.isLeaf else {
+          throw LuaError("requires_grad: only leaf tensors can stop requiring grad (use detach())")
+        }
+        t.requiresGrad = flag
+        return pushed(lua, t)
       },
       "backward": { lua in
         let t = try lua.tensor(1, "backward")
         try t.backward(lua.isNoneOrNil(2) ? nil : try lua.tensor(2, "backward"))
         return 0
       },
-    ]
-    spec.metamethods = [
-      "__add": { lua in try binary(lua, "add") { try $0.add($1) } },
-      "__tostring": { lua in
-        let t = try lua.tensor(1, "tostring")
-        lua.push("tensor(\(t.toArray()), shape=\(describeShape(t.shape)))")
-        return 1
+      "zero_grad": { lua in
+        try lua.tensor(1, "zero_grad").zeroGrad()
+        return 0
       },
     ]
-    spec.getField = { lua, key in
-      let t = try lua.tensor(1, "__index")
-      switch key {
-      case "grad":
-        if let g = t.grad { lua.push(g) } else { lua.pushNil() }
-        return 1
-      default:
-        return 0
+  }
+
+  /// sum/mean: over everything without a dimension, else along it (optionally keeping it).
+  static func reduction(
+    _ lua: Lua, _ name: String, all: (Tensor) -> Tensor, along: (Tensor, Int, Bool) throws -> Tensor
+  ) throws -> Int32 {
+    let t = try lua.tensor(1, name)
+    if lua.isNoneOrNil(2) { return pushed(lua, all(t)) }
+    let d = try dimension(lua, 2, of: t, name)
+    return pushed(lua, try along(t, d, try lua.optBoolean(3, name, false)))
+  }
+
+  /// A nested table of the values (a number for a 0-d tensor).
+  static func pushTable(_ lua: Lua, _ t: Tensor) throws {
+    try reserveStack(lua, t.rank + 2, "totable")
+    guard t.rank > 0 else {
+      lua.push(t.data[0])
+      return
+    }
+    let strides = Shape.strides(t.shape)
+    func build(_ d: Int, _ offset: Int) {
+      let n = t.shape[d]
+      lua.newTable(array: n)
+      for k in 0..<n {
+        if d == t.rank - 1 {
+          lua.push(t.data[offset + k])
+        } else {
+          build(d + 1, offset + k * strides[d])
+        }
+        lua.setIndex(-2, k + 1)
       }
     }
-    return spec
+    build(0, 0)
   }
 
   /// A binary operator where either side may be a number.
-  static func binary(_ lua: Lua, _ name: String, _ op: (Tensor, Tensor) throws -> Tensor) throws -> Int32 {
+  static func binary(_ lua: Lua, _ name: String, _ op: (Tensor, Tensor) throws -> Tensor) throws
+    -> Int32
+  {
     func operand(_ i: Int32) throws -> Tensor {
       if lua.type(i) == LUA_TNUMBER { return Tensor(scalar: Float(try lua.number(i, name))) }
       return try lua.tensor(i, name)
     }
-    lua.push(try op(operand(1), operand(2)))
-    return 1
+    return pushed(lua, try op(operand(1), operand(2)))
   }
 }

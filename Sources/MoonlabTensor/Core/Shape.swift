@@ -1,3 +1,5 @@
+import Foundation
+
 /// Shape arithmetic shared by all ops. Tensors are contiguous and row-major.
 public enum Shape {
   public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
@@ -13,18 +15,28 @@ public enum Shape {
     return strides
   }
 
-  /// Checks a shape a user asked for: every size ≥ 0, and not absurdly large.
+  /// Checks a shape a user asked for (or an op's output shape): every size ≥ 0, and
+  /// the whole fits in physical memory. An allocation beyond it would not fail politely:
+  /// posix_memalign refusing it, or the kernel killing the process later, ends the run.
   public static func validate(_ shape: [Int], op: String) throws {
     var total = 1
     for d in shape {
-      guard d >= 0 else { throw TensorError("\(op): negative size in shape \(describeShape(shape))") }
+      guard d >= 0 else {
+        throw TensorError("\(op): negative size in shape \(describeShape(shape))")
+      }
       let (p, overflow) = total.multipliedReportingOverflow(by: d)
-      guard !overflow, p <= 1 << 34 else {
-        throw TensorError("\(op): shape \(describeShape(shape)) is too large")
+      guard !overflow, p <= maxElements else {
+        throw TensorError(
+          "\(op): shape \(describeShape(shape)) is too large (more than \(maxElements) elements, this machine's memory)"
+        )
       }
       total = p
     }
   }
+
+  /// The most floats one tensor may hold: the machine's physical memory.
+  static let maxElements = min(
+    1 << 34, Int(clamping: ProcessInfo.processInfo.physicalMemory) / MemoryLayout<Float>.stride)
 
   /// NumPy broadcasting: align trailing dimensions; sizes must match or be 1.
   public static func broadcast(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {

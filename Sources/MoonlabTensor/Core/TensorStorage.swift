@@ -6,8 +6,9 @@ public final class TensorStorage {
   public let pointer: UnsafeMutablePointer<Float>
   public let count: Int
 
-  /// Zero-filled storage for `count` floats.
-  public init(count: Int) {
+  /// Storage for `count` floats, zero-filled unless the caller overwrites every element
+  /// anyway (elementwise outputs), where the extra pass over memory would be wasted.
+  public init(count: Int, zeroed: Bool = true) {
     self.count = count
     var raw: UnsafeMutableRawPointer?
     // 64-byte alignment suits AVX-512 loads and cache lines; posix_memalign cannot fail
@@ -16,7 +17,7 @@ public final class TensorStorage {
     guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
       fatalError("out of memory allocating \(bytes) bytes")
     }
-    memset(raw, 0, bytes)
+    if zeroed { memset(raw, 0, bytes) }
     pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
   }
 

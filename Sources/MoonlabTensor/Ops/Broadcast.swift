@@ -7,9 +7,12 @@ enum BroadcastKernel {
     _ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float
   ) throws -> Tensor {
     let shape = a.shape == b.shape ? a.shape : try Shape.broadcast(a.shape, b.shape, op: op)
+    if a.shape != b.shape { try Shape.validate(shape, op: op) }
     let out = Tensor(zeros: shape)
     let n = out.count
-    let pa = a.data, pb = b.data, po = out.data
+    let pa = a.data
+    let pb = b.data
+    let po = out.data
     if a.count == n && b.count == n {
       for i in 0..<n { po[i] = f(pa[i], pb[i]) }
     } else if b.count == 1 && a.count == n {
@@ -23,9 +26,13 @@ enum BroadcastKernel {
       let sb = Shape.broadcastStrides(b.shape, to: shape)
       let rank = shape.count
       // The last dimension runs in an inner loop; the rest advance like an odometer.
-      let inner = shape[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1]
+      let inner = shape[rank - 1]
+      let ia = sa[rank - 1]
+      let ib = sb[rank - 1]
       var index = [Int](repeating: 0, count: rank)
-      var offA = 0, offB = 0, o = 0
+      var offA = 0
+      var offB = 0
+      var o = 0
       while o < n {
         for j in 0..<inner { po[o + j] = f(pa[offA + j * ia], pb[offB + j * ib]) }
         o += inner
@@ -54,7 +61,8 @@ enum BroadcastKernel {
     let rank = g.shape.count
     var index = [Int](repeating: 0, count: rank)
     var off = 0
-    let pg = g.data, po = out.data
+    let pg = g.data
+    let po = out.data
     for i in 0..<g.count {
       po[off] += pg[i]
       var d = rank - 1

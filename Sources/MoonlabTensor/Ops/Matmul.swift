@@ -10,7 +10,8 @@ public func sgemm(
 ) {
   cblas_sgemm(
     CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
+    blasint(ldc))
 }
 
 extension Tensor {
@@ -18,22 +19,33 @@ extension Tensor {
   public func matmul(_ other: Tensor) throws -> Tensor {
     guard rank == 2, other.rank == 2 else {
       throw TensorError(
-        "matmul: expected 2-D tensors, got shapes \(describeShape(shape)) and \(describeShape(other.shape))")
+        "matmul: expected 2-D tensors, got shapes \(describeShape(shape)) and \(describeShape(other.shape))"
+      )
     }
     let (m, k, k2, n) = (shape[0], shape[1], other.shape[0], other.shape[1])
     guard k == k2 else {
       throw TensorError(
-        "matmul: shapes \(describeShape(shape)) and \(describeShape(other.shape)) don't match (\(k) ≠ \(k2))")
+        "matmul: shapes \(describeShape(shape)) and \(describeShape(other.shape)) don't match (\(k) ≠ \(k2))"
+      )
     }
+    try Shape.validate([m, n], op: "matmul")
     let out = Tensor(zeros: [m, n])
     if m > 0, n > 0, k > 0 {
-      sgemm(transA: false, transB: false, m: m, n: n, k: k, a: data, lda: k, b: other.data, ldb: n, c: out.data, ldc: n)
+      sgemm(
+        transA: false, transB: false, m: m, n: n, k: k, a: data, lda: k, b: other.data, ldb: n,
+        c: out.data, ldc: n)
     }
-    return Autograd.record("matmul", output: out, inputs: [self, other]) { [a = self.detach(), b = other.detach()] g in
-      let ga = Tensor(zeros: [m, k]), gb = Tensor(zeros: [k, n])
+    return Autograd.record("matmul", output: out, inputs: [self, other]) {
+      [a = self.detach(), b = other.detach()] g in
+      let ga = Tensor(zeros: [m, k])
+      let gb = Tensor(zeros: [k, n])
       if m > 0, n > 0, k > 0 {
-        sgemm(transA: false, transB: true, m: m, n: k, k: n, a: g.data, lda: n, b: b.data, ldb: n, c: ga.data, ldc: k)
-        sgemm(transA: true, transB: false, m: k, n: n, k: m, a: a.data, lda: k, b: g.data, ldb: n, c: gb.data, ldc: n)
+        sgemm(
+          transA: false, transB: true, m: m, n: k, k: n, a: g.data, lda: n, b: b.data, ldb: n,
+          c: ga.data, ldc: k)
+        sgemm(
+          transA: true, transB: false, m: k, n: n, k: m, a: a.data, lda: k, b: g.data, ldb: n,
+          c: gb.data, ldc: n)
       }
       return [ga, gb]
     }

@@ -1,0 +1,189 @@
+import CLua
+import LuaShim
+import MoonlabNN
+import MoonlabTensor
+
+/// The Module class as Lua sees it (design.md §6): `m(x)`, `loss(logits, y)`, and the
+/// methods below; `m.weight`, `m.training`, a child by name, and on nn.define modules any
+/// field the script set on `self`.
+enum NNModuleClass {
+  static func spec(_ host: LuaHost) -> LuaClassSpec {
+    var spec = LuaClassSpec()
+    spec.methods = methods(host)
+    spec.methods["forward"] = call
+    spec.metamethods = [
+      "__call": call,
+      "__tostring": { lua in
+        lua.push(try NNLibrary.module(lua, 1, "tostring").treeDescription)
+        return 1
+      },
+      "__len": { lua in
+        lua.push(try NNLibrary.module(lua, 1, "__len").children.count)
+        return 1
+      },
+    ]
+    spec.getField = { lua, key in
+      let m = try NNLibrary.module(lua, 1, "__index")
+      if key == "training" {
+        lua.push(m.training)
+      } else if let p = m.parameterSlots.first(where: { $0.name == key }) {
+        lua.push(p.tensor)
+      } else if let b = m.bufferSlots.first(where: { $0.name == key }) {
+        lua.push(b.tensor)
+      } else if let c = m.children.first(where: { $0.name == key }) {
+        lua.push(c.module, as: .module)
+      } else if let lm = m as? LuaModule {
+        lm.fields.push(lua.L)
+        lua.rawField(-1, key)
+        lua_rotate(lua.L, -2, 1)
+        lua.pop()
+      } else {
+        return 0
+      }
+      return 1
+    }
+    spec.setField = { lua, key in
+      let m = try NNLibrary.module(lua, 1, "__newindex")
+      guard let lm = m as? LuaModule else {
+        throw LuaError("\(m.typeName): can't set field '\(key)' (only nn.define modules take new fields)")
+      }
+      lm.fields.push(lua.L)
+      lua_pushvalue(lua.L, 3)
+      lua.setField(-2, key)
+      lua.pop()
+    }
+    return spec
+  }
+
+  /// `m(x)` / `m:forward(x)`; a loss takes `(input, target)`, and CrossEntropyLoss's
+  /// 1-based labels become the 0-based classes Swift uses.
+  static let call: LuaFunction = { lua in
+    let m = try NNLibrary.module(lua, 1, "forward")
+    let x = try lua.tensor(2, m.typeName)
+    let y: Tensor = try LuaCallbackThread.with(lua.L) {
+      guard let loss = m as? Loss else { return try m.forward(x) }
+      var target = try lua.tensor(3, m.typeName)
+      if loss is CrossEntropyLoss { target = try zeroBasedLabels(target, logits: x) }
+      return try loss.forward(x, target)
+    }
+    lua.push(y)
+    return 1
+  }
+
+  /// Labels 1…C from Lua → 0…C−1; checked here so the message speaks Lua's numbering.
+  static func zeroBasedLabels(_ labels: Tensor, logits: Tensor) throws -> Tensor {
+    let classes = logits.rank == 2 ? logits.shape[1] : Int.max
+    let out = Tensor(zeros: labels.shape)
+    for i in 0..<labels.count {
+      let v = labels.data[i]
+      guard let k = Int(exactly: v), k >= 1, k <= classes else {
+        throw LuaError("CrossEntropyLoss: label \(v) of sample \(i + 1) is not a class in 1..\(classes)")
+      }
+      out.data[i] = Float(k - 1)
+    }
+    return out
+  }
+
+  static func methods(_ host: LuaHost) -> [String: LuaFunction] {
+    [
+      "parameters": { lua in
+        let ps = try NNLibrary.module(lua, 1, "parameters").parameters()
+        lua.newTable(array: ps.count)
+        for (k, p) in ps.enumerated() {
+          lua.push(p)
+          lua.setIndex(-2, k + 1)
+        }
+        return 1
+      },
+      "named_parameters": { lua in
+        let ps = try NNLibrary.module(lua, 1, "named_parameters").namedParameters()
+        lua.newTable(hash: ps.count)
+        for (name, p) in ps {
+          lua.push(p)
+          lua.setField(-2, name)
+        }
+        return 1
+      },
+      "num_parameters": { lua in
+        lua.push(try NNLibrary.module(lua, 1, "num_parameters").numParameters)
+        return 1
+      },
+      "train": { lua in
+        try NNLibrary.module(lua, 1, "train").train(try lua.optBoolean(2, "train", true))
+        lua_settop(lua.L, 1)
+        return 1
+      },
+      "eval": { lua in
+        try NNLibrary.module(lua, 1, "eval").eval()
+        lua_settop(lua.L, 1)
+        return 1
+      },
+      "zero_grad": { lua in
+        try NNLibrary.module(lua, 1, "zero_grad").zeroGrad()
+        return 0
+      },
+      "save": { lua in
+        try Checkpoint.save(try NNLibrary.module(lua, 1, "save"), to: try lua.string(2, "save"))
+        return 0
+      },
+      "load": { lua in
+        try Checkpoint.load(into: try NNLibrary.module(lua, 1, "load"), from: try lua.string(2, "load"))
+        lua_settop(lua.L, 1)
+        return 1
+      },
+      // fn(m) for every module, children before parents (PyTorch's order).
+      "apply": { lua in
+        let root = try NNLibrary.module(lua, 1, "apply")
+        try TensorLibrary.checkFunction(lua, 2, "apply")
+        func postOrder(_ m: Module) -> [Module] { m.children.flatMap { postOrder($0.module) } + [m] }
+        for m in postOrder(root) {
+          try TensorLibrary.reserveStack(lua, 2, "apply")
+          lua_pushvalue(lua.L, 2)
+          lua.push(m, as: .module)
+          try TensorLibrary.protectedCall(lua, arguments: 1, results: 0)
+        }
+        lua_settop(lua.L, 1)
+        return 1
+      },
+      "add": { lua in
+        guard let seq = try NNLibrary.module(lua, 1, "add") as? Sequential else {
+          throw LuaError("add: only a Sequential takes new modules, got \(lua.typeName(1))")
+        }
+        seq.add(try NNLibrary.module(lua, 2, "add"))
+        lua_settop(lua.L, 1)
+        return 1
+      },
+      // The i-th child (1-based), e.g. a Sequential's first Conv2d.
+      "get": { lua in
+        let m = try NNLibrary.module(lua, 1, "get")
+        let i = try lua.integer(2, "get")
+        guard i >= 1, i <= m.children.count else {
+          throw LuaError("get: index \(i) out of range (\(m.typeName) has \(m.children.count) children)")
+        }
+        return NNLibrary.pushed(lua, m.children[i - 1].module)
+      },
+      "param": registration("param") { m, name, lua in
+        lua.push(m.param(name, try lua.tensor(3, "param")))
+      },
+      "buffer": registration("buffer") { m, name, lua in
+        lua.push(m.buffer(name, try lua.tensor(3, "buffer")))
+      },
+      "module": registration("module") { m, name, lua in
+        lua.push(m.module(name, try NNLibrary.module(lua, 3, "module")), as: .module)
+      },
+    ]
+  }
+
+  /// `self:param(name, t)` and friends, for nn.define modules; they return what they
+  /// registered.
+  static func registration(_ fn: String, _ body: @escaping (Module, String, Lua) throws -> Void) -> LuaFunction {
+    return { lua in
+      let m = try NNLibrary.module(lua, 1, fn)
+      guard m is LuaModule else {
+        throw LuaError("\(fn): only modules made with nn.define register \(fn)s from Lua, not \(m.typeName)")
+      }
+      try body(m, try lua.string(2, fn), lua)
+      return 1
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import MoonlabTensor
+
+/// 2-D convolution (cross-correlation, as in PyTorch) of an [N, Cin, H, W] input with a
+/// [Cout, Cin, k, k] weight, zero padding and stride. Weight and bias start as
+/// U(±1/√(Cin·k·k)), PyTorch's default.
+///
+/// Each image is lowered with im2col to a [Cin·k·k, Hout·Wout] matrix and multiplied by
+/// the weight in one GEMM. The batch is split into one chunk per thread; each chunk has
+/// its own column buffer and, in backward, its own partial dW/db, added in chunk order.
+public final class Conv2d: Module {
+  public let inChannels, outChannels, kernelSize, stride, padding: Int
+  public let weight: Tensor
+  public let bias: Tensor?
+  private let scratch = Workspace()
+
+  public init(
+    _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true
+  ) throws {
+    guard inChannels > 0, outChannels > 0, kernelSize > 0, stride > 0, padding >= 0 else {
+      throw TensorError(
+        "Conv2d: channels, kernel size and stride must be positive and padding ≥ 0, got \(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride), padding \(padding)"
+      )
+    }
+    self.inChannels = inChannels
+    self.outChannels = outChannels
+    self.kernelSize = kernelSize
+    self.stride = stride
+    self.padding = padding
+    weight = Tensor(zeros: [outChannels, inChannels, kernelSize, kernelSize])
+    self.bias = bias ? Tensor(zeros: [outChannels]) : nil
+    super.init()
+    let fanIn = inChannels * kernelSize * kernelSize
+    Init.pytorchDefault(weight, fanIn: fanIn)
+    param("weight", weight)
+    if let b = self.bias {
+      Init.pytorchDefault(b, fanIn: fanIn)
+      param("bias", b)
+    }
+  }
+
+  public override var extraDescription: String {
+    "\(inChannels) -> \(outChannels), kernel \(kernelSize)" + (stride != 1 ? ", stride \(stride)" : "")
+      + (padding != 0 ? ", padding \(padding)" : "") + (bias == nil ? ", no bias" : "")
+  }
+
+  public override func forward(_ x: Tensor) throws -> Tensor {
+    guard x.rank == 4, x.shape[1] == inChannels else {
+      throw TensorError("Conv2d: expected input [N,\(inChannels),H,W], got \(describeShape(x.shape))")
+    }
+    let geo = ConvGeometry(
+      channels: inChannels, height: x.shape[2], width: x.shape[3], kernel: kernelSize, stride: stride,
+      padding: padding)
+    guard x.shape[2] + 2 * padding >= kernelSize, x.shape[3] + 2 * padding >= kernelSize else {
+      throw TensorError(
+        "Conv2d: input \(describeShape(x.shape)) is smaller than the \(kernelSize)x\(kernelSize) kernel (padding \(padding))")
+    }
+    let (batch, cin, cout, patch, plane) = (x.shape[0], inChannels, outChannels, geo.patchSize, geo.outPlane)
+    let y = Tensor(zeros: [batch, cout, geo.outHeight, geo.outWidth])
+    let columns = scratch.pointer(max(1, min(Parallel.threads, batch)) * patch * plane)
+    let (px, pw, py, pb) = (x.data, weight.data, y.data, bias?.data)
+    forBatchChunks(batch) { chunk, images in
+      let col = columns + chunk * patch * plane
+      for n in images {
+        let out = py + n * cout * plane
+        if let pb {
+          for o in 0..<cout { (out + o * plane).update(repeating: pb[o], count: plane) }
+        }
+        Im2col.im2col(geo, image: px + n * cin * geo.inPlane, columns: col)
+        // y_n[Cout, HW] = W[Cout, K] · col[K, HW] (+ bias already in y_n)
+        sgemm(
+          transA: false, transB: false, m: cout, n: plane, k: patch, a: pw, lda: patch, b: col, ldb: plane,
+          beta: pb == nil ? 0 : 1, c: out, ldc: plane)
+      }
+    }
+    let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+    return Autograd.record("Conv2d", output: y, inputs: inputs) {
+      [x = x.detach(), needX = x.requiresGrad, weight, hasBias = bias != nil, scratch] g in
+      let gx = needX ? Tensor(zeros: x.shape) : nil
+      let gw = Tensor(zeros: weight.shape)
+      let gb = Tensor(zeros: [cout])
+      let chunks = max(1, min(Parallel.threads, batch))
+      // Per chunk: a column buffer, a column-gradient buffer, partial dW and db.
+      let perChunk = 2 * patch * plane + cout * patch + cout
+      let base = scratch.pointer(chunks * perChunk)
+      let (px, pw, pg, pgx) = (x.data, weight.data, g.data, gx?.data)
+      forBatchChunks(batch) { chunk, images in
+        let col = base + chunk * perChunk
+        let dcol = col + patch * plane
+        let dw = dcol + patch * plane
+        let db = dw + cout * patch
+        dw.update(repeating: 0, count: cout * patch + cout)
+        for n in images {
+          let gy = pg + n * cout * plane
+          Im2col.im2col(geo, image: px + n * cin * geo.inPlane, columns: col)
+          // dW += g_n[Cout, HW] · col[K, HW]ᵀ
+          sgemm(
+            transA: false, transB: true, m: cout, n: patch, k: plane, a: gy, lda: plane, b: col, ldb: plane,
+            beta: 1, c: dw, ldc: patch)
+          for o in 0..<cout {
+            let row = gy + o * plane
+            var s: Float = 0
+            for i in 0..<plane { s += row[i] }
+            db[o] += s
+          }
+          if let pgx {
+            // dcol = Wᵀ · g_n, then scatter back to the image.
+            sgemm(
+              transA: true, transB: false, m: patch, n: plane, k: cout, a: pw, lda: patch, b: gy, ldb: plane,
+              c: dcol, ldc: plane)
+            Im2col.col2im(geo, columns: dcol, image: pgx + n * cin * geo.inPlane)
+          }
+        }
+      }
+      for chunk in 0..<chunks {
+        let dw = base + chunk * perChunk + 2 * patch * plane
+        for i in 0..<(cout * patch) { gw.data[i] += dw[i] }
+        for o in 0..<cout { gb.data[o] += dw[cout * patch + o] }
+      }
+      return hasBias ? [gx, gw, gb] : [gx, gw]
+    }
+  }
+}

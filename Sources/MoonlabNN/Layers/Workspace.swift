@@ -1,0 +1,28 @@
+import MoonlabTensor
+
+/// Scratch memory a layer keeps between steps (im2col columns, per-thread partial
+/// gradients), grown when a bigger batch arrives and otherwise reused, so a steady-state
+/// training step allocates almost nothing (design.md §2). Scratch only: nothing in it
+/// outlives the forward or backward call that filled it.
+final class Workspace {
+  private var storage: TensorStorage?
+
+  /// At least `count` floats; contents are whatever the last user left.
+  func pointer(_ count: Int) -> UnsafeMutablePointer<Float> {
+    if let storage, storage.count >= count { return storage.pointer }
+    let fresh = TensorStorage(count: count)
+    storage = fresh
+    return fresh.pointer
+  }
+}
+
+/// Splits a batch of `count` items into min(threads, count) fixed chunks and runs `body`
+/// on each with its chunk number, which indexes that chunk's scratch and partial sums.
+/// The split depends only on `count` and the thread count, so sums taken per chunk and
+/// then added in chunk order are the same on every run.
+func forBatchChunks(_ count: Int, _ body: (_ chunk: Int, _ items: Range<Int>) -> Void) {
+  let chunks = max(1, min(Parallel.threads, count))
+  Parallel.forChunks(chunks) { range in
+    for c in range { body(c, count * c / chunks..<count * (c + 1) / chunks) }
+  }
+}

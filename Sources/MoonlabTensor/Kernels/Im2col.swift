@@ -1,0 +1,94 @@
+/// Geometry of a 2-D convolution or pooling window over one [C,H,W] image: kernel k×k,
+/// stride, zero padding. Output size follows PyTorch: ⌊(H + 2·pad − k) / stride⌋ + 1.
+public struct ConvGeometry: Equatable {
+  public let channels, height, width, kernel, stride, padding: Int
+  public let outHeight, outWidth: Int
+
+  public init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int) {
+    self.channels = channels
+    self.height = height
+    self.width = width
+    self.kernel = kernel
+    self.stride = stride
+    self.padding = padding
+    outHeight = (height + 2 * padding - kernel) / stride + 1
+    outWidth = (width + 2 * padding - kernel) / stride + 1
+  }
+
+  /// Rows of the im2col matrix: one per (channel, ki, kj), the weight's flattened order.
+  public var patchSize: Int { channels * kernel * kernel }
+  public var outPlane: Int { outHeight * outWidth }
+  public var inPlane: Int { height * width }
+}
+
+/// im2col / col2im (Caffe's layout): the image [C,H,W] becomes a [C·k·k, Hout·Wout]
+/// matrix whose column j is the receptive field of output pixel j, so a convolution is
+/// one GEMM with the [Cout, C·k·k] weight. col2im is its adjoint (sums overlaps), which
+/// turns the GEMM's column gradient back into the image gradient.
+public enum Im2col {
+  public static func im2col(
+    _ g: ConvGeometry, image: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>
+  ) {
+    let (k, s, p, oh, ow) = (g.kernel, g.stride, g.padding, g.outHeight, g.outWidth)
+    var row = columns
+    for c in 0..<g.channels {
+      let plane = image + c * g.inPlane
+      for ki in 0..<k {
+        for kj in 0..<k {
+          for oy in 0..<oh {
+            let y = oy * s - p + ki
+            let dst = row + oy * ow
+            if y < 0 || y >= g.height {
+              dst.update(repeating: 0, count: ow)
+              continue
+            }
+            let src = plane + y * g.width
+            if s == 1 && p == 0 {
+              // The common case (LeNet): a contiguous run of the input row.
+              dst.update(from: src + kj, count: ow)
+            } else {
+              for ox in 0..<ow {
+                let x = ox * s - p + kj
+                dst[ox] = x >= 0 && x < g.width ? src[x] : 0
+              }
+            }
+          }
+          row += oh * ow
+        }
+      }
+    }
+  }
+
+  /// Adds every column entry back to the input pixel it was copied from (`image` is
+  /// overwritten with the sum).
+  public static func col2im(
+    _ g: ConvGeometry, columns: UnsafePointer<Float>, image: UnsafeMutablePointer<Float>
+  ) {
+    let (k, s, p, oh, ow) = (g.kernel, g.stride, g.padding, g.outHeight, g.outWidth)
+    image.update(repeating: 0, count: g.channels * g.inPlane)
+    var row = columns
+    for c in 0..<g.channels {
+      let plane = image + c * g.inPlane
+      for ki in 0..<k {
+        for kj in 0..<k {
+          for oy in 0..<oh {
+            let y = oy * s - p + ki
+            if y < 0 || y >= g.height { continue }
+            let src = row + oy * ow
+            let dst = plane + y * g.width
+            if s == 1 && p == 0 {
+              let d = dst + kj
+              for ox in 0..<ow { d[ox] += src[ox] }
+            } else {
+              for ox in 0..<ow {
+                let x = ox * s - p + kj
+                if x >= 0 && x < g.width { dst[x] += src[ox] }
+              }
+            }
+          }
+          row += oh * ow
+        }
+      }
+    }
+  }
+}

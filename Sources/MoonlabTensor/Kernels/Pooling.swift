@@ -1,0 +1,98 @@
+/// 2-D max and average pooling over `planes` independent [H,W] planes (N·C of them),
+/// no padding, window and stride from `g` (its `channels` is ignored). Each kernel runs
+/// on a range of planes so callers can split the batch with `Parallel.forChunks`.
+public enum Pooling {
+  /// Max over each window; ties and NaN go to the first element, as PyTorch's CPU kernel.
+  public static func maxForward(
+    _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+  ) {
+    for plane in planes {
+      let src = input + plane * g.inPlane
+      let dst = output + plane * g.outPlane
+      for oy in 0..<g.outHeight {
+        for ox in 0..<g.outWidth {
+          dst[oy * g.outWidth + ox] = src[argmax(g, src, oy, ox)]
+        }
+      }
+    }
+  }
+
+  /// The gradient goes to the window's maximum, found again from the saved input
+  /// (cheaper than storing indices, and it keeps the step allocation-free).
+  public static func maxBackward(
+    _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>,
+    gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
+  ) {
+    for plane in planes {
+      let src = input + plane * g.inPlane
+      let gout = gradOutput + plane * g.outPlane
+      let gin = gradInput + plane * g.inPlane
+      gin.update(repeating: 0, count: g.inPlane)
+      for oy in 0..<g.outHeight {
+        for ox in 0..<g.outWidth {
+          gin[argmax(g, src, oy, ox)] += gout[oy * g.outWidth + ox]
+        }
+      }
+    }
+  }
+
+  @inline(__always)
+  static func argmax(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ oy: Int, _ ox: Int) -> Int {
+    let y0 = oy * g.stride, x0 = ox * g.stride
+    var best = y0 * g.width + x0
+    var bestValue = src[best]
+    for ky in 0..<g.kernel {
+      let row = (y0 + ky) * g.width + x0
+      for kx in 0..<g.kernel {
+        let v = src[row + kx]
+        if v > bestValue || v.isNaN {
+          bestValue = v
+          best = row + kx
+          if v.isNaN { return best }
+        }
+      }
+    }
+    return best
+  }
+
+  public static func averageForward(
+    _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+  ) {
+    let scale = 1 / Float(g.kernel * g.kernel)
+    for plane in planes {
+      let src = input + plane * g.inPlane
+      let dst = output + plane * g.outPlane
+      for oy in 0..<g.outHeight {
+        for ox in 0..<g.outWidth {
+          var sum: Float = 0
+          for ky in 0..<g.kernel {
+            let row = src + (oy * g.stride + ky) * g.width + ox * g.stride
+            for kx in 0..<g.kernel { sum += row[kx] }
+          }
+          dst[oy * g.outWidth + ox] = sum * scale
+        }
+      }
+    }
+  }
+
+  /// Each input pixel gets 1/k² of the gradient of every window that contains it.
+  public static func averageBackward(
+    _ g: ConvGeometry, planes: Range<Int>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
+  ) {
+    let scale = 1 / Float(g.kernel * g.kernel)
+    for plane in planes {
+      let gout = gradOutput + plane * g.outPlane
+      let gin = gradInput + plane * g.inPlane
+      gin.update(repeating: 0, count: g.inPlane)
+      for oy in 0..<g.outHeight {
+        for ox in 0..<g.outWidth {
+          let v = gout[oy * g.outWidth + ox] * scale
+          for ky in 0..<g.kernel {
+            let row = gin + (oy * g.stride + ky) * g.width + ox * g.stride
+            for kx in 0..<g.kernel { row[kx] += v }
+          }
+        }
+      }
+    }
+  }
+}

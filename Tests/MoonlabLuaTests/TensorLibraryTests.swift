@@ -1,0 +1,150 @@
+import MoonlabLua
+import MoonlabTensor
+import TestSupport
+import XCTest
+
+/// The Lua `tensor` API of design.md §6: 1-based dimensions and positions, operators
+/// with numbers on either side, autograd from Lua.
+final class TensorLibraryTests: XCTestCase {
+  var host: LuaHost!
+
+  override func setUpWithError() throws { host = try LuaHost() }
+
+  func eval(_ expr: String) throws -> [String] {
+    try host.run("local a = tensor.from{{1, 2, 3}, {4, 5, 6}}\nreturn " + expr)
+  }
+
+  func testInspection() throws {
+    XCTAssertEqual(try eval("#a:shape(), a:shape()[1], a:shape()[2]"), ["2", "2", "3"])
+    XCTAssertEqual(
+      try eval("a:size(1), a:size(2), a:size(-1), a:numel(), a:dim(), #a"),
+      ["2", "3", "3", "6", "2", "2"])
+    XCTAssertEqual(
+      try eval("a:totable()[2][3], tensor.from(7):item(), tensor.from(7):totable()"),
+      ["6.0", "7.0", "7.0"])
+    XCTAssertEqual(
+      try eval("a:reshape{3, -1}:size(2), a:reshape(6):dim(), a:t():size(1)"), ["2", "1", "3"])
+    XCTAssertEqual(try eval("a:t():totable()[3][2]"), ["6.0"])
+  }
+
+  func testFactories() throws {
+    XCTAssertEqual(
+      try eval("tensor.zeros{2, 3}:sum():item(), tensor.ones(2, 3):sum():item()"), ["0.0", "6.0"])
+    XCTAssertEqual(
+      try eval("tensor.full({2, 2}, 2.5):sum():item(), tensor.eye(3):sum():item()"),
+      ["10.0", "3.0"])
+    XCTAssertEqual(try eval("tensor.arange(4):totable()[4], tensor.zeros{}:dim()"), ["3.0", "0"])
+    XCTAssertEqual(
+      try host.run(
+        "tensor.seed(5); local x = tensor.rand{8}; tensor.seed(5); return (x - tensor.rand{8}):abs():sum():item()"
+      ),
+      ["0.0"])
+    XCTAssertEqual(
+      try host.run(
+        "tensor.seed(5); local x = tensor.randn{1000}; return math.abs(x:mean():item()) < 0.1"),
+      ["true"])
+  }
+
+  func testReductionsUseOneBasedDimensions() throws {
+    XCTAssertEqual(
+      try eval("a:sum():item(), a:mean():item(), a:max():item()"), ["21.0", "3.5", "6.0"])
+    XCTAssertEqual(
+      try eval("a:sum(1):totable()[3], a:sum(2):totable()[2], a:sum(-1):totable()[1]"),
+      ["9.0", "15.0", "6.0"])
+    XCTAssertEqual(try eval("a:mean(1, true):size(1), a:mean(1, true):size(2)"), ["1", "3"])
+    XCTAssertEqual(
+      try eval("a:argmax(2):totable()[1], a:argmax(1):totable()[2], a:argmax():item()"),
+      ["3.0", "2.0", "6.0"])
+    let maxAlong = try eval("select(2, a:max(2)):totable()[2], a:max(2):totable()[2]")
+    XCTAssertEqual(maxAlong, ["3.0", "6.0"])
+  }
+
+  func testOperatorsWithNumbersOnEitherSide() throws {
+    XCTAssertEqual(
+      try eval("(a + 1):sum():item(), (1 + a):sum():item(), (10 - a):sum():item()"),
+      ["27.0", "27.0", "39.0"])
+    XCTAssertEqual(
+      try eval("(a * 2):sum():item(), (2 * a):sum():item(), (a / 2):sum():item()"),
+      ["42.0", "42.0", "10.5"])
+    XCTAssertEqual(
+      try eval("(6 / a):totable()[1][3], (-a):sum():item(), (a ^ 2):sum():item()"),
+      ["2.0", "-21.0", "91.0"])
+    XCTAssertEqual(
+      try eval(
+        "(a * tensor.from{1, 0, -1}):sum():item(), (a + tensor.from{{10}, {20}}):sum():item()"),
+      ["-4.0", "111.0"])
+  }
+
+  func testUnaryOps() throws {
+    XCTAssertEqual(try eval("(a:exp():log() - a):abs():max():item() < 1e-5"), ["true"])
+    XCTAssertEqual(try eval("(a:pow(2):sqrt() - a):abs():max():item()"), ["0.0"])
+    XCTAssertEqual(try eval("(-a):relu():sum():item(), (-a):abs():sum():item()"), ["0.0", "21.0"])
+    XCTAssertEqual(
+      try eval("tensor.zeros{1}:sigmoid():item(), tensor.zeros{1}:tanh():item()"), ["0.5", "0.0"])
+    XCTAssertEqual(
+      try eval(
+        "math.abs(a:softmax(2):sum():item() - 2) < 1e-6, math.abs(a:log_softmax(1):exp():sum():item() - 3) < 1e-6"
+      ), ["true", "true"])
+  }
+
+  func testAutogradFromLua() throws {
+    let out = try host.run(
+      """
+      local x = tensor.from{1, 2, 3}:requires_grad()
+      local y = (x * x):sum()
+      y:backward()
+      local g1 = x.grad:totable()[3]
+      x:zero_grad()
+      local none = x.grad
+      ;(x * 2):backward(tensor.ones{3})
+      return g1, none, x.grad:totable()[1], y:requires_grad() == y
+      """)
+    XCTAssertEqual(out, ["6.0", "nil", "2.0", "true"])
+  }
+
+  func testNoGradRestoresGradModeEvenAfterAnError() throws {
+    let out = try host.run(
+      """
+      local x = tensor.from{1, 2}:requires_grad()
+      local y = tensor.no_grad(function(k) return x * k end, 3)
+      local ok, err = pcall(tensor.no_grad, function() error("inner failure") end)
+      local z = x * 3
+      return tostring(y):find("grad_fn") == nil, ok, err:match("inner failure") ~= nil, tostring(z):find("grad_fn") ~= nil
+      """)
+    XCTAssertEqual(out, ["true", "false", "true", "true"])
+  }
+
+  func testGradcheckFromLua() throws {
+    let out = try host.run(
+      """
+      tensor.seed(1)
+      local ok, err = tensor.gradcheck(function(x, w) return x:matmul(w):tanh():log_softmax(2) end,
+                                       {tensor.randn{3, 4}, tensor.randn{4, 2}})
+      local bad = tensor.gradcheck(function(x) return x:detach() * 2 + x end, {tensor.randn{3}}, {eps = 1e-2})
+      return ok, err < 1e-3, bad
+      """)
+    XCTAssertEqual(out, ["true", "true", "false"])
+  }
+
+  func testToStringShowsShapeAndElidesLargeTensors() throws {
+    XCTAssertEqual(
+      try eval("tostring(a)"), ["tensor([[1., 2., 3.],\n        [4., 5., 6.]], shape=[2,3])"])
+    XCTAssertEqual(
+      try eval("tostring(tensor.from{0.5, -1.25})"), ["tensor([ 0.5000, -1.2500], shape=[2])"])
+    XCTAssertEqual(
+      try eval("tostring(tensor.arange(5000))"),
+      ["tensor([   0.,    1.,    2., ..., 4997., 4998., 4999.], shape=[5000])"])
+    XCTAssertEqual(try eval("tostring(tensor.zeros{0, 2})"), ["tensor([], shape=[0,2])"])
+    XCTAssertEqual(
+      try eval("tostring(tensor.from{1}:requires_grad())"),
+      ["tensor([1.], shape=[1], requires_grad=true)"])
+  }
+
+  func testResidualGradExperiment() throws {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("../../experiments/residual_grad.lua").standardized.path
+    let lines = try capturingPrint(host) { try host.runScript(path: path) }
+    XCTAssertEqual(
+      lines, ["z = 0.62", "dz/dw0 = -0.2", "dz/dw1 = 0.4", "dz/db0 = -0.2", "dz/db1 = 1"])
+  }
+}

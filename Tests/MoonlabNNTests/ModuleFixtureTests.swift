@@ -1,0 +1,96 @@
+import MoonlabNN
+import MoonlabTensor
+import XCTest
+
+/// Every module's forward output and all gradients against PyTorch
+/// (scripts/fixtures_nn.py).
+final class ModuleFixtureTests: XCTestCase {
+  /// Loads the case's parameters and buffers into `m`, runs it on each input (train or
+  /// eval), backpropagates sum(output · grad_output) from the last one and compares.
+  func check(_ name: String, _ m: Module, train: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
+    let c = try FixtureCase.named(name)
+    let params = try c.tensors("params"), buffers = try c.tensors("buffers_before")
+    for (key, p) in m.namedParameters() {
+      let value = try XCTUnwrap(params[key], "\(name): no fixture parameter \(key)", file: file, line: line)
+      XCTAssertEqual(value.shape, p.shape, "\(name).\(key)", file: file, line: line)
+      p.data.update(from: value.data, count: p.count)
+    }
+    for (key, b) in m.namedBuffers() {
+      if let value = buffers[key] { b.data.update(from: value.data, count: b.count) }
+    }
+    m.train(train)
+    var x = Tensor(zeros: [])
+    var y = Tensor(zeros: [])
+    for input in try c.inputs() {
+      m.zeroGrad()
+      x = input.detach()
+      x.requiresGrad = true
+      y = try m(x)
+    }
+    assertMatches(y, try c.tensor("output"), "\(name) output", file: file, line: line)
+    try y.backward(try c.tensor("grad_output"))
+    assertMatches(try XCTUnwrap(x.grad), try c.tensor("grad_input"), "\(name) grad input", file: file, line: line)
+    let grads = try c.tensors("grads")
+    for (key, p) in m.namedParameters() {
+      let expected = try XCTUnwrap(grads[key], file: file, line: line)
+      assertMatches(try XCTUnwrap(p.grad, "\(name).\(key) has no grad"), expected, "\(name) grad \(key)", file: file, line: line)
+    }
+    for (key, b) in m.namedBuffers() {
+      let expected = try XCTUnwrap(try c.tensors("buffers")[key], "\(name): buffer \(key)", file: file, line: line)
+      assertMatches(b, expected, "\(name) buffer \(key)", file: file, line: line)
+    }
+  }
+
+  func testLinear() throws {
+    try check("linear", Linear(5, 4))
+    try check("linear_nobias_3d", Linear(4, 3, bias: false))
+  }
+
+  func testConv2d() throws {
+    try check("conv", Conv2d(3, 4, kernelSize: 3))
+    try check("conv_s2p1", Conv2d(3, 4, kernelSize: 3, stride: 2, padding: 1))
+    try check("conv_s2p2_k5", Conv2d(2, 3, kernelSize: 5, stride: 2, padding: 2))
+  }
+
+  func testConv2dSplitsTheBatchAcrossThreads() throws {
+    let saved = Parallel.threads
+    defer { Parallel.setThreads(saved) }
+    Parallel.setThreads(2)
+    try check("conv_s2p2_k5", Conv2d(2, 3, kernelSize: 5, stride: 2, padding: 2))
+  }
+
+  func testPooling() throws {
+    try check("maxpool2", MaxPool2d(2))
+    try check("maxpool3s2", MaxPool2d(3, stride: 2))
+    try check("avgpool2", AvgPool2d(2))
+    try check("avgpool3s2", AvgPool2d(3, stride: 2))
+  }
+
+  func testBatchNormTrainAndEvalWithRunningStatistics() throws {
+    try check("bn2d_train", BatchNorm2d(3))
+    try check("bn2d_eval", BatchNorm2d(3), train: false)
+    try check("bn1d_train", BatchNorm1d(4))
+    try check("bn1d_eval", BatchNorm1d(4), train: false)
+  }
+
+  func testActivations() throws {
+    try check("relu", ReLU())
+    try check("sigmoid", Sigmoid())
+    try check("tanh", Tanh())
+    try check("softmax", Softmax(dim: 1))
+    try check("flatten", Flatten())
+  }
+
+  func testRNNOverFiveSteps() throws {
+    try check("rnn_tanh", RNN(4, 6))
+    try check("rnn_relu", RNN(4, 6, nonlinearity: .relu))
+  }
+
+  func testSequential() throws {
+    let m = Sequential([
+      try Conv2d(2, 3, kernelSize: 3, padding: 1), try BatchNorm2d(3), ReLU(), try MaxPool2d(2), Flatten(),
+      try Linear(12, 5),
+    ])
+    try check("sequential", m)
+  }
+}
