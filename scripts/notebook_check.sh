@@ -118,7 +118,10 @@ def execute(code, timeout=60):
             break
         if m["msg_type"] in ("stream", "display_data", "execute_result", "error"):
             outputs.append((m["msg_type"], m["content"]))
-    return kc.get_shell_msg(timeout=timeout)["content"]["status"], outputs
+    while True:  # the reply to this request (an earlier one may still be queued)
+        reply = kc.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"]["status"], outputs
 
 status, out = execute("answer = 42\nprint('hello', answer)")
 assert status == "ok" and out == [("stream", {"name": "stdout", "text": "hello\t42\n"})], out
@@ -129,8 +132,12 @@ assert status == "error" and out[-1][0] == "error", out
 assert out[-1][1]["evalue"].endswith(":3: boom") and "stack traceback:" in out[-1][1]["traceback"], out
 print("error output:", out[-1][1]["evalue"])
 
-msg_id = kc.execute("while true do end")
-time.sleep(1)
+msg_id = kc.execute("print('looping')\nwhile true do end")
+while True:  # interrupt once the loop surely runs in the Lua state
+    m = kc.get_iopub_msg(timeout=60)
+    if m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "stream":
+        break
+time.sleep(0.5)
 start = time.time()
 km.interrupt_kernel()
 errors = []
@@ -142,7 +149,6 @@ while True:
         errors.append(m["content"]["evalue"])
     if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
         break
-kc.get_shell_msg(timeout=10)
 assert errors and "interrupted" in errors[0], errors
 print("interrupt stopped the loop in %.2f s" % (time.time() - start))
 status, out = execute("print(answer)")
