@@ -24,25 +24,25 @@ trap 'rm -rf "$work"' EXIT
 cat >"$work/example.lua" <<'LUA'
 --%% [markdown]
 -- # A small fit
--- Gradient descent on y = 2x + 1, every number computed in Swift.
+-- A two-layer net learns y = 2x + 1 by gradient descent, every number computed in Swift.
 
 --%%
-x = tensor.from{{1}, {2}, {3}, {4}}
-y = tensor.from{{3}, {5}, {7}, {9}}
-w = tensor.from{{0}}:requires_grad()
-b = tensor.from{{0}}:requires_grad()
+x = tensor.from{{0.1}, {0.2}, {0.3}, {0.4}}
+y = tensor.from{{1.2}, {1.4}, {1.6}, {1.8}}
+net = nn.Sequential{nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1)}
+opt = optim.SGD(net:parameters(), {lr = 0.1})
+loss_fn = nn.MSELoss()
 losses, steps = {}, {}
 
 --%%
 for step = 1, 200 do
-  local err = x:matmul(w) + b - y
-  local loss = (err * err):mean()
+  opt:zero_grad()
+  local loss = loss_fn(net(x), y)
   loss:backward()
-  w = tensor.from{{w:item() - 0.05 * w.grad:item()}}:requires_grad()
-  b = tensor.from{{b:item() - 0.05 * b.grad:item()}}:requires_grad()
-  steps[#steps + 1], losses[#losses + 1] = step, loss:item()
+  opt:step()
+  steps[step], losses[step] = step, loss:item()
 end
-print(string.format('fitted y = %.3f x + %.3f', w:item(), b:item()))
+print(string.format('loss %.4f -> %.4f', losses[1], losses[#losses]))
 
 --%%
 report.plot{series = {{name = 'loss', x = steps, y = losses}}, title = 'Training loss', logy = true}
@@ -77,7 +77,7 @@ done
 ls "$work/html"
 
 echo "== round trip script → ipynb → script"
-for s in experiments/*.lua "$work/example.lua" "$work/failing.lua"; do
+for s in experiments/*.lua docs/notebook_demo.lua "$work/example.lua" "$work/failing.lua"; do
   [ -f "$s" ] || continue
   "$moonlab" notebook --to-ipynb "$s" -o "$work/rt.ipynb"
   "$py" -c "import nbformat, sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))" "$work/rt.ipynb"
@@ -86,6 +86,7 @@ for s in experiments/*.lua "$work/example.lua" "$work/failing.lua"; do
 done
 
 echo "== kernel: install, execute a notebook, error, interrupt, restart"
+cd "$work"  # the kernel records into runs/kernel-… under its working directory
 "$moonlab" kernel install --prefix "$venv" --python "$py"
 "$moonlab" notebook --to-ipynb "$work/example.lua" -o "$work/example.ipynb"
 "$venv/bin/jupyter-nbconvert" --to notebook --execute --log-level=ERROR \
@@ -96,7 +97,7 @@ nb = nbformat.read(sys.argv[1], as_version=4)
 nbformat.validate(nb)
 outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
 streams = "".join(o.text for o in outputs if o.output_type == "stream")
-assert "fitted y = " in streams, streams
+assert "loss " in streams and " -> " in streams, streams
 images = [o for o in outputs if o.output_type == "display_data" and ({"image/svg+xml", "image/png"} & set(o.data))]
 assert images, "no image/svg+xml or image/png display in the executed notebook"
 print("executed notebook: stream output and", len(images), "image display(s)")

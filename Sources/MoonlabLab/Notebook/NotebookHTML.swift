@@ -30,6 +30,7 @@ enum NotebookHTML {
       pre.stderr{background:#fff8e8}
       pre.error{background:#fff0f0;border-left:4px solid #d33;white-space:pre-wrap}
       .out{margin:.4em 0}.out img{image-rendering:pixelated}
+      figure{margin:.5em 0}figcaption{font-size:.85em;color:#555}
       table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
       td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}th{background:#f3f3f3}
       .md{margin:1.2em 0}
@@ -91,8 +92,9 @@ enum NotebookHTML {
       } else if let svg = bundle["image/svg+xml"] {
         inner = svg
       } else if let png = bundle["image/png"] {
+        let title = HTML.escape(bundle["text/plain"] ?? "")
         inner =
-          "<img alt=\"\(HTML.escape(bundle["text/plain"] ?? "image"))\" src=\"data:image/png;base64,\(png)\">"
+          "<figure><img alt=\"\(title)\" src=\"data:image/png;base64,\(png)\"><figcaption>\(title)</figcaption></figure>"
       } else if let md = bundle["text/markdown"] {
         inner = Markdown.html(md)
       } else {
