@@ -92,17 +92,17 @@ public final class KernelServer: CellOutputSink {
       emit(.luaError(String(describing: error)))
       status = "error"
     }
-    showReport()
+    showReport(cellEnd: true)
     send(["type": "done", "status": status])
   }
 
   /// Report items added since the last look, as display data.
-  private func showReport() {
-    for bundle in feed.newDisplays() { send(["type": "display", "data": bundle]) }
+  private func showReport(cellEnd: Bool) {
+    for bundle in feed.newDisplays(cellEnd: cellEnd) { send(["type": "display", "data": bundle]) }
   }
 
   public func emit(_ output: CellOutput) {
-    showReport()
+    showReport(cellEnd: false)
     switch output {
     case .stream(let name, let text): send(["type": "stream", "name": name, "text": text])
     case .display(let bundle): send(["type": "display", "data": bundle])

@@ -120,7 +120,7 @@ public final class NotebookRunner: CellOutputSink {
 
   private func finishCell(_ state: Ipynb.CellRun.State) {
     guard let k = current else { return }
-    showReport()
+    showReport(cellEnd: true)
     var run = runs[k] ?? Ipynb.CellRun(state: state)
     if run.executionCount == nil {
       executed += 1
@@ -133,12 +133,12 @@ public final class NotebookRunner: CellOutputSink {
   }
 
   /// Report items added since the last look, into the running cell.
-  private func showReport() {
-    for bundle in feed?.newDisplays() ?? [] { append(.display(bundle)) }
+  private func showReport(cellEnd: Bool) {
+    for bundle in feed?.newDisplays(cellEnd: cellEnd) ?? [] { append(.display(bundle)) }
   }
 
   public func emit(_ output: CellOutput) {
-    showReport()
+    showReport(cellEnd: false)
     append(output)
   }
 

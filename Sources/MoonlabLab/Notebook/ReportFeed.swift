@@ -10,12 +10,18 @@ final class ReportFeed {
 
   init(record: RunRecord) { self.record = record }
 
-  /// The blocks added since the last call, as Jupyter display data.
-  func newDisplays() -> [[String: String]] {
+  /// The blocks added since the last call, as Jupyter display data. A metrics chart
+  /// (drawn from metrics.jsonl) waits for the cell's end, so it shows every line the cell
+  /// logged; the blocks after it wait with it to keep their order.
+  func newDisplays(cellEnd: Bool) -> [[String: String]] {
     let blocks = record.blocks
-    defer { shown = blocks.count }
-    guard shown < blocks.count else { return [] }
-    return blocks[shown...].map { display($0) }
+    var end = shown
+    while end < blocks.count {
+      if case .metrics = blocks[end], !cellEnd { break }
+      end += 1
+    }
+    defer { shown = end }
+    return blocks[shown..<end].map { display($0) }
   }
 
   /// A report block as MIME data: the same HTML/SVG/PNG report.html shows, plus a text
