@@ -47,7 +47,7 @@ local net = nn.Sequential{
   nn.Linear(120, 84), nn.ReLU(),
   nn.Linear(84, 10),
 }
-nn.summary(net, {3, 32, 32})
+nn.summary(net, {1, 3, 32, 32})
 
 --%% [markdown]
 -- ## Training

@@ -6,6 +6,7 @@ import MoonlabTensor
 /// counterparts in bench/torch/ and prints the ratios.
 let benchmarks: [(name: String, run: () throws -> Void)] = [
   ("lua_call", LuaCallBench.run),
+  ("pipeline", PipelineBench.run),
 ]
 
 if let t = ProcessInfo.processInfo.environment["MOONLAB_THREADS"].flatMap(Int.init) { Parallel.setThreads(t) }
