@@ -38,7 +38,9 @@ func execute(_ request: RunRequest) throws -> URL? {
     throw fail(e.description, code: 2)
   } catch let e as ScriptFailed {
     var message = e.message
-    if let dir = e.runDir { message += "\n(report: \(dir.appendingPathComponent("report.html").path))" }
+    if let dir = e.runDir {
+      message += "\n(report: \(dir.appendingPathComponent("report.html").path))"
+    }
     FileHandle.standardError.write(Data((message + "\n").utf8))
     throw ExitCode(1)
   } catch {

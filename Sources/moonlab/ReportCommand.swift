@@ -4,7 +4,8 @@ import MoonlabLab
 
 struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "report", abstract: "Render report.html and report.md of a run directory again from its files.")
+    commandName: "report",
+    abstract: "Render report.html and report.md of a run directory again from its files.")
 
   @Argument(help: "The run directory.") var runDir: String
 

@@ -5,11 +5,15 @@ import MoonlabLab
 struct RerunCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rerun",
-    abstract: "Run a recorded run again from its saved script and config; say whether the metrics are bit-identical.")
+    abstract:
+      "Run a recorded run again from its saved script and config; say whether the metrics are bit-identical."
+  )
 
   @Argument(help: "The run directory to repeat.") var runDir: String
-  @Option(help: "Directory of the new run (default: runs/NAME-rerun-YYYYmmdd-HHMMSS).") var out: String?
-  @Option(help: "Run this script instead of the saved copy (to see what a change does).") var script: String?
+  @Option(help: "Directory of the new run (default: runs/NAME-rerun-YYYYmmdd-HHMMSS).") var out:
+    String?
+  @Option(help: "Run this script instead of the saved copy (to see what a change does).")
+  var script: String?
 
   func run() throws {
     let original = URL(fileURLWithPath: runDir)
@@ -19,7 +23,9 @@ struct RerunCommand: ParsableCommand {
     } catch {
       throw fail(String(describing: error), code: 2)
     }
-    if let change = Rerun.scriptChange(runDir: original, script: request.scriptPath) { print("note: \(change)") }
+    if let change = Rerun.scriptChange(runDir: original, script: request.scriptPath) {
+      print("note: \(change)")
+    }
     try execute(request)
     let newDir = URL(fileURLWithPath: request.outDir ?? request.sweep?.trialDir ?? "")
     if let difference = Rerun.firstDifference(original, newDir) {

@@ -12,7 +12,9 @@ struct ScriptOptions: ParsableArguments {
   var settings: [String] = []
   @Flag(help: "Restricted standard library, memory and time caps (scripts from elsewhere).")
   var sandbox = false
-  @Option(name: .customLong("memory-limit"), help: "Cap on the Lua heap in MB (default 512 with --sandbox).")
+  @Option(
+    name: .customLong("memory-limit"),
+    help: "Cap on the Lua heap in MB (default 512 with --sandbox).")
   var memoryLimit: Int?
   @Option(name: .customLong("time-limit"), help: "Stop the script after this many seconds.")
   var timeLimit: Double?
@@ -31,7 +33,8 @@ struct ScriptOptions: ParsableArguments {
       guard let eq = s.firstIndex(of: "="), eq != s.startIndex else {
         throw fail("--set expects key=value, got '\(s)'", code: 2)
       }
-      request.config.append((String(s[..<eq]), ConfigValue(parsing: String(s[s.index(after: eq)...]))))
+      request.config.append(
+        (String(s[..<eq]), ConfigValue(parsing: String(s[s.index(after: eq)...]))))
     }
     return request
   }

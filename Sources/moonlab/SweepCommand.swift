@@ -5,16 +5,24 @@ import MoonlabLab
 struct SweepCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sweep",
-    abstract: "Run the trials of a script's lab.sweep (resuming finished ones), here, in worker processes, or as shards.")
+    abstract:
+      "Run the trials of a script's lab.sweep (resuming finished ones), here, in worker processes, or as shards."
+  )
 
   @OptionGroup var options: ScriptOptions
   @Option(help: "Worker processes running trials at once.") var jobs = 1
   @Option(help: "Run only every n-th trial starting at i (i/n, i from 0).") var shard: String?
-  @Flag(help: "Gather the results of every trial from the sweep folder; run nothing.") var merge = false
-  @Flag(name: .customLong("emit-slurm"), help: "Write an sbatch array script running the shards; run nothing.")
+  @Flag(help: "Gather the results of every trial from the sweep folder; run nothing.") var merge =
+    false
+  @Flag(
+    name: .customLong("emit-slurm"),
+    help: "Write an sbatch array script running the shards; run nothing.")
   var emitSlurm = false
   @Option(help: "Array tasks in the --emit-slurm script (default: one per trial).") var shards: Int?
-  @Flag(help: "Continue the sweep in an existing folder (the default when it exists; this makes it required).")
+  @Flag(
+    help:
+      "Continue the sweep in an existing folder (the default when it exists; this makes it required)."
+  )
   var resume = false
   @Option(help: "Sweep folder (default: runs/NAME from lab.sweep{name=}).") var out: String?
   @Option(help: .hidden) var trial: String?

@@ -18,6 +18,8 @@ enum LabLibrary {
           if let dir = session.record?.dir.path { lua.push(dir) } else { lua.pushNil() }
           return 1
         },
+        "fit": { lua in try FitLibrary.fit(lua, session) },
+        "evaluate": { lua in try FitLibrary.evaluate(lua, session) },
         "sweep": { lua in
           let results = try Sweep(lua, session: session).run()
           if session.earlyExit != nil {

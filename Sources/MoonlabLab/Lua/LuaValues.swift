@@ -38,10 +38,25 @@ extension Lua {
       } else if nested, type(-1) == LUA_TTABLE {
         fields.append(.init(key, try objectJSON(-1, fn, nested: true)))
       } else {
-        throw LuaError("\(fn): field '\(key)' is a \(typeName(-1)); expected a number, boolean or string")
+        throw LuaError(
+          "\(fn): field '\(key)' is a \(typeName(-1)); expected a number, boolean or string")
       }
     }
     return .object(fields.sorted { $0.key < $1.key })
+  }
+
+  /// Calls `body` with each key of the table on top, its value then at -1; every key must
+  /// be a string (sweep spaces).
+  func forEachField(_ fn: String, _ body: (String) throws -> Void) throws {
+    let t = lua_absindex(L, -1)
+    lua_pushnil(L)
+    while lua_next(L, t) != 0 {
+      defer { pop() }
+      guard type(-2) == LUA_TSTRING, let k = moonlab_tostring(L, -2) else {
+        throw LuaError("\(fn): keys must be names, got a \(typeName(-2))")
+      }
+      try body(String(cString: k))
+    }
   }
 
   /// Pushes a JSON value as Lua (objects and arrays become tables; integral numbers
@@ -71,7 +86,9 @@ extension Lua {
   /// A number list from a table or a 1-D tensor (report.plot's x and y).
   func numbersOrTensor(_ i: Int32, _ fn: String) throws -> [Double] {
     if let t = anyObject(i) as? Tensor {
-      guard t.rank <= 1 else { throw LuaError("\(fn): expected a 1-D tensor, got shape \(t.shape)") }
+      guard t.rank <= 1 else {
+        throw LuaError("\(fn): expected a 1-D tensor, got shape \(t.shape)")
+      }
       return t.toArray().map(Double.init)
     }
     return try numberList(i, fn)

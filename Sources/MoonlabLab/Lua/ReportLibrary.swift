@@ -12,7 +12,8 @@ enum ReportLibrary {
       "report",
       [
         "section": { lua in
-          try session.requireRecord("report.section").add(.section(try lua.string(1, "report.section")))
+          try session.requireRecord("report.section").add(
+            .section(try lua.string(1, "report.section")))
           return 0
         },
         "text": { lua in
@@ -40,10 +41,12 @@ enum ReportLibrary {
         "filters": { lua in
           let record = try session.requireRecord("report.filters")
           guard let m = lua.anyObject(1) as? Module else {
-            throw LuaError("bad argument #1 to 'report.filters' (Module expected, got \(lua.typeName(1)))")
+            throw LuaError(
+              "bad argument #1 to 'report.filters' (Module expected, got \(lua.typeName(1)))")
           }
           let w = try TensorImage.firstConvWeight(m)
-          let title = try lua.stringOption(2, "title", "report.filters") ?? "First-layer filters \(w.shape)"
+          let title =
+            try lua.stringOption(2, "title", "report.filters") ?? "First-layer filters \(w.shape)"
           try record.addImage(try TensorImage.filters(w), title: title)
           return 0
         },
@@ -70,7 +73,9 @@ enum ReportLibrary {
     for r in stride(from: 1, through: lua.rawLength(1), by: 1) {
       lua.rawIndex(1, r)
       defer { lua.pop() }
-      guard lua.type(-1) == LUA_TTABLE else { throw LuaError("\(fn): row \(r) is a \(lua.typeName(-1)), expected a table") }
+      guard lua.type(-1) == LUA_TTABLE else {
+        throw LuaError("\(fn): row \(r) is a \(lua.typeName(-1)), expected a table")
+      }
       let n = lua.rawLength(-1)
       if n > 0 {
         rows.append(
@@ -92,7 +97,9 @@ enum ReportLibrary {
 
   static func cell(_ lua: Lua, _ fn: String) throws -> String {
     if lua.isNoneOrNil(-1) { return "" }
-    guard let v = lua.scalarJSON(-1) else { throw LuaError("\(fn): a cell is a \(lua.typeName(-1)), expected a number, boolean or string") }
+    guard let v = lua.scalarJSON(-1) else {
+      throw LuaError("\(fn): a cell is a \(lua.typeName(-1)), expected a number, boolean or string")
+    }
     return ReportWriter.cell(v)
   }
 
@@ -107,7 +114,9 @@ enum ReportLibrary {
     p.ylabel = try lua.stringOption(1, "ylabel", fn) ?? ""
     p.logx = try lua.booleanOption(1, "logx", fn) ?? false
     p.logy = try lua.booleanOption(1, "logy", fn) ?? false
-    guard lua.rawField(1, "series") == LUA_TTABLE else { throw LuaError("\(fn): option 'series' (a list of {name=, x=, y=} expected)") }
+    guard lua.rawField(1, "series") == LUA_TTABLE else {
+      throw LuaError("\(fn): option 'series' (a list of {name=, x=, y=} expected)")
+    }
     defer { lua.pop() }
     let list = lua.top
     for k in stride(from: 1, through: lua.rawLength(list), by: 1) {
@@ -116,14 +125,17 @@ enum ReportLibrary {
       let s = lua.top
       guard lua.type(s) == LUA_TTABLE else { throw LuaError("\(fn): series \(k) is not a table") }
       let name = try lua.stringOption(s, "name", fn) ?? "series \(k)"
-      guard lua.rawField(s, "y") != LUA_TNIL else { throw LuaError("\(fn): series \(k) has no 'y'") }
+      guard lua.rawField(s, "y") != LUA_TNIL else {
+        throw LuaError("\(fn): series \(k) has no 'y'")
+      }
       let y = try lua.numbersOrTensor(-1, "\(fn) series \(k) y")
       lua.pop()
       var x = y.indices.map { Double($0 + 1) }
       if lua.rawField(s, "x") != LUA_TNIL { x = try lua.numbersOrTensor(-1, "\(fn) series \(k) x") }
       lua.pop()
       guard x.count == y.count else {
-        throw LuaError("\(fn): series \(k) ('\(name)') has \(x.count) x values and \(y.count) y values")
+        throw LuaError(
+          "\(fn): series \(k) ('\(name)') has \(x.count) x values and \(y.count) y values")
       }
       p.series.append(Plot.Series(name: name, x: x, y: y))
     }

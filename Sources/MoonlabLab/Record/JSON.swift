@@ -46,7 +46,9 @@ public indirect enum JSON: Equatable {
     case .number(let d): out += JSON.format(d)
     case .string(let s): JSON.quote(s, into: &out)
     case .array(let a):
-      writeList(a.count, "[", "]", &out, indent) { i, out, inner in a[i].write(to: &out, indent: inner) }
+      writeList(a.count, "[", "]", &out, indent) { i, out, inner in
+        a[i].write(to: &out, indent: inner)
+      }
     case .object(let f):
       writeList(f.count, "{", "}", &out, indent) { i, out, inner in
         JSON.quote(f[i].key, into: &out)
@@ -143,7 +145,9 @@ public indirect enum JSON: Equatable {
         }
         while true {
           skipSpace()
-          guard case .string(let key) = try value() else { throw error("object key must be a string") }
+          guard case .string(let key) = try value() else {
+            throw error("object key must be a string")
+          }
           skipSpace()
           guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("expected ':'") }
           i += 1

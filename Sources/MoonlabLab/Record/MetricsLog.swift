@@ -13,7 +13,9 @@ public final class MetricsLog {
     self.url = url
     lines = MetricsLog.read(url)
     fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
-    guard fd >= 0 else { throw LabError("can't open \(url.path): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else {
+      throw LabError("can't open \(url.path): \(String(cString: strerror(errno)))")
+    }
   }
 
   deinit { close(fd) }

@@ -48,11 +48,15 @@ public final class RunRecord {
     // A leftover metrics log of an unfinished run in the same place would mix two runs.
     try? fm.removeItem(at: dir.appendingPathComponent("metrics.jsonl"))
     try AtomicFile.write(script, to: dir.appendingPathComponent("script.lua"))
-    try AtomicFile.write(JSON.object(provenance).serialized(pretty: true) + "\n", to: dir.appendingPathComponent("config.json"))
+    try AtomicFile.write(
+      JSON.object(provenance).serialized(pretty: true) + "\n",
+      to: dir.appendingPathComponent("config.json"))
     metrics = try MetricsLog(url: dir.appendingPathComponent("metrics.jsonl"))
   }
 
-  public var name: String { provenance.first { $0.key == "name" }?.value.text ?? dir.lastPathComponent }
+  public var name: String {
+    provenance.first { $0.key == "name" }?.value.text ?? dir.lastPathComponent
+  }
 
   public func add(_ block: ReportBlock) { blocks.append(block) }
 
@@ -78,7 +82,9 @@ public final class RunRecord {
     if let config { set("config", config) }
     set("finished", .string(RunRecord.timestamp()))
     set("status", .string(status == .finished ? "finished" : "failed"))
-    try AtomicFile.write(JSON.object(provenance).serialized(pretty: true) + "\n", to: dir.appendingPathComponent("config.json"))
+    try AtomicFile.write(
+      JSON.object(provenance).serialized(pretty: true) + "\n",
+      to: dir.appendingPathComponent("config.json"))
     try writeReport(status)
     if status == .finished { try AtomicFile.write("", to: dir.appendingPathComponent("DONE")) }
   }
@@ -103,7 +109,8 @@ public final class RunRecord {
     f.dateFormat = "yyyyMMdd-HHmmss"
     f.timeZone = TimeZone(identifier: "UTC")
     f.locale = Locale(identifier: "en_US_POSIX")
-    let base = URL(fileURLWithPath: root).appendingPathComponent("\(name)-\(f.string(from: Date()))")
+    let base = URL(fileURLWithPath: root).appendingPathComponent(
+      "\(name)-\(f.string(from: Date()))")
     var url = base
     var k = 2
     while FileManager.default.fileExists(atPath: url.path) {

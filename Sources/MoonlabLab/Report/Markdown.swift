@@ -72,7 +72,9 @@ enum Markdown {
         paragraph.append(line)
       }
     }
-    if let c = code { out += "<pre><code>" + HTML.escape(c.joined(separator: "\n")) + "</code></pre>\n" }
+    if let c = code {
+      out += "<pre><code>" + HTML.escape(c.joined(separator: "\n")) + "</code></pre>\n"
+    }
     flushParagraph()
     flushList()
     return out
@@ -116,14 +118,20 @@ enum Markdown {
   }
 
   /// Replaces each pair of `marker`s around non-empty text with <tag>…</tag>.
-  private static func replacePairs(_ s: String, _ marker: String, _ tag: String, wordBoundary: Bool = false) -> String {
+  private static func replacePairs(
+    _ s: String, _ marker: String, _ tag: String, wordBoundary: Bool = false
+  ) -> String {
     var pieces = s.components(separatedBy: marker)
     guard pieces.count >= 3 else { return s }
     var out = pieces.removeFirst()
     while pieces.count >= 2 {
       let inner = pieces[0]
-      let before = out.last, after = pieces[1].first
-      let boundaryOK = !wordBoundary || ((before.map { !$0.isLetter && !$0.isNumber } ?? true) && (after.map { !$0.isLetter && !$0.isNumber } ?? true))
+      let before = out.last
+      let after = pieces[1].first
+      let boundaryOK =
+        !wordBoundary
+        || ((before.map { !$0.isLetter && !$0.isNumber } ?? true)
+          && (after.map { !$0.isLetter && !$0.isNumber } ?? true))
       if !inner.isEmpty, !inner.hasPrefix(" "), boundaryOK {
         out += "<\(tag)>\(inner)</\(tag)>"
         pieces.removeFirst()

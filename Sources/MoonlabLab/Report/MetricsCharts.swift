@@ -11,14 +11,16 @@ enum MetricsCharts {
 
   /// Keys that measure time, which differ from run to run by nature.
   static func isTiming(_ key: String) -> Bool {
-    key == "seconds" || key == "time" || key == "elapsed" || key.hasSuffix("_seconds") || key.hasSuffix("_per_s")
+    key == "seconds" || key == "time" || key == "elapsed" || key.hasSuffix("_seconds")
+      || key.hasSuffix("_per_s")
   }
 
   /// The numeric keys in first-seen order, without the x axis keys.
   static func numericKeys(_ lines: [JSON]) -> [String] {
     var seen: [String] = []
     for line in lines {
-      for f in line.fields ?? [] where f.value.double != nil && f.key != "epoch" && f.key != "step" {
+      for f in line.fields ?? [] where f.value.double != nil && f.key != "epoch" && f.key != "step"
+      {
         if !seen.contains(f.key) { seen.append(f.key) }
       }
     }
@@ -38,7 +40,8 @@ enum MetricsCharts {
   }
 
   static func points(_ lines: [JSON], key: String, x: String?) -> (x: [Double], y: [Double]) {
-    var xs: [Double] = [], ys: [Double] = []
+    var xs: [Double] = []
+    var ys: [Double] = []
     for (i, line) in lines.enumerated() {
       guard let y = line[key]?.double else { continue }
       xs.append(x.flatMap { line[$0]?.double } ?? Double(i + 1))

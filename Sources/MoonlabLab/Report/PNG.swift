@@ -23,7 +23,8 @@ struct Raster {
     for y in 0..<out.height {
       for x in 0..<out.width {
         for c in 0..<channels {
-          out.pixels[(y * out.width + x) * channels + c] = pixels[((y / s) * width + x / s) * channels + c]
+          out.pixels[(y * out.width + x) * channels + c] =
+            pixels[((y / s) * width + x / s) * channels + c]
         }
       }
     }
@@ -42,7 +43,9 @@ struct Raster {
     let rowBytes = width * channels
     var raw = [UInt8](repeating: 0, count: (rowBytes + 1) * height)
     for y in 0..<height {
-      raw.replaceSubrange(y * (rowBytes + 1) + 1..<(y + 1) * (rowBytes + 1), with: pixels[y * rowBytes..<(y + 1) * rowBytes])
+      raw.replaceSubrange(
+        y * (rowBytes + 1) + 1..<(y + 1) * (rowBytes + 1),
+        with: pixels[y * rowBytes..<(y + 1) * rowBytes])
     }
     var size = compressBound(uLong(raw.count))
     var packed = [UInt8](repeating: 0, count: Int(size))
@@ -59,13 +62,17 @@ struct Raster {
     png.appendBigEndian(UInt32(data.count))
     let body = Data(type.utf8) + data
     png.append(body)
-    let crc = body.withUnsafeBytes { crc32(0, $0.bindMemory(to: Bytef.self).baseAddress, uInt($0.count)) }
+    let crc = body.withUnsafeBytes {
+      crc32(0, $0.bindMemory(to: Bytef.self).baseAddress, uInt($0.count))
+    }
     png.appendBigEndian(UInt32(crc))
   }
 }
 
 extension Data {
   fileprivate mutating func appendBigEndian(_ v: UInt32) {
-    append(contentsOf: [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)])
+    append(contentsOf: [
+      UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF),
+    ])
   }
 }

@@ -35,18 +35,22 @@ public enum ReportBlock {
   // MARK: report.json (so `moonlab report RUN_DIR` can render again)
 
   var json: JSON {
-    func obj(_ kind: String, _ fields: [JSON.Field]) -> JSON { .object([JSON.Field("kind", .string(kind))] + fields) }
+    func obj(_ kind: String, _ fields: [JSON.Field]) -> JSON {
+      .object([JSON.Field("kind", .string(kind))] + fields)
+    }
     func strings(_ a: [String]) -> JSON { .array(a.map(JSON.string)) }
     switch self {
     case .section(let t): return obj("section", [.init("title", .string(t))])
     case .text(let t): return obj("text", [.init("markdown", .string(t))])
     case .table(let columns, let rows):
-      return obj("table", [.init("columns", strings(columns)), .init("rows", .array(rows.map(strings)))])
+      return obj(
+        "table", [.init("columns", strings(columns)), .init("rows", .array(rows.map(strings)))])
     case .plot(let p):
       return obj(
         "plot",
         [
-          .init("title", .string(p.title)), .init("xlabel", .string(p.xlabel)), .init("ylabel", .string(p.ylabel)),
+          .init("title", .string(p.title)), .init("xlabel", .string(p.xlabel)),
+          .init("ylabel", .string(p.ylabel)),
           .init("logx", .bool(p.logx)), .init("logy", .bool(p.logy)),
           .init(
             "series",
@@ -61,10 +65,15 @@ public enum ReportBlock {
     case .image(let title, let file, let w, let h):
       return obj(
         "image",
-        [.init("title", .string(title)), .init("file", .string(file)), .init("width", .number(Double(w))),
-         .init("height", .number(Double(h)))])
+        [
+          .init("title", .string(title)), .init("file", .string(file)),
+          .init("width", .number(Double(w))),
+          .init("height", .number(Double(h))),
+        ])
     case .metrics(let title, let keys, let logy):
-      return obj("metrics", [.init("title", .string(title)), .init("keys", strings(keys)), .init("logy", .bool(logy))])
+      return obj(
+        "metrics",
+        [.init("title", .string(title)), .init("keys", strings(keys)), .init("logy", .bool(logy))])
     }
   }
 
@@ -76,7 +85,9 @@ public enum ReportBlock {
     switch string("kind") {
     case "section": self = .section(string("title"))
     case "text": self = .text(string("markdown"))
-    case "table": self = .table(columns: strings(j["columns"]), rows: j["rows"]?.items?.map { strings($0) } ?? [])
+    case "table":
+      self = .table(
+        columns: strings(j["columns"]), rows: j["rows"]?.items?.map { strings($0) } ?? [])
     case "plot":
       var p = Plot()
       p.title = string("title")
@@ -92,7 +103,8 @@ public enum ReportBlock {
       self = .image(
         title: string("title"), file: string("file"), width: Int(j["width"]?.double ?? 0),
         height: Int(j["height"]?.double ?? 0))
-    case "metrics": self = .metrics(title: string("title"), keys: strings(j["keys"]), logy: flag("logy"))
+    case "metrics":
+      self = .metrics(title: string("title"), keys: strings(j["keys"]), logy: flag("logy"))
     case let kind: throw LabError("report.json: unknown block kind '\(kind)'")
     }
   }

@@ -19,14 +19,27 @@ public enum ReportWriter {
     let saved = JSON.object(
       [.init("title", .string(input.title))] + input.status.json
         + [.init("blocks", .array(input.blocks.map(\.json)))])
-    try AtomicFile.write(saved.serialized(pretty: true) + "\n", to: input.dir.appendingPathComponent("report.json"))
+    try AtomicFile.write(
+      saved.serialized(pretty: true) + "\n", to: input.dir.appendingPathComponent("report.json"))
     try AtomicFile.write(html(input, blocks), to: input.dir.appendingPathComponent("report.html"))
-    try AtomicFile.write(try markdown(input, blocks), to: input.dir.appendingPathComponent("report.md"))
+    try AtomicFile.write(
+      try markdown(input, blocks), to: input.dir.appendingPathComponent("report.md"))
   }
 
-  /// Re-renders a run directory from config.json, report.json and metrics.jsonl.
+  /// Re-renders a run directory from config.json, report.json and metrics.jsonl, or a
+  /// sweep folder's results and report from sweep.json and its trials.
   public static func rerender(_ dir: URL) throws {
     let fm = FileManager.default
+    if fm.fileExists(atPath: dir.appendingPathComponent("sweep.json").path) {
+      let results = try SweepResults(folder: dir)
+      guard results.entries.count == results.total else {
+        throw LabError(
+          "\(dir.path): \(results.total - results.entries.count) of \(results.total) trials are unfinished (finish them with moonlab sweep)"
+        )
+      }
+      try results.write()
+      return
+    }
     guard let config = fm.contents(atPath: dir.appendingPathComponent("config.json").path) else {
       throw LabError("\(dir.path) is not a run directory (no config.json)")
     }
@@ -53,9 +66,12 @@ public enum ReportWriter {
     let hasMetrics = blocks.contains { if case .metrics = $0 { return true } else { return false } }
     if !hasMetrics, !input.metrics.isEmpty {
       blocks.append(.section("Metrics"))
-      blocks += MetricsCharts.standardGroups(input.metrics).map { .metrics(title: $0.title, keys: $0.keys, logy: false) }
+      blocks += MetricsCharts.standardGroups(input.metrics).map {
+        .metrics(title: $0.title, keys: $0.keys, logy: false)
+      }
       if let last = input.metrics.last?.fields {
-        blocks.append(.table(columns: ["metric", "last value"], rows: last.map { [$0.key, cell($0.value)] }))
+        blocks.append(
+          .table(columns: ["metric", "last value"], rows: last.map { [$0.key, cell($0.value)] }))
       }
     }
     return blocks.map { block in
@@ -64,9 +80,13 @@ public enum ReportWriter {
     }
   }
 
+  /// A value for a table or legend: integers in full, other numbers to 6 significant
+  /// digits (metrics.jsonl and results.csv keep every digit).
   static func cell(_ v: JSON) -> String {
     switch v {
-    case .number(let d): return JSON.format(d)
+    case .number(let d):
+      if d == d.rounded() || !d.isFinite { return JSON.format(d) }
+      return String(format: "%.6g", d)
     case .string(let s): return s
     default: return v.serialized()
     }
@@ -80,7 +100,8 @@ public enum ReportWriter {
     case .finished: body += "<p class=\"status ok\">finished</p>\n"
     case .running: body += "<p class=\"status run\">running or unfinished (no DONE)</p>\n"
     case .failed(let message):
-      body += "<p class=\"status bad\">failed</p>\n<pre class=\"error\">\(HTML.escape(message))</pre>\n"
+      body +=
+        "<p class=\"status bad\">failed</p>\n<pre class=\"error\">\(HTML.escape(message))</pre>\n"
     }
     body += "<details><summary>Configuration and provenance</summary>\n"
     body += htmlTable(["key", "value"], provenanceRows(input.provenance)) + "</details>\n"
@@ -91,7 +112,9 @@ public enum ReportWriter {
       case .table(let columns, let rows): body += htmlTable(columns, rows)
       case .plot(let p): body += "<figure>" + SVGChart.render(p) + "</figure>\n"
       case .image(let title, let file, let w, let h):
-        let png = FileManager.default.contents(atPath: input.dir.appendingPathComponent(file).path) ?? Data()
+        let png =
+          FileManager.default.contents(atPath: input.dir.appendingPathComponent(file).path)
+          ?? Data()
         body += "<figure><img alt=\"\(HTML.escape(title))\" width=\"\(w)\" height=\"\(h)\" "
         body += "src=\"data:image/png;base64,\(png.base64EncodedString())\">"
         if !title.isEmpty { body += "<figcaption>\(HTML.escape(title))</figcaption>" }
@@ -157,15 +180,21 @@ public enum ReportWriter {
       case .metrics: break
       }
     }
-    md += "## Configuration and provenance\n\n" + markdownTable(["key", "value"], provenanceRows(input.provenance))
+    md +=
+      "## Configuration and provenance\n\n"
+      + markdownTable(["key", "value"], provenanceRows(input.provenance))
     return md
   }
 
   static func markdownTable(_ columns: [String], _ rows: [[String]]) -> String {
     func row(_ r: [String]) -> String {
-      "| " + r.map { $0.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+      "| "
+        + r.map {
+          $0.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        }
         .joined(separator: " | ") + " |\n"
     }
-    return row(columns) + "|" + String(repeating: " --- |", count: columns.count) + "\n" + rows.map(row).joined()
+    return row(columns) + "|" + String(repeating: " --- |", count: columns.count) + "\n"
+      + rows.map(row).joined()
   }
 }

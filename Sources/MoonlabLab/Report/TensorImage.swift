@@ -16,7 +16,9 @@ enum TensorImage {
     case 4:
       try checkChannels(s[1], s)
       let per = s[1] * s[2] * s[3]
-      let tiles = (0..<s[0]).map { tile(t.data, channels: s[1], height: s[2], width: s[3], offset: $0 * per) }
+      let tiles = (0..<s[0]).map {
+        tile(t.data, channels: s[1], height: s[2], width: s[3], offset: $0 * per)
+      }
       return grid(tiles, minTile: 32)
     default:
       throw LabError("report.image: expected an HW, CHW or NCHW tensor, got shape \(s)")
@@ -27,10 +29,14 @@ enum TensorImage {
   /// the mean over input channels in gray. Each filter is normalised on its own.
   static func filters(_ w: Tensor) throws -> Raster {
     let s = w.shape
-    guard s.count == 4 else { throw LabError("report.filters: expected a conv weight [out,in,k,k], got shape \(s)") }
+    guard s.count == 4 else {
+      throw LabError("report.filters: expected a conv weight [out,in,k,k], got shape \(s)")
+    }
     let per = s[1] * s[2] * s[3]
     let tiles: [Raster] = (0..<s[0]).map { o in
-      if s[1] == 1 || s[1] == 3 { return tile(w.data, channels: s[1], height: s[2], width: s[3], offset: o * per) }
+      if s[1] == 1 || s[1] == 3 {
+        return tile(w.data, channels: s[1], height: s[2], width: s[3], offset: o * per)
+      }
       let plane = s[2] * s[3]
       let mean = Tensor(zeros: [plane])
       for c in 0..<s[1] {
@@ -38,7 +44,7 @@ enum TensorImage {
       }
       return tile(mean.data, channels: 1, height: s[2], width: s[3], offset: 0)
     }
-    return grid(tiles, minTile: 40)
+    return grid(tiles, minTile: 56)
   }
 
   private static func checkChannels(_ c: Int, _ shape: [Int]) throws {
@@ -48,17 +54,21 @@ enum TensorImage {
   }
 
   /// One CHW image at `offset`, min-max normalised, channels interleaved.
-  private static func tile(_ p: UnsafeMutablePointer<Float>, channels: Int, height: Int, width: Int, offset: Int) -> Raster {
+  private static func tile(
+    _ p: UnsafeMutablePointer<Float>, channels: Int, height: Int, width: Int, offset: Int
+  ) -> Raster {
     let plane = height * width
     let values = UnsafeBufferPointer(start: p + offset, count: channels * plane)
     let finite = values.filter(\.isFinite)
-    let lo = finite.min() ?? 0, hi = finite.max() ?? 0
+    let lo = finite.min() ?? 0
+    let hi = finite.max() ?? 0
     let scale: Float = hi > lo ? 255 / (hi - lo) : 0
     var r = Raster(width: width, height: height, channels: channels)
     for c in 0..<channels {
       for i in 0..<plane {
         let v = values[c * plane + i]
-        r.pixels[i * channels + c] = v.isFinite ? UInt8(((v - lo) * scale).rounded().clamped(0, 255)) : 0
+        r.pixels[i * channels + c] =
+          v.isFinite ? UInt8(((v - lo) * scale).rounded().clamped(0, 255)) : 0
       }
     }
     return r
@@ -70,17 +80,24 @@ enum TensorImage {
 
   /// Tiles (same size) in a near-square grid on a light background, 2-pixel gaps.
   private static func grid(_ tiles: [Raster], minTile: Int) -> Raster {
-    guard let first = tiles.first else { return Raster(width: 1, height: 1, channels: 1, fill: 255) }
+    guard let first = tiles.first else {
+      return Raster(width: 1, height: 1, channels: 1, fill: 255)
+    }
     let scaledTiles = tiles.map { enlarge($0, minTile) }
-    let tw = scaledTiles[0].width, th = scaledTiles[0].height, ch = first.channels
+    let tw = scaledTiles[0].width
+    let th = scaledTiles[0].height
+    let ch = first.channels
     let cols = Int(Double(tiles.count).squareRoot().rounded(.up))
     let rows = (tiles.count + cols - 1) / cols
     let gap = 2
-    var out = Raster(width: cols * (tw + gap) + gap, height: rows * (th + gap) + gap, channels: ch, fill: 235)
+    var out = Raster(
+      width: cols * (tw + gap) + gap, height: rows * (th + gap) + gap, channels: ch, fill: 235)
     for (k, t) in scaledTiles.enumerated() {
-      let ox = gap + (k % cols) * (tw + gap), oy = gap + (k / cols) * (th + gap)
+      let ox = gap + (k % cols) * (tw + gap)
+      let oy = gap + (k / cols) * (th + gap)
       for y in 0..<th {
-        let src = y * tw * ch, dst = ((oy + y) * out.width + ox) * ch
+        let src = y * tw * ch
+        let dst = ((oy + y) * out.width + ox) * ch
         out.pixels.replaceSubrange(dst..<dst + tw * ch, with: t.pixels[src..<src + tw * ch])
       }
     }
@@ -91,10 +108,14 @@ enum TensorImage {
   /// first 4-D parameter named "….weight" in registration order (a whole network).
   static func firstConvWeight(_ m: Module) throws -> Tensor {
     let params = m.namedParameters()
-    if let w = params.first(where: { ($0.name == "weight" || $0.name.hasSuffix(".weight")) && $0.tensor.rank == 4 }) {
+    if let w = params.first(where: {
+      ($0.name == "weight" || $0.name.hasSuffix(".weight")) && $0.tensor.rank == 4
+    }) {
       return w.tensor
     }
-    throw LabError("report.filters: \(m.typeName) has no 4-D 'weight' parameter (expected a Conv2d or a network starting with one)")
+    throw LabError(
+      "report.filters: \(m.typeName) has no 4-D 'weight' parameter (expected a Conv2d or a network starting with one)"
+    )
   }
 }
 

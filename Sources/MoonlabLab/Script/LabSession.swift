@@ -51,7 +51,8 @@ final class LabSession {
     let lua = Lua(host.state)
     let top = lua.top
     defer { lua_settop(host.state, top) }
-    guard lua_getglobal(host.state, "lab") == LUA_TTABLE, lua.rawField(-1, "config") == LUA_TTABLE else { return nil }
+    guard lua_getglobal(host.state, "lab") == LUA_TTABLE, lua.rawField(-1, "config") == LUA_TTABLE
+    else { return nil }
     return try? lua.objectJSON(-1, "lab.config", nested: true)
   }
 
@@ -72,7 +73,9 @@ final class LabSession {
     let scriptPath = URL(fileURLWithPath: r.scriptPath).standardizedFileURL.path
     return [
       .init("name", .string(name)),
-      .init("script", .object([.init("path", .string(scriptPath)), .init("sha256", .string(SHA256.hex(script)))])),
+      .init(
+        "script",
+        .object([.init("path", .string(scriptPath)), .init("sha256", .string(SHA256.hex(script)))])),
       .init("seed", LabSession.seedJSON(r.seed)),
       .init("threads", .number(Double(r.threads))),
       .init("settings", settings),

@@ -16,11 +16,14 @@ public enum Rerun {
     r.seed = LabSession.seed(from: config["seed"]) ?? 0
     r.threads = Int(config["threads"]?.double ?? 1)
     r.arguments = config["arguments"]?.items?.compactMap(\.text) ?? []
-    r.config = (config["settings"]?.fields ?? []).compactMap { f in ConfigValue(json: f.value).map { (f.key, $0) } }
+    r.config = (config["settings"]?.fields ?? []).compactMap { f in
+      ConfigValue(json: f.value).map { (f.key, $0) }
+    }
     r.sandbox = config["sandbox"] == .bool(true)
     r.memoryLimitBytes = Int(config["memory_limit_bytes"]?.double ?? 0)
     r.timeLimitSeconds = config["time_limit_seconds"]?.double ?? 0
-    let dir = out.map { URL(fileURLWithPath: $0) }
+    let dir =
+      out.map { URL(fileURLWithPath: $0) }
       ?? RunRecord.defaultDir(name: name.replacingOccurrences(of: "/", with: "-") + "-rerun")
     if let trial = config["trial"], let id = trial["id"]?.text {
       var sweep = SweepOptions()
@@ -36,12 +39,17 @@ public enum Rerun {
 
   /// The recorded sha256 when the script about to run differs from it.
   public static func scriptChange(runDir: URL, script: String) -> String? {
-    guard let data = FileManager.default.contents(atPath: runDir.appendingPathComponent("config.json").path),
-      let recorded = (try? JSON.parse(String(decoding: data, as: UTF8.self)))?["script"]?["sha256"]?.text,
+    guard
+      let data = FileManager.default.contents(
+        atPath: runDir.appendingPathComponent("config.json").path),
+      let recorded = (try? JSON.parse(String(decoding: data, as: UTF8.self)))?["script"]?["sha256"]?
+        .text,
       let now = FileManager.default.contents(atPath: script)
     else { return nil }
     let hash = SHA256.hex(now)
-    return hash == recorded ? nil : "the script differs from the recorded one (sha256 \(hash.prefix(12))… vs \(recorded.prefix(12))…)"
+    return hash == recorded
+      ? nil
+      : "the script differs from the recorded one (sha256 \(hash.prefix(12))… vs \(recorded.prefix(12))…)"
   }
 
   /// nil when both metrics logs hold the same lines with bit-identical values (timing
@@ -53,17 +61,23 @@ public enum Rerun {
       let keys = (l.fields ?? []).map(\.key) + (r.fields ?? []).map(\.key).filter { l[$0] == nil }
       for key in keys where !MetricsCharts.isTiming(key) {
         if !same(l[key], r[key]) {
-          let at = ["epoch", "step"].compactMap { k in l[k].map { "\(k) \(ReportWriter.cell($0))" } }.first
-          return "line \(i + 1)\(at.map { " (\($0))" } ?? ""): metric '\(key)' is \(show(l[key])) in the original, \(show(r[key])) in the rerun"
+          let at = ["epoch", "step"].compactMap { k in l[k].map { "\(k) \(ReportWriter.cell($0))" }
+          }.first
+          return
+            "line \(i + 1)\(at.map { " (\($0))" } ?? ""): metric '\(key)' is \(show(l[key])) in the original, \(show(r[key])) in the rerun"
         }
       }
     }
-    if x.count != y.count { return "the original logged \(x.count) metric lines, the rerun \(y.count)" }
+    if x.count != y.count {
+      return "the original logged \(x.count) metric lines, the rerun \(y.count)"
+    }
     return nil
   }
 
   private static func same(_ a: JSON?, _ b: JSON?) -> Bool {
-    if let p = a?.double, let q = b?.double { return p.bitPattern == q.bitPattern || (p.isNaN && q.isNaN) }
+    if let p = a?.double, let q = b?.double {
+      return p.bitPattern == q.bitPattern || (p.isNaN && q.isNaN)
+    }
     return a == b
   }
 

@@ -28,7 +28,9 @@ public struct RunRequest {
 
   public init(scriptPath: String) { self.scriptPath = scriptPath }
 
-  public var scriptName: String { name ?? URL(fileURLWithPath: scriptPath).deletingPathExtension().lastPathComponent }
+  public var scriptName: String {
+    name ?? URL(fileURLWithPath: scriptPath).deletingPathExtension().lastPathComponent
+  }
 }
 
 /// A `--set key=value` value: numbers, booleans and strings are told apart like Lua would.
@@ -92,8 +94,11 @@ public enum ScriptRunner {
     }
     let session = try LabSession(request: request, script: script)
     if request.sweep == nil {
-      let dir = request.outDir.map { URL(fileURLWithPath: $0) } ?? RunRecord.defaultDir(name: request.scriptName)
-      session.record = try RunRecord(dir: dir, provenance: session.provenance(name: request.scriptName), script: script)
+      let dir =
+        request.outDir.map { URL(fileURLWithPath: $0) }
+        ?? RunRecord.defaultDir(name: request.scriptName)
+      session.record = try RunRecord(
+        dir: dir, provenance: session.provenance(name: request.scriptName), script: script)
       FileHandle.standardError.write(Data("moonlab: recording to \(dir.path)\n".utf8))
     }
     let record = session.record
@@ -116,7 +121,8 @@ public enum ScriptRunner {
   static func explain(_ error: Error, _ request: RunRequest) -> String {
     let message = String(describing: error)
     if request.memoryLimitBytes > 0, message.hasPrefix("not enough memory") {
-      return "script stopped: it went over its memory limit of \(request.memoryLimitBytes >> 20) MB (--memory-limit)"
+      return
+        "script stopped: it went over its memory limit of \(request.memoryLimitBytes >> 20) MB (--memory-limit)"
     }
     return message
   }

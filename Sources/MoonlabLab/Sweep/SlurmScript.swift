@@ -5,14 +5,20 @@ import MoonlabTensor
 /// into the same sweep folder; afterwards `moonlab sweep … --merge` gathers the results.
 enum SlurmScript {
   static func write(_ sweep: Sweep) throws -> URL {
-    let spec = sweep.spec, options = sweep.options, request = sweep.session.request
+    let spec = sweep.spec
+    let options = sweep.options
+    let request = sweep.session.request
     let shards = max(1, min(options.slurmShards ?? spec.trials.count, spec.trials.count))
-    let executable = options.executable ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "moonlab"
+    let executable =
+      options.executable
+      ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "moonlab"
     let cwd = FileManager.default.currentDirectoryPath
     let dir = sweep.dir.standardizedFileURL.path
     let common = [request.scriptPath] + ["--out", dir] + options.childOptions
-    let tail = request.arguments.isEmpty ? "" : " -- " + request.arguments.map(quote).joined(separator: " ")
-    let merge = "\"$MOONLAB\" sweep " + common.map(quote).joined(separator: " ") + " --merge" + tail
+    let tail =
+      request.arguments.isEmpty ? "" : " -- " + request.arguments.map(quote).joined(separator: " ")
+    let merge =
+      quote(executable) + " sweep " + common.map(quote).joined(separator: " ") + " --merge" + tail
     let text = """
       #!/bin/bash
       # Moonlab sweep '\(spec.name)': \(spec.trials.count) trials in \(shards) array tasks.
@@ -38,7 +44,8 @@ enum SlurmScript {
 
   /// Single-quotes a word for bash unless it is plainly safe.
   static func quote(_ s: String) -> String {
-    let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+    let safe = CharacterSet(
+      charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
     if !s.isEmpty, s.unicodeScalars.allSatisfy(safe.contains) { return s }
     return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }

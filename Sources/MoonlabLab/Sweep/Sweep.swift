@@ -18,13 +18,16 @@ struct Sweep {
   init(_ lua: Lua, session: LabSession) throws {
     self.lua = lua
     self.session = session
-    spec = try SweepSpec(lua, defaultSeed: session.request.seed, defaultName: session.request.scriptName)
+    spec = try SweepSpec(
+      lua, defaultSeed: session.request.seed, defaultName: session.request.scriptName)
     options = session.request.sweep ?? SweepOptions()
     dir = URL(fileURLWithPath: options.out ?? "runs/\(spec.name)")
   }
 
   func trialDir(_ t: Trial) -> URL { dir.appendingPathComponent(t.id) }
-  func isDone(_ t: Trial) -> Bool { FileManager.default.fileExists(atPath: trialDir(t).appendingPathComponent("DONE").path) }
+  func isDone(_ t: Trial) -> Bool {
+    FileManager.default.fileExists(atPath: trialDir(t).appendingPathComponent("DONE").path)
+  }
 
   /// The results table handed back to the script (sorted best first), or an empty one
   /// when the script is to stop here.
@@ -40,7 +43,8 @@ struct Sweep {
       throw LuaError("lab.sweep: --resume: \(dir.path) doesn't exist (nothing to resume)")
     }
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    try AtomicFile.write(sweepJSON.serialized(pretty: true) + "\n", to: dir.appendingPathComponent("sweep.json"))
+    try AtomicFile.write(
+      sweepJSON.serialized(pretty: true) + "\n", to: dir.appendingPathComponent("sweep.json"))
     if options.emitSlurm {
       let file = try SlurmScript.write(self)
       print("sweep \(spec.name): \(spec.trials.count) trials; submit with: sbatch \(file.path)")
@@ -51,7 +55,9 @@ struct Sweep {
       if let shard = options.shard { mine = mine.filter { $0.index % shard.count == shard.index } }
       let todo = mine.filter { !isDone($0) }
       let shardText = options.shard.map { " (shard \($0.index)/\($0.count))" } ?? ""
-      print("sweep \(spec.name)\(shardText): \(mine.count) trials, \(mine.count - todo.count) already done, running \(todo.count)")
+      print(
+        "sweep \(spec.name)\(shardText): \(mine.count) trials, \(mine.count - todo.count) already done, running \(todo.count)"
+      )
       if options.jobs > 1 {
         try TrialProcesses.run(todo, sweep: self)
       } else {
@@ -61,10 +67,13 @@ struct Sweep {
       if !failed.isEmpty {
         throw LuaError(
           "lab.sweep: \(failed.count) trial(s) failed: "
-            + failed.map { "\($0.id) (\(trialDir($0).appendingPathComponent("report.html").path))" }.joined(separator: ", "))
+            + failed.map { "\($0.id) (\(trialDir($0).appendingPathComponent("report.html").path))" }
+            .joined(separator: ", "))
       }
       if let shard = options.shard {
-        print("sweep \(spec.name): shard \(shard.index)/\(shard.count) done; gather with `moonlab sweep … --merge`")
+        print(
+          "sweep \(spec.name): shard \(shard.index)/\(shard.count) done; gather with `moonlab sweep … --merge`"
+        )
         return try SweepResults(self, trials: mine).rows
       }
     }
@@ -95,7 +104,10 @@ struct Sweep {
         "trials",
         .array(
           spec.trials.map {
-            .object([.init("id", .string($0.id)), .init("seed", LabSession.seedJSON($0.seed)), .init("cfg", .object($0.cfg))])
+            .object([
+              .init("id", .string($0.id)), .init("seed", LabSession.seedJSON($0.seed)),
+              .init("cfg", .object($0.cfg)),
+            ])
           })),
     ])
   }
@@ -113,12 +125,15 @@ struct Sweep {
         .init(
           "trial",
           .object([
-            .init("sweep", .string(spec.name)), .init("id", .string(t.id)), .init("cfg", .object(t.cfg)),
+            .init("sweep", .string(spec.name)), .init("id", .string(t.id)),
+            .init("cfg", .object(t.cfg)),
             .init("sweep_dir", .string(dir.standardizedFileURL.path)),
           ])),
         .init("trial_seed", LabSession.seedJSON(t.seed)),
       ]
-      record = try RunRecord(dir: trialDir, provenance: session.provenance(name: "\(spec.name)/\(t.id)", extra: extra), script: session.script)
+      record = try RunRecord(
+        dir: trialDir, provenance: session.provenance(name: "\(spec.name)/\(t.id)", extra: extra),
+        script: session.script)
     } catch {
       FileHandle.standardError.write(Data("moonlab: trial \(t.id): \(error)\n".utf8))
       return false
@@ -129,12 +144,17 @@ struct Sweep {
     do {
       let result = try callRun(t)
       record.add(.section("Result"))
-      record.add(.table(columns: ["key", "value"], rows: (result.fields ?? []).map { [$0.key, ReportWriter.cell($0.value)] }))
+      record.add(
+        .table(
+          columns: ["key", "value"],
+          rows: (result.fields ?? []).map { [$0.key, ReportWriter.cell($0.value)] }))
       let saved = JSON.object([
-        .init("id", .string(t.id)), .init("seed", LabSession.seedJSON(t.seed)), .init("cfg", .object(t.cfg)),
+        .init("id", .string(t.id)), .init("seed", LabSession.seedJSON(t.seed)),
+        .init("cfg", .object(t.cfg)),
         .init("result", result),
       ])
-      try AtomicFile.write(saved.serialized(pretty: true) + "\n", to: trialDir.appendingPathComponent("result.json"))
+      try AtomicFile.write(
+        saved.serialized(pretty: true) + "\n", to: trialDir.appendingPathComponent("result.json"))
       try record.finish(.finished, config: session.labConfig())
       return true
     } catch {
@@ -150,14 +170,18 @@ struct Sweep {
     let top = lua.top
     defer { lua_settop(lua.L, top) }
     lua.rawField(1, "run")
-    lua.push(json: .object(t.cfg + [.init("seed", .number(Double(t.seed))), .init("trial", .string(t.id))]))
+    lua.push(
+      json: .object(
+        t.cfg + [.init("seed", .number(Double(t.seed))), .init("trial", .string(t.id))]))
     try session.host.call(arguments: 1, results: 1)
     guard lua.type(-1) == LUA_TTABLE else {
-      throw LuaError("lab.sweep: run(cfg) must return a table like {\(spec.metric)=…}, got \(lua.typeName(-1))")
+      throw LuaError(
+        "lab.sweep: run(cfg) must return a table like {\(spec.metric)=…}, got \(lua.typeName(-1))")
     }
     let result = try lua.objectJSON(-1, "lab.sweep result")
     guard result[spec.metric]?.double != nil else {
-      throw LuaError("lab.sweep: run(cfg)'s result has no number '\(spec.metric)' (the sweep's metric)")
+      throw LuaError(
+        "lab.sweep: run(cfg)'s result has no number '\(spec.metric)' (the sweep's metric)")
     }
     return result
   }

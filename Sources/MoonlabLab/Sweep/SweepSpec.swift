@@ -14,7 +14,9 @@ struct Trial {
   init(index: Int, cfg: [JSON.Field], sweepSeed: UInt64) {
     self.index = index
     self.cfg = cfg
-    let canonical = "sweep-seed=\(sweepSeed);" + cfg.map { "\($0.key)=\($0.value.serialized())" }.joined(separator: ";")
+    let canonical =
+      "sweep-seed=\(sweepSeed);"
+      + cfg.map { "\($0.key)=\($0.value.serialized())" }.joined(separator: ";")
     id = String(format: "%010llx", Generator.fnv1a(canonical) >> 24)
     // A `seed` key in the grid is the trial's seed; otherwise derive one that fits a JSON
     // number exactly.
@@ -26,7 +28,9 @@ struct Trial {
   }
 
   /// "lr=0.1 bs=32", for legends and tables.
-  var label: String { cfg.map { "\($0.key)=\(ReportWriter.cell($0.value))" }.joined(separator: " ") }
+  var label: String {
+    cfg.map { "\($0.key)=\(ReportWriter.cell($0.value))" }.joined(separator: " ")
+  }
 }
 
 /// The lab.sweep{…} table: name, grid or random space, n, seed, metric, mode.
@@ -78,9 +82,14 @@ struct SweepSpec {
       lua.pop()
       lua.rawField(1, "random")
       let n = try lua.integerOption(1, "n", fn) ?? 0
-      guard n > 0 else { throw LuaError("\(fn): random search needs option 'n' (number of trials) > 0") }
+      guard n > 0 else {
+        throw LuaError("\(fn): random search needs option 'n' (number of trials) > 0")
+      }
       let dims = try SweepSpec.randomSpace(lua, fn + " random")
-      space = .object([.init("random", .object(dims.map { .init($0.key, $0.dim.json) })), .init("n", .number(Double(n)))])
+      space = .object([
+        .init("random", .object(dims.map { .init($0.key, $0.dim.json) })),
+        .init("n", .number(Double(n))),
+      ])
       let g = Generator(seed: seed, stream: "sweep/" + name)
       configs = (0..<n).map { _ in dims.map { JSON.Field($0.key, $0.dim.sample(g)) } }
     }
@@ -97,18 +106,15 @@ struct SweepSpec {
   /// grid={lr={0.1, 0.01}, bs=32}: keys sorted, each a list of scalars (or one scalar).
   static func choices(_ lua: Lua, _ fn: String) throws -> [(key: String, values: [JSON])] {
     var axes: [(key: String, values: [JSON])] = []
-    let t = lua_absindex(lua.L, -1)
-    lua_pushnil(lua.L)
-    while lua_next(lua.L, t) != 0 {
-      defer { lua.pop() }
-      guard lua.type(-2) == LUA_TSTRING else { throw LuaError("\(fn): keys must be names") }
-      let key = try lua.string(-2, fn)
+    try lua.forEachField(fn) { key in
       var values: [JSON] = []
       if lua.type(-1) == LUA_TTABLE {
         for k in stride(from: 1, through: lua.rawLength(-1), by: 1) {
           lua.rawIndex(-1, k)
           defer { lua.pop() }
-          guard let v = lua.scalarJSON(-1) else { throw LuaError("\(fn): '\(key)' value \(k) is not a number, boolean or string") }
+          guard let v = lua.scalarJSON(-1) else {
+            throw LuaError("\(fn): '\(key)' value \(k) is not a number, boolean or string")
+          }
           values.append(v)
         }
       } else if let v = lua.scalarJSON(-1) {
@@ -123,20 +129,27 @@ struct SweepSpec {
   /// One random dimension: a list to choose from, {log={lo, hi}}, {uniform={lo, hi}} or
   /// {int={lo, hi}} (inclusive).
   enum Dimension {
-    case choice([JSON]), log(Double, Double), uniform(Double, Double), int(Int, Int)
+    case choice([JSON])
+    case log(Double, Double)
+    case uniform(Double, Double)
+    case int(Int, Int)
 
     func sample(_ g: Generator) -> JSON {
       let u = Double(g.next() >> 11) * 0x1p-53
       switch self {
       case .choice(let values): return values[g.below(values.count)]
-      case .log(let lo, let hi): return .number(Foundation.exp(Foundation.log(lo) + u * (Foundation.log(hi) - Foundation.log(lo))))
+      case .log(let lo, let hi):
+        return .number(
+          Foundation.exp(Foundation.log(lo) + u * (Foundation.log(hi) - Foundation.log(lo))))
       case .uniform(let lo, let hi): return .number(lo + u * (hi - lo))
       case .int(let lo, let hi): return .number(Double(lo + g.below(hi - lo + 1)))
       }
     }
 
     var json: JSON {
-      func pair(_ kind: String, _ a: Double, _ b: Double) -> JSON { .object([.init(kind, .array([.number(a), .number(b)]))]) }
+      func pair(_ kind: String, _ a: Double, _ b: Double) -> JSON {
+        .object([.init(kind, .array([.number(a), .number(b)]))])
+      }
       switch self {
       case .choice(let v): return .array(v)
       case .log(let a, let b): return pair("log", a, b)
@@ -148,12 +161,7 @@ struct SweepSpec {
 
   static func randomSpace(_ lua: Lua, _ fn: String) throws -> [(key: String, dim: Dimension)] {
     var dims: [(key: String, dim: Dimension)] = []
-    let t = lua_absindex(lua.L, -1)
-    lua_pushnil(lua.L)
-    while lua_next(lua.L, t) != 0 {
-      defer { lua.pop() }
-      guard lua.type(-2) == LUA_TSTRING else { throw LuaError("\(fn): keys must be names") }
-      let key = try lua.string(-2, fn)
+    try lua.forEachField(fn) { key in
       try lua.checkTable(-1, "\(fn) '\(key)'")
       var dim: Dimension?
       for kind in ["log", "uniform", "int"] {
@@ -162,7 +170,9 @@ struct SweepSpec {
         guard present else { continue }
         let r = try lua.numberList(-1, "\(fn) '\(key)'.\(kind)")
         guard r.count == 2, r[0] <= r[1], kind != "log" || r[0] > 0 else {
-          throw LuaError("\(fn): '\(key)'.\(kind) must be {lo, hi} with lo ≤ hi\(kind == "log" ? " and lo > 0" : "")")
+          throw LuaError(
+            "\(fn): '\(key)'.\(kind) must be {lo, hi} with lo ≤ hi\(kind == "log" ? " and lo > 0" : "")"
+          )
         }
         switch kind {
         case "log": dim = .log(r[0], r[1])
@@ -181,7 +191,9 @@ struct SweepSpec {
           defer { lua.pop() }
           if let v = lua.scalarJSON(-1) { values.append(v) }
         }
-        guard !values.isEmpty else { throw LuaError("\(fn): '\(key)' needs a list of values or {log=|uniform=|int={lo, hi}}") }
+        guard !values.isEmpty else {
+          throw LuaError("\(fn): '\(key)' needs a list of values or {log=|uniform=|int={lo, hi}}")
+        }
         dim = .choice(values)
       }
       if let dim { dims.append((key, dim)) }

@@ -6,8 +6,11 @@ import Foundation
 public enum TrialProcesses {
   static func run(_ trials: [Trial], sweep: Sweep) throws {
     let options = sweep.options
-    let executable = try options.executable ?? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    let executable =
+      try options.executable
+      ?? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
     let request = sweep.session.request
+    fflush(stdout)  // our own lines first, then the workers' (written unbuffered)
     let done = DispatchSemaphore(value: 0)
     let output = NSLock()
     var pending = trials[...]
@@ -18,7 +21,8 @@ public enum TrialProcesses {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments =
-          ["sweep", request.scriptPath, "--trial", t.id, "--out", sweep.dir.path] + options.childOptions + ["--"]
+          ["sweep", request.scriptPath, "--trial", t.id, "--out", sweep.dir.path]
+          + options.childOptions + ["--"]
           + request.arguments
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -111,7 +111,9 @@ public final class LuaHost {
 
   /// Calls the function below `arguments` values with a traceback handler.
   public func call(arguments: Int32, results: Int32) throws {
-    if callDepth == 0, options.timeLimitSeconds > 0 { moonlab_set_time_limit(state, options.timeLimitSeconds) }
+    if callDepth == 0, options.timeLimitSeconds > 0 {
+      moonlab_set_time_limit(state, options.timeLimitSeconds)
+    }
     callDepth += 1
     defer { callDepth -= 1 }
     if moonlab_pcall(state, arguments, results) != LUA_OK { throw popError() }
