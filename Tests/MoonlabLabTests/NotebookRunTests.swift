@@ -84,6 +84,18 @@ final class NotebookRunTests: XCTestCase {
     }
   }
 
+  func testPrintIsCapturedInTheSandbox() throws {
+    let dir = try TestPaths.temporaryDirectory()
+    let path = dir.appendingPathComponent("sandboxed.lua")
+    try "--%%\nprint('safe', 1 + 1)\n".write(to: path, atomically: true, encoding: .utf8)
+    var request = RunRequest(scriptPath: path.path)
+    request.sandbox = true
+    request.outDir = dir.appendingPathComponent("run").path
+    let result = try NotebookRunner(echo: false).run(request)
+    XCTAssertNil(result.error)
+    XCTAssertEqual(result.runs[0]?.outputs, [.stream(name: "stdout", text: "safe\t2\n")])
+  }
+
   func testSyntaxErrorIsBlamedOnItsCell() throws {
     let (result, _) = try run("--%%\nprint(1)\n--%%\nlocal = 2\n--%%\nprint(3)\n")
     XCTAssertEqual(result.runs[0]?.state, .notRun)

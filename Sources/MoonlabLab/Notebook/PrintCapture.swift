@@ -16,8 +16,9 @@ enum PrintCapture {
           for i = 1, select('#', ...) do parts[i] = tostring((select(i, ...))) end
           emit(concat(parts, '\\t') .. '\\n')
         end
-        if io then
-          local write, output, stdout = io.write, io.output, io.stdout
+        -- The sandbox's io is an empty table that refuses every field.
+        local write, output, stdout = rawget(io, 'write'), rawget(io, 'output'), rawget(io, 'stdout')
+        if write and output and stdout then
           io.write = function(...)
             if output() ~= stdout then return write(...) end
             local parts = {}
