@@ -24,6 +24,11 @@ public final class NotebookRunner: CellOutputSink {
   private var started = Date()
   private var executed = 0
   private var feed: ReportFeed?
+  /// The running cell's outputs; printed text collects in `streamText` until something
+  /// else comes (appending to one String keeps a chatty loop linear).
+  private var outputs: [CellOutput] = []
+  private var streamName: String?
+  private var streamText = ""
   /// Echo printed text to the terminal as well (off in tests).
   private let echo: Bool
 
@@ -126,10 +131,13 @@ public final class NotebookRunner: CellOutputSink {
       executed += 1
       run.executionCount = executed
     }
+    flushStream()
+    run.outputs = outputs
     run.state = state
     run.seconds = Date().timeIntervalSince(started)
     runs[k] = run
     current = nil
+    outputs = []
   }
 
   /// Report items added since the last look, into the running cell.
@@ -143,19 +151,29 @@ public final class NotebookRunner: CellOutputSink {
   }
 
   private func append(_ output: CellOutput) {
-    if echo, case .stream(let name, let text) = output {
-      var bytes = Array(text.utf8)
-      fwrite(&bytes, 1, bytes.count, name == "stderr" ? stderr : stdout)
+    if case .stream(let name, let text) = output {
+      if echo {
+        var bytes = Array(text.utf8)
+        fwrite(&bytes, 1, bytes.count, name == "stderr" ? stderr : stdout)
+      }
+      guard current != nil else { return }
+      // Consecutive text on one stream is one output, as Jupyter shows it.
+      if name != streamName { flushStream() }
+      streamName = name
+      streamText += text
+      return
     }
-    guard let k = current else { return }
-    var outputs = runs[k]?.outputs ?? []
-    // Consecutive text on one stream is one output, as Jupyter shows it.
-    if case .stream(let name, let text) = output, case .stream(name, let previous)? = outputs.last {
-      outputs[outputs.count - 1] = .stream(name: name, text: previous + text)
-    } else {
-      outputs.append(output)
+    guard current != nil else { return }
+    flushStream()
+    outputs.append(output)
+  }
+
+  private func flushStream() {
+    if let name = streamName, !streamText.isEmpty {
+      outputs.append(.stream(name: name, text: streamText))
     }
-    runs[k, default: Ipynb.CellRun(state: .ok)].outputs = outputs
+    streamName = nil
+    streamText = ""
   }
 
   /// The line in "path:LINE: message", or nil. Lua shortens long chunk names from the
