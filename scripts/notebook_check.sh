@@ -19,20 +19,20 @@ moonlab="$(swift build --show-bin-path)/moonlab"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# An example notebook that trains a small model and plots; written for the kernel too,
-# so values shared between cells are globals.
+# An example notebook that trains a small net and plots; its cells share locals, as a
+# script's do (the kernel carries a cell's locals into the next cells).
 cat >"$work/example.lua" <<'LUA'
 --%% [markdown]
 -- # A small fit
 -- A two-layer net learns y = 2x + 1 by gradient descent, every number computed in Swift.
 
 --%%
-x = tensor.from{{0.1}, {0.2}, {0.3}, {0.4}}
-y = tensor.from{{1.2}, {1.4}, {1.6}, {1.8}}
-net = nn.Sequential{nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1)}
-opt = optim.SGD(net:parameters(), {lr = 0.1})
-loss_fn = nn.MSELoss()
-losses, steps = {}, {}
+local x = tensor.from{{0.1}, {0.2}, {0.3}, {0.4}}
+local y = tensor.from{{1.2}, {1.4}, {1.6}, {1.8}}
+local net = nn.Sequential{nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1)}
+local opt = optim.SGD(net:parameters(), {lr = 0.1})
+local loss_fn = nn.MSELoss()
+local losses, steps = {}, {}
 
 --%%
 for step = 1, 200 do

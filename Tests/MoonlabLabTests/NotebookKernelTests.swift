@@ -77,6 +77,13 @@ final class NotebookKernelTests: XCTestCase {
     XCTAssertEqual(m.first?["id"] as? Int, 1)
     XCTAssertEqual(m.last?["status"] as? String, "ok")
 
+    m = try server.execute(10, "local a, b = 20, nil\nlocal function twice(x) return 2 * x end")
+    XCTAssertEqual(m.last?["status"] as? String, "ok")
+    m = try server.execute(11, "print(twice(a) + 1, b)\na = 5")
+    XCTAssertEqual(m.first?["text"] as? String, "41\tnil\n", "locals of a cell reach the next ones")
+    m = try server.execute(12, "print(a)\nreturn a")
+    XCTAssertEqual(m.map { $0["text"] as? String }, ["5\n", "5", nil])
+
     m = try server.execute(2, "answer / 2")
     XCTAssertEqual(m.first?["type"] as? String, "result")
     XCTAssertEqual(m.first?["text"] as? String, "21.0")

@@ -38,6 +38,7 @@ public final class KernelServer: CellOutputSink {
     feed = ReportFeed(record: record)
     self.out = out
     try PrintCapture.install(session.host)
+    try session.host.run(KernelServer.keepLocals, chunkname: "=kernel")
   }
 
   public static func serve(_ request: RunRequest) throws {
@@ -80,8 +81,14 @@ public final class KernelServer: CellOutputSink {
       do {
         try host.load(Data(("return " + code).utf8), chunkname: chunkname)
       } catch {
-        try host.load(Data(code.utf8), chunkname: chunkname)
+        do {
+          try host.load(Data((code + "\n__moonlab_keep_locals()").utf8), chunkname: chunkname)
+        } catch {
+          try host.load(Data(code.utf8), chunkname: chunkname)  // ends with `return`, or bad
+        }
       }
+      lua_getglobal(L, "__moonlab_cell_env")
+      lua_setupvalue(L, -2, 1)  // a main chunk's only upvalue is _ENV
       try host.call(arguments: 0, results: LUA_MULTRET)
       let n = lua_gettop(L)
       if n > top {
@@ -100,6 +107,27 @@ public final class KernelServer: CellOutputSink {
   private func showReport(cellEnd: Bool) {
     for bundle in feed.newDisplays(cellEnd: cellEnd) { send(["type": "display", "data": bundle]) }
   }
+
+  /// Jupyter sends cells one at a time, so each is its own chunk and its top-level
+  /// `local`s would die with it. Each cell therefore ends with a call that copies the
+  /// chunk's locals (debug.getlocal) into the table every later cell uses as _ENV, whose
+  /// misses fall through to the globals: `local x` in one cell is `x` in the next, as in
+  /// `moonlab notebook`, which runs the whole script as one chunk. (A copy: a function
+  /// that captured the local keeps its own.)
+  static let keepLocals = """
+    local getlocal, rawset, sub = debug.getlocal, rawset, string.sub
+    local env = setmetatable({}, { __index = _G, __newindex = _G })
+    __moonlab_cell_env = env
+    __moonlab_keep_locals = function()
+      local i = 1
+      while true do
+        local name, value = getlocal(2, i)
+        if not name then return end
+        if sub(name, 1, 1) ~= '(' then rawset(env, name, value) end
+        i = i + 1
+      end
+    end
+    """
 
   public func emit(_ output: CellOutput) {
     showReport(cellEnd: false)

@@ -107,13 +107,9 @@ public enum KernelSpec {
             if text and not silent:
                 self.send_response(self.iopub_socket, "stream", {"name": "stderr", "text": text})
 
-        def _read(self):
-            """The next answer line; SIGINT (Jupyter's interrupt) goes on to the child."""
-            while True:
-                try:
-                    return self._child.stdout.readline()
-                except KeyboardInterrupt:
-                    self._child.send_signal(signal.SIGINT)
+        def _interrupt(self, signum, frame):
+            """Jupyter's interrupt: the child's SIGINT handler stops the running cell."""
+            self._child.send_signal(signal.SIGINT)
 
         def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False):
             if self._child.poll() is not None:
@@ -122,15 +118,21 @@ public enum KernelSpec {
             line = json.dumps({"id": self._request, "code": code}) + "\n"
             self._child.stdin.write(line.encode("utf-8"))
             self._child.stdin.flush()
+            try:  # forward SIGINT instead of raising KeyboardInterrupt mid-exchange
+                signal.signal(signal.SIGINT, self._interrupt)
+            except ValueError:  # not the main thread: the process group signal suffices
+                pass
             error = None
             while True:
-                raw = self._read()
+                raw = self._child.stdout.readline()
                 self._flush_stderr(silent)
                 if not raw:
                     error = {"message": "moonlab kernel process ended", "traceback": []}
                     self._start()
                     break
                 msg = json.loads(raw)
+                if msg.get("id") != self._request:
+                    continue  # the tail of an earlier request
                 kind = msg.get("type")
                 if kind == "done":
                     break
