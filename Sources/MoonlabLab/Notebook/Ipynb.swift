@@ -54,11 +54,11 @@ public enum Ipynb {
       switch cell.kind {
       case .markdown:
         json["cell_type"] = "markdown"
-        json["source"] = lines(cell.markdown)
+        json["source"] = multiline(cell.markdown)
         if CellScript.comment(cell.markdown) != cell.content { meta["lua"] = cell.content }
       case .code:
         json["cell_type"] = "code"
-        json["source"] = lines(cell.content)
+        json["source"] = multiline(cell.content)
         let run = runs[i]
         json["execution_count"] = run?.executionCount ?? NSNull()
         json["outputs"] = (run?.outputs ?? []).map {
@@ -80,7 +80,7 @@ public enum Ipynb {
   public static func output(_ o: CellOutput, executionCount: Int?) -> [String: Any] {
     switch o {
     case .stream(let name, let text):
-      return ["output_type": "stream", "name": name, "text": lines(text)]
+      return ["output_type": "stream", "name": name, "text": multiline(text)]
     case .display(let bundle):
       return ["output_type": "display_data", "data": mimeData(bundle), "metadata": [String: Any]()]
     case .result(let text):
@@ -99,12 +99,12 @@ public enum Ipynb {
   /// base64 images as one string.
   static func mimeData(_ bundle: [String: String]) -> [String: Any] {
     bundle.mapValues { value -> Any in
-      value.isEmpty || !value.contains("\n") ? value : lines(value)
+      value.isEmpty || !value.contains("\n") ? value : multiline(value)
     }
   }
 
   /// "a\nb" → ["a\n", "b"], as nbformat stores multi-line strings.
-  static func lines(_ text: String) -> [String] {
+  static func multiline(_ text: String) -> [String] {
     var out: [String] = []
     var current = ""
     for ch in text.unicodeScalars {
