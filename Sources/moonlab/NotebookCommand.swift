@@ -48,6 +48,8 @@ struct NotebookCommand: ParsableCommand {
       result = try NotebookRunner().run(request)
     } catch let e as ScriptNotFound {
       throw fail(e.description, code: 2)
+    } catch {
+      throw fail(String(describing: error), code: 1)  // e.g. --out holds a finished run
     }
     try NotebookFiles.write(result, title: request.scriptName)
     let html = result.dir.appendingPathComponent("notebook.html").path
@@ -58,6 +60,7 @@ struct NotebookCommand: ParsableCommand {
     }
   }
 }
+
 extension URL {
   fileprivate func replacingExtension(_ ext: String) -> URL {
     deletingPathExtension().appendingPathExtension(ext)
