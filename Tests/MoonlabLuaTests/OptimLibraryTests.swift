@@ -143,3 +143,42 @@ final class OptimLibraryTests: XCTestCase {
       ["SGD(lr=0.5, 2 parameter tensors)", "StepLR(epoch=0, lr=0.5)"])
   }
 }
+
+/// optim with the nn binding: parameters from a module, checkpoints in between.
+final class OptimWithModulesTests: XCTestCase {
+  func testTrainingSaveAndLoadKeepTheOptimizerValid() throws {
+    let host = try LuaHost()
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "moonlab-optim-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = try host.run(
+      """
+      tensor.seed(3)
+      local m = nn.Linear(3, 1)
+      local loss_fn = nn.MSELoss()
+      local x, y = tensor.randn{16, 3}, tensor.randn{16, 1}
+      local opt = optim.Adam(m:parameters(), {lr = 0.05})
+      local sched = optim.StepLR(opt, {step_size = 10, gamma = 0.5})
+      local function epoch()
+        opt:zero_grad()
+        local loss = loss_fn(m(x), y)
+        loss:backward()
+        opt:step()
+        sched:step()
+        return loss:item()
+      end
+      local first = epoch()
+      for _ = 1, 20 do epoch() end
+      local path = '\(dir.path)/m.safetensors'
+      m:save(path)
+      local saved = loss_fn(m(x), y):item()
+      for _ = 1, 5 do epoch() end
+      m:load(path)
+      local reloaded = loss_fn(m(x), y):item()
+      epoch()  -- the optimizer still updates the module's (reloaded) tensors
+      return first > saved, saved == reloaded, loss_fn(m(x), y):item() < reloaded, opt.lr
+      """)
+    XCTAssertEqual(out, ["true", "true", "true", "0.0125"])
+  }
+}

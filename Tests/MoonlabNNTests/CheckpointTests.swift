@@ -183,7 +183,7 @@ final class CheckpointTests: XCTestCase {
         Data([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) + good.dropFirst(8),
         ["header length"]
       ),
-      ("not json", header("{not json}", data: 0), ["not valid JSON"]),
+      ("not json", header("{not json}", data: 0), ["malformed header"]),
       ("not an object", header("[1, 2]", data: 0), ["not a JSON object"]),
       (
         "bad dtype", header(#"{"x":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: 4),
@@ -242,9 +242,10 @@ final class CheckpointTests: XCTestCase {
       (
         "fractional offset",
         header(#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4.5]}}"#, data: 4),
-        ["not valid JSON"]
+        ["malformed header"]
       ),
       ("bad metadata", header(#"{"__metadata__":{"k":1}}"#, data: 0), ["__metadata__"]),
+      ("deep nesting", header(#"{"x":"# + String(repeating: "[", count: 100_000), data: 0), ["malformed header"]),
     ]
     for (name, bytes, parts) in cases {
       assertThrows(

@@ -121,51 +121,52 @@ enum OptimLibrary {
 
   static func schedules() -> [String: LuaFunction] {
     [
-      "MultiStepLR": { lua in
-        let fn = "MultiStepLR"
-        let opt = try lua.object(1, .optimizer, as: Optimizer.self, fn)
-        try checkOptions(lua, 2, fn, allowed: ["milestones", "gamma"], required: true)
-        guard let milestones = try lua.option(2, "milestones", fn, { try lua.integerList($0, fn) })
-        else {
-          throw LuaError("MultiStepLR: option 'milestones' is required")
-        }
-        let gamma = try lua.numberOption(2, "gamma", fn) ?? 0.1
-        lua.push(try MultiStepLR(opt, milestones: milestones, gamma: gamma), as: .scheduler)
-        return 1
+      "MultiStepLR": schedule("MultiStepLR", options: ["milestones", "gamma"]) { lua, opt, fn in
+        let milestones = try lua.option(2, "milestones", fn) { try lua.integerList($0, fn) }
+        return try MultiStepLR(
+          opt, milestones: try required(milestones, "milestones", fn),
+          gamma: try lua.numberOption(2, "gamma", fn) ?? 0.1)
       },
-      "StepLR": { lua in
-        let fn = "StepLR"
-        let opt = try lua.object(1, .optimizer, as: Optimizer.self, fn)
-        try checkOptions(lua, 2, fn, allowed: ["step_size", "gamma"], required: true)
-        guard let stepSize = try lua.integerOption(2, "step_size", fn) else {
-          throw LuaError("StepLR: option 'step_size' is required")
-        }
-        let gamma = try lua.numberOption(2, "gamma", fn) ?? 0.1
-        lua.push(try StepLR(opt, stepSize: stepSize, gamma: gamma), as: .scheduler)
-        return 1
+      "StepLR": schedule("StepLR", options: ["step_size", "gamma"]) { lua, opt, fn in
+        try StepLR(
+          opt, stepSize: try required(try lua.integerOption(2, "step_size", fn), "step_size", fn),
+          gamma: try lua.numberOption(2, "gamma", fn) ?? 0.1)
       },
-      "CosineLR": { lua in
-        let fn = "CosineLR"
-        let opt = try lua.object(1, .optimizer, as: Optimizer.self, fn)
-        try checkOptions(lua, 2, fn, allowed: ["t_max", "min_lr"], required: true)
-        guard let tMax = try lua.integerOption(2, "t_max", fn) else {
-          throw LuaError("CosineLR: option 't_max' is required")
-        }
-        let minLR = try lua.numberOption(2, "min_lr", fn) ?? 0
-        lua.push(try CosineLR(opt, tMax: tMax, minLR: minLR), as: .scheduler)
-        return 1
+      "CosineLR": schedule("CosineLR", options: ["t_max", "min_lr"]) { lua, opt, fn in
+        try CosineLR(
+          opt, tMax: try required(try lua.integerOption(2, "t_max", fn), "t_max", fn),
+          minLR: try lua.numberOption(2, "min_lr", fn) ?? 0)
       },
       "Warmup": { lua in
         let fn = "Warmup"
         let inner = try lua.object(1, .scheduler, as: LRSchedule.self, fn)
         try checkOptions(lua, 2, fn, allowed: ["steps"], required: true)
-        guard let steps = try lua.integerOption(2, "steps", fn) else {
-          throw LuaError("Warmup: option 'steps' is required")
-        }
-        lua.push(try Warmup(inner, steps: steps), as: .scheduler)
+        lua.push(
+          try Warmup(
+            inner, steps: try required(try lua.integerOption(2, "steps", fn), "steps", fn)),
+          as: .scheduler)
         return 1
       },
     ]
+  }
+
+  /// `optim.<fn>(opt, {options})`: reads the optimizer, checks the option keys, and
+  /// pushes what `make` builds from the options table (argument 2).
+  static func schedule(
+    _ fn: String, options: Set<String>,
+    _ make: @escaping (Lua, Optimizer, String) throws -> LRSchedule
+  ) -> LuaFunction {
+    { lua in
+      let opt = try lua.object(1, .optimizer, as: Optimizer.self, fn)
+      try checkOptions(lua, 2, fn, allowed: options, required: true)
+      lua.push(try make(lua, opt, fn), as: .scheduler)
+      return 1
+    }
+  }
+
+  static func required<T>(_ value: T?, _ key: String, _ fn: String) throws -> T {
+    guard let value else { throw LuaError("\(fn): option '\(key)' is required") }
+    return value
   }
 
   static func schedulerClass() -> LuaClassSpec {
@@ -178,21 +179,21 @@ enum OptimLibrary {
       // The lr the schedule gives for its current epoch (PyTorch's get_last_lr).
       "get_lr": { lua in
         let s = try lua.object(1, .scheduler, as: LRSchedule.self, "get_lr")
-        lua.push(s.lr(at: s.epoch))
+        lua.push(s.currentLR)
         return 1
       },
     ]
     spec.metamethods = [
       "__tostring": { lua in
         let s = try lua.object(1, .scheduler, as: LRSchedule.self, "tostring")
-        lua.push("\(s.typeName)(epoch=\(s.epoch), lr=\(s.lr(at: s.epoch)))")
+        lua.push("\(s.typeName)(epoch=\(s.epoch), lr=\(s.currentLR))")
         return 1
       }
     ]
     spec.getField = { lua, key in
       let s = try lua.object(1, .scheduler, as: LRSchedule.self, "__index")
       switch key {
-      case "lr": lua.push(s.lr(at: s.epoch))
+      case "lr": lua.push(s.currentLR)
       case "epoch": lua.push(s.epoch)
       case "optimizer": lua.push(s.optimizer, as: .optimizer)
       default: return 0
