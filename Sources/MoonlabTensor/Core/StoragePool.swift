@@ -45,7 +45,7 @@ enum StoragePool {
     free(block)
   }
 
-  /// Bytes currently held for reuse (for tests and diagnostics).
+  /// Bytes currently held for reuse.
   static var held: Int {
     lock.lock()
     defer { lock.unlock() }
