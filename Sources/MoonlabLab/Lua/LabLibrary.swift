@@ -14,6 +14,13 @@ enum LabLibrary {
           try record.metrics.append(try lua.objectJSON(1, "lab.log"))
           return 0
         },
+        // Wall-clock seconds (monotonic) for timing inside scripts; os.clock is CPU time.
+        "clock": { lua in
+          var ts = timespec()
+          clock_gettime(CLOCK_MONOTONIC, &ts)
+          lua.push(Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9)
+          return 1
+        },
         "run_dir": { lua in
           if let dir = session.record?.dir.path { lua.push(dir) } else { lua.pushNil() }
           return 1
