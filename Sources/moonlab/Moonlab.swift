@@ -16,6 +16,8 @@ struct Moonlab: ParsableCommand {
       ReportCommand.self,
       ReplCommand.self,
       DataCommand.self,
+      NotebookCommand.self,
+      KernelCommand.self,
     ])
 }
 

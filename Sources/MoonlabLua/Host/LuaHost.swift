@@ -127,7 +127,7 @@ public final class LuaHost {
   }
 
   /// `tostring(value)` without raising (falls back to the type name).
-  func describe(_ lua: Lua, _ i: Int32) -> String {
+  public func describe(_ lua: Lua, _ i: Int32) -> String {
     if let s = luaL_tolstring_safe(i) { return s }
     return lua.typeName(i)
   }
