@@ -38,6 +38,6 @@ final class VectorMathTests: XCTestCase {
   func testExp() throws { try check("exp", { $0.exp() }, Foundation.exp) }
   func testTanh() throws { try check("tanh", { $0.tanh() }, Foundation.tanh) }
   func testSigmoid() throws {
-    try check("sigmoid", { $0.sigmoid() }) { 1 / (1 + Foundation.exp(-$0)) }
+    try check("sigmoid", { $0.sigmoid() }, { 1 / (1 + Foundation.exp(-$0)) })
   }
 }

@@ -8,6 +8,7 @@ import MoonlabTensor
 enum TensorBench {
   static func run() throws {
     for n in [256, 512, 1024] { try matmul(n) }
+    try matmulOverhead()
     try elementwise(n: 1 << 22)
   }
 
@@ -17,10 +18,10 @@ enum TensorBench {
     let a = try Tensor.randn([n, n], generator: g)
     let b = try Tensor.randn([n, n], generator: g)
     let c = Tensor(zeros: [n, n])
-    let inner = max(1, (1 << 28) / (n * n * n))  // ≈ 0.5 GFLOP per timed run
+    let inner = max(1, (1 << 30) / (n * n * n))  // ≈ 2 GFLOP per timed run
     var direct: [Double] = []
     var ours: [Double] = []
-    for _ in 0..<7 {
+    for _ in 0..<15 {
       direct.append(
         Timing.median(repeats: 1) {
           for _ in 0..<inner {
@@ -38,6 +39,29 @@ enum TensorBench {
     Timing.report(
       "matmul_\(n)", gOurs, "GFLOP/s",
       String(format: "cblas_sgemm %.1f GFLOP/s, %.1f%% of it", gDirect, 100 * gOurs / gDirect))
+  }
+
+  /// What Tensor.matmul adds to a GEMM (checks, output allocation, tape), measured on
+  /// 8 × 8 products where the GEMM itself is tiny. Robust on a noisy machine, unlike the
+  /// ratios above: divided by a GEMM's time it bounds the wrapper's share.
+  static func matmulOverhead() throws {
+    let g = Generator(seed: 3, stream: "bench")
+    let n = 8
+    let calls = 100_000
+    let a = try Tensor.randn([n, n], generator: g)
+    let b = try Tensor.randn([n, n], generator: g)
+    let c = Tensor(zeros: [n, n])
+    let direct = Timing.median {
+      for _ in 0..<calls {
+        cblas_sgemm(
+          CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(n), blasint(n), blasint(n), 1, a.data,
+          blasint(n), b.data, blasint(n), 0, c.data, blasint(n))
+      }
+    }
+    let ours = try Timing.median { for _ in 0..<calls { _ = try a.matmul(b) } }
+    Timing.report(
+      "matmul_overhead", (ours - direct) / Double(calls) * 1e6, "us/call",
+      "Tensor.matmul minus cblas_sgemm at 8x8")
   }
 
   static func elementwise(n: Int) throws {

@@ -27,7 +27,7 @@ def report(name, value, unit, details=""):
 def matmul(n):
     g = torch.Generator().manual_seed(1)
     a, b = torch.randn(n, n, generator=g), torch.randn(n, n, generator=g)
-    inner = max(1, (1 << 28) // (n * n * n))
+    inner = max(1, (1 << 30) // (n * n * n))
 
     def body():
         for _ in range(inner):

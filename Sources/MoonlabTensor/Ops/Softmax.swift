@@ -39,12 +39,14 @@ extension Tensor {
 
 enum SoftmaxKernel {
   /// Calls `body` with the offset of the first element of each column; rows of columns
-  /// go to the thread pool (columns are disjoint, so the split changes no result).
+  /// go to the thread pool in chunks of ≥ 64k elements (columns are disjoint, so the
+  /// split changes no result; the loops inside `body` call no closure, so they stay
+  /// vectorised).
   @inline(__always)
   static func columns(outer: Int, n: Int, inner: Int, _ body: (Int) -> Void) {
     // An empty tensor may still have a huge outer or inner (e.g. [10⁹, 0]); skip the loops.
     if outer == 0 || n == 0 || inner == 0 { return }
-    Parallel.forChunks(outer, minChunk: Swift.max(1, Elementwise.parallelThreshold / (n * inner))) {
+    Parallel.forChunks(outer, minChunk: Swift.max(1, (1 << 16) / (n * inner))) {
       r in
       for o in r {
         for i in 0..<inner { body(o * n * inner + i) }
