@@ -52,11 +52,25 @@ final class ModuleFixtureTests: XCTestCase {
     try check("conv_s2p2_k5", Conv2d(2, 3, kernelSize: 5, stride: 2, padding: 2))
   }
 
-  func testConv2dSplitsTheBatchAcrossThreads() throws {
+  /// Conv2d and Linear split the batch into per-thread chunks with partial dW/db.
+  func testBatchSplitAcrossThreads() throws {
     let saved = Parallel.threads
     defer { Parallel.setThreads(saved) }
     Parallel.setThreads(2)
     try check("conv_s2p2_k5", Conv2d(2, 3, kernelSize: 5, stride: 2, padding: 2))
+    try check("linear", Linear(5, 4))
+    try check("maxpool2", MaxPool2d(2))
+  }
+
+  /// Ties go to the first element of the window, NaN wins, as in PyTorch's CPU kernel.
+  func testMaxPoolTiesAndNaN() throws {
+    let x = try Tensor(shape: [1, 1, 2, 4], values: [1, 1, 0, .nan, 1, 1, 5, 2])
+    x.requiresGrad = true
+    let y = try MaxPool2d(2)(x)
+    XCTAssertEqual(y.data[0], 1)
+    XCTAssertTrue(y.data[1].isNaN)
+    try y.sum().backward()
+    XCTAssertEqual(try XCTUnwrap(x.grad).toArray(), [1, 0, 0, 1, 0, 0, 0, 0])
   }
 
   func testPooling() throws {

@@ -6,6 +6,17 @@ public enum Pooling {
   public static func maxForward(
     _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
   ) {
+    if g.kernel == 2 && g.stride == 2 {
+      // The usual 2×2 pooling, with the window size known to the compiler.
+      for plane in planes {
+        let src = input + plane * g.inPlane
+        let dst = output + plane * g.outPlane
+        for oy in 0..<g.outHeight {
+          for ox in 0..<g.outWidth { dst[oy * g.outWidth + ox] = src[argmax2x2(g.width, src, oy, ox)] }
+        }
+      }
+      return
+    }
     for plane in planes {
       let src = input + plane * g.inPlane
       let dst = output + plane * g.outPlane
@@ -28,9 +39,11 @@ public enum Pooling {
       let gout = gradOutput + plane * g.outPlane
       let gin = gradInput + plane * g.inPlane
       gin.update(repeating: 0, count: g.inPlane)
+      let fast = g.kernel == 2 && g.stride == 2
       for oy in 0..<g.outHeight {
         for ox in 0..<g.outWidth {
-          gin[argmax(g, src, oy, ox)] += gout[oy * g.outWidth + ox]
+          let i = fast ? argmax2x2(g.width, src, oy, ox) : argmax(g, src, oy, ox)
+          gin[i] += gout[oy * g.outWidth + ox]
         }
       }
     }
@@ -52,6 +65,26 @@ public enum Pooling {
         }
       }
     }
+    return best
+  }
+
+  /// `argmax` for a 2×2 window at stride 2, same tie and NaN rules.
+  @inline(__always)
+  static func argmax2x2(_ width: Int, _ src: UnsafePointer<Float>, _ oy: Int, _ ox: Int) -> Int {
+    let a = 2 * oy * width + 2 * ox
+    var best = a
+    var bestValue = src[a]
+    if bestValue.isNaN { return a }
+    @inline(__always) func visit(_ i: Int) -> Bool {
+      let v = src[i]
+      if v > bestValue || v.isNaN {
+        best = i
+        bestValue = v
+      }
+      return v.isNaN
+    }
+    if visit(a + 1) || visit(a + width) { return best }
+    _ = visit(a + width + 1)
     return best
   }
 
