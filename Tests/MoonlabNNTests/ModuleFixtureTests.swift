@@ -7,11 +7,16 @@ import XCTest
 final class ModuleFixtureTests: XCTestCase {
   /// Loads the case's parameters and buffers into `m`, runs it on each input (train or
   /// eval), backpropagates sum(output · grad_output) from the last one and compares.
-  func check(_ name: String, _ m: Module, train: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
+  func check(
+    _ name: String, _ m: Module, train: Bool = true, file: StaticString = #filePath,
+    line: UInt = #line
+  ) throws {
     let c = try FixtureCase.named(name)
-    let params = try c.tensors("params"), buffers = try c.tensors("buffers_before")
+    let params = try c.tensors("params")
+    let buffers = try c.tensors("buffers_before")
     for (key, p) in m.namedParameters() {
-      let value = try XCTUnwrap(params[key], "\(name): no fixture parameter \(key)", file: file, line: line)
+      let value = try XCTUnwrap(
+        params[key], "\(name): no fixture parameter \(key)", file: file, line: line)
       XCTAssertEqual(value.shape, p.shape, "\(name).\(key)", file: file, line: line)
       p.data.update(from: value.data, count: p.count)
     }
@@ -29,14 +34,19 @@ final class ModuleFixtureTests: XCTestCase {
     }
     assertMatches(y, try c.tensor("output"), "\(name) output", file: file, line: line)
     try y.backward(try c.tensor("grad_output"))
-    assertMatches(try XCTUnwrap(x.grad), try c.tensor("grad_input"), "\(name) grad input", file: file, line: line)
+    assertMatches(
+      try XCTUnwrap(x.grad), try c.tensor("grad_input"), "\(name) grad input", file: file,
+      line: line)
     let grads = try c.tensors("grads")
     for (key, p) in m.namedParameters() {
       let expected = try XCTUnwrap(grads[key], file: file, line: line)
-      assertMatches(try XCTUnwrap(p.grad, "\(name).\(key) has no grad"), expected, "\(name) grad \(key)", file: file, line: line)
+      assertMatches(
+        try XCTUnwrap(p.grad, "\(name).\(key) has no grad"), expected, "\(name) grad \(key)",
+        file: file, line: line)
     }
     for (key, b) in m.namedBuffers() {
-      let expected = try XCTUnwrap(try c.tensors("buffers")[key], "\(name): buffer \(key)", file: file, line: line)
+      let expected = try XCTUnwrap(
+        try c.tensors("buffers")[key], "\(name): buffer \(key)", file: file, line: line)
       assertMatches(b, expected, "\(name) buffer \(key)", file: file, line: line)
     }
   }
@@ -102,7 +112,8 @@ final class ModuleFixtureTests: XCTestCase {
 
   func testSequential() throws {
     let m = Sequential([
-      try Conv2d(2, 3, kernelSize: 3, padding: 1), try BatchNorm2d(3), ReLU(), try MaxPool2d(2), Flatten(),
+      try Conv2d(2, 3, kernelSize: 3, padding: 1), try BatchNorm2d(3), ReLU(), try MaxPool2d(2),
+      Flatten(),
       try Linear(12, 5),
     ])
     try check("sequential", m)

@@ -10,10 +10,13 @@ enum LeNetBench {
     Parallel.setThreads(2)
     Generator.seedGlobal(0)
     let model = Sequential([
-      try Conv2d(3, 6, kernelSize: 5), ReLU(), try MaxPool2d(2), try Conv2d(6, 16, kernelSize: 5), ReLU(),
-      try MaxPool2d(2), Flatten(), try Linear(400, 120), ReLU(), try Linear(120, 84), ReLU(), try Linear(84, 10),
+      try Conv2d(3, 6, kernelSize: 5), ReLU(), try MaxPool2d(2), try Conv2d(6, 16, kernelSize: 5),
+      ReLU(),
+      try MaxPool2d(2), Flatten(), try Linear(400, 120), ReLU(), try Linear(120, 84), ReLU(),
+      try Linear(84, 10),
     ])
-    let batch = 256, steps = 10
+    let batch = 256
+    let steps = 10
     let gen = Generator(seed: 1, stream: "bench")
     let x = try Tensor.randn([batch, 3, 32, 32], generator: gen)
     let y = try Tensor(shape: [batch], values: (0..<batch).map { _ in Float(gen.below(10)) })
@@ -33,7 +36,8 @@ enum LeNetBench {
     Timing.report(
       "lenet_train", Double(batch) / perStep, "images/s",
       String(
-        format: "batch %d, %.2f ms/step, %.2f CPU ms/step, %d threads", batch, perStep * 1e3, cpuPerStep * 1e3,
+        format: "batch %d, %.2f ms/step, %.2f CPU ms/step, %d threads", batch, perStep * 1e3,
+        cpuPerStep * 1e3,
         Parallel.threads))
   }
 

@@ -21,12 +21,7 @@ public final class Linear: Module {
     weight = Tensor(zeros: [outFeatures, inFeatures])
     self.bias = bias ? Tensor(zeros: [outFeatures]) : nil
     super.init()
-    Init.pytorchDefault(weight, fanIn: inFeatures)
-    param("weight", weight)
-    if let b = self.bias {
-      Init.pytorchDefault(b, fanIn: inFeatures)
-      param("bias", b)
-    }
+    registerWeightAndBias(weight, self.bias, fanIn: inFeatures)
   }
 
   public override var extraDescription: String {
@@ -47,32 +42,38 @@ public final class Linear: Module {
       }
       // y[r] = x[r]·Wᵀ (+ bias already in y)
       sgemm(
-        transA: false, transB: true, m: r.count, n: nOut, k: nIn, a: px + r.lowerBound * nIn, lda: nIn, b: pw,
+        transA: false, transB: true, m: r.count, n: nOut, k: nIn, a: px + r.lowerBound * nIn,
+        lda: nIn, b: pw,
         ldb: nIn, beta: pb == nil ? 0 : 1, c: py + r.lowerBound * nOut, ldc: nOut)
     }
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return Autograd.record("Linear", output: y, inputs: inputs) {
       [x = x.detach(), needX = x.requiresGrad, weight, hasBias = bias != nil, scratch] g in
       let gx = needX ? Tensor(zeros: x.shape) : nil
-      let gw = Tensor(zeros: weight.shape), gb = Tensor(zeros: [nOut])
+      let gw = Tensor(zeros: weight.shape)
+      let gb = Tensor(zeros: [nOut])
       let chunks = max(1, min(Parallel.threads, rows))
       let perChunk = nOut * nIn + nOut
       let partials = scratch.pointer(chunks * perChunk)
       let (px, pw, pg, pgx) = (x.data, weight.data, g.data, gx?.data)
       forBatchChunks(rows) { chunk, r in
-        let dw = partials + chunk * perChunk, db = dw + nOut * nIn
+        let dw = partials + chunk * perChunk
+        let db = dw + nOut * nIn
         dw.update(repeating: 0, count: perChunk)
         guard !r.isEmpty else { return }
         let (gr, xr) = (pg + r.lowerBound * nOut, px + r.lowerBound * nIn)
         // dW = g[r]ᵀ·x[r], db = Σ_r g, dx[r] = g[r]·W
-        sgemm(transA: true, transB: false, m: nOut, n: nIn, k: r.count, a: gr, lda: nOut, b: xr, ldb: nIn, c: dw, ldc: nIn)
+        sgemm(
+          transA: true, transB: false, m: nOut, n: nIn, k: r.count, a: gr, lda: nOut, b: xr,
+          ldb: nIn, c: dw, ldc: nIn)
         for i in 0..<r.count {
           let row = gr + i * nOut
           for o in 0..<nOut { db[o] += row[o] }
         }
         if let pgx {
           sgemm(
-            transA: false, transB: false, m: r.count, n: nIn, k: nOut, a: gr, lda: nOut, b: pw, ldb: nIn,
+            transA: false, transB: false, m: r.count, n: nIn, k: nOut, a: gr, lda: nOut, b: pw,
+            ldb: nIn,
             c: pgx + r.lowerBound * nIn, ldc: nIn)
         }
       }

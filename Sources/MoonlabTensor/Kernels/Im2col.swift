@@ -108,3 +108,86 @@ public enum Im2col {
     }
   }
 }
+
+/// How a convolution lowers one image to GEMM columns. Stride-1 unpadded convolutions
+/// whose images are not much wider than their outputs (LeNet's first layer: 32 vs 28) use
+/// the row-padded layout: column p stands for input offset p in a channel plane, so output
+/// pixel (oy, ox) is column oy·W + ox, and row (c, ki, kj) of the matrix is the contiguous
+/// run plane_c[ki·W + kj ..< + span] — one long copy per row instead of one short copy
+/// per output row. The W − Wout columns between output rows are junk: the GEMM results
+/// there are dropped (`compact`) and the gradients fed in there are zero (`expand`).
+/// Everything else uses the classic im2col layout above.
+public struct ConvLowering {
+  public let geometry: ConvGeometry
+  public let rowPadded: Bool
+  /// Columns of the lowered matrix: Hout·Wout, or (Hout − 1)·W + Wout row-padded.
+  public let columns: Int
+
+  public init(_ g: ConvGeometry) {
+    geometry = g
+    let span = (g.outHeight - 1) * g.width + g.outWidth
+    // Junk columns cost GEMM work; above +25% the short copies are the cheaper evil.
+    rowPadded = g.stride == 1 && g.padding == 0 && 4 * span <= 5 * g.outPlane
+    columns = rowPadded ? span : g.outPlane
+  }
+
+  /// image [C, H, W] → columns [C·k·k, columns].
+  public func lower(_ image: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>) {
+    guard rowPadded else { return Im2col.im2col(geometry, image: image, columns: cols) }
+    let g = geometry
+    var row = cols
+    for c in 0..<g.channels {
+      for ki in 0..<g.kernel {
+        for kj in 0..<g.kernel {
+          row.update(from: image + c * g.inPlane + ki * g.width + kj, count: columns)
+          row += columns
+        }
+      }
+    }
+  }
+
+  /// The adjoint of `lower`: image = Σ of the column entries taken from each pixel.
+  public func raise(_ cols: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>) {
+    guard rowPadded else { return Im2col.col2im(geometry, columns: cols, image: image) }
+    let g = geometry
+    image.update(repeating: 0, count: g.channels * g.inPlane)
+    var row = cols
+    for c in 0..<g.channels {
+      for ki in 0..<g.kernel {
+        for kj in 0..<g.kernel {
+          let dst = image + c * g.inPlane + ki * g.width + kj
+          for p in 0..<columns { dst[p] += row[p] }
+          row += columns
+        }
+      }
+    }
+  }
+
+  /// Row-padded GEMM output [rows, columns] → [rows, Hout·Wout], plus bias[row] if given.
+  public func compact(
+    _ src: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?,
+    _ dst: UnsafeMutablePointer<Float>
+  ) {
+    let g = geometry
+    for r in 0..<rows {
+      let b = bias?[r] ?? 0
+      for oy in 0..<g.outHeight {
+        let s = src + r * columns + oy * g.width
+        let d = dst + r * g.outPlane + oy * g.outWidth
+        for ox in 0..<g.outWidth { d[ox] = s[ox] + b }
+      }
+    }
+  }
+
+  /// [rows, Hout·Wout] → row-padded [rows, columns] with zeros in the junk columns.
+  public func expand(_ src: UnsafePointer<Float>, rows: Int, _ dst: UnsafeMutablePointer<Float>) {
+    let g = geometry
+    dst.update(repeating: 0, count: rows * columns)
+    for r in 0..<rows {
+      for oy in 0..<g.outHeight {
+        (dst + r * columns + oy * g.width).update(
+          from: src + r * g.outPlane + oy * g.outWidth, count: g.outWidth)
+      }
+    }
+  }
+}

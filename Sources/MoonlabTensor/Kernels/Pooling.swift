@@ -4,7 +4,8 @@
 public enum Pooling {
   /// Max over each window; ties and NaN go to the first element, as PyTorch's CPU kernel.
   public static func maxForward(
-    _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+    _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>
   ) {
     if g.kernel == 2 && g.stride == 2 {
       // The usual 2×2 pooling, with the window size known to the compiler.
@@ -12,7 +13,9 @@ public enum Pooling {
         let src = input + plane * g.inPlane
         let dst = output + plane * g.outPlane
         for oy in 0..<g.outHeight {
-          for ox in 0..<g.outWidth { dst[oy * g.outWidth + ox] = src[argmax2x2(g.width, src, oy, ox)] }
+          for ox in 0..<g.outWidth {
+            dst[oy * g.outWidth + ox] = src[argmax2x2(g.width, src, oy, ox)]
+          }
         }
       }
       return
@@ -51,7 +54,8 @@ public enum Pooling {
 
   @inline(__always)
   static func argmax(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ oy: Int, _ ox: Int) -> Int {
-    let y0 = oy * g.stride, x0 = ox * g.stride
+    let y0 = oy * g.stride
+    let x0 = ox * g.stride
     var best = y0 * g.width + x0
     var bestValue = src[best]
     for ky in 0..<g.kernel {
@@ -68,28 +72,37 @@ public enum Pooling {
     return best
   }
 
-  /// `argmax` for a 2×2 window at stride 2, same tie and NaN rules.
+  /// `argmax` for a 2×2 window at stride 2, same tie and NaN rules, unrolled.
   @inline(__always)
   static func argmax2x2(_ width: Int, _ src: UnsafePointer<Float>, _ oy: Int, _ ox: Int) -> Int {
     let a = 2 * oy * width + 2 * ox
-    var best = a
-    var bestValue = src[a]
-    if bestValue.isNaN { return a }
-    @inline(__always) func visit(_ i: Int) -> Bool {
-      let v = src[i]
-      if v > bestValue || v.isNaN {
-        best = i
-        bestValue = v
-      }
-      return v.isNaN
+    let b = a + 1
+    let c = a + width
+    let d = c + 1
+    let va = src[a]
+    let vb = src[b]
+    let vc = src[c]
+    let vd = src[d]
+    if va.isNaN || vb.isNaN || vc.isNaN || vd.isNaN {
+      return va.isNaN ? a : vb.isNaN ? b : vc.isNaN ? c : d
     }
-    if visit(a + 1) || visit(a + width) { return best }
-    _ = visit(a + width + 1)
+    var best = a
+    var value = va
+    if vb > value {
+      best = b
+      value = vb
+    }
+    if vc > value {
+      best = c
+      value = vc
+    }
+    if vd > value { best = d }
     return best
   }
 
   public static func averageForward(
-    _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+    _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>
   ) {
     let scale = 1 / Float(g.kernel * g.kernel)
     for plane in planes {
@@ -110,7 +123,8 @@ public enum Pooling {
 
   /// Each input pixel gets 1/k² of the gradient of every window that contains it.
   public static func averageBackward(
-    _ g: ConvGeometry, planes: Range<Int>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
+    _ g: ConvGeometry, planes: Range<Int>, gradOutput: UnsafePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>
   ) {
     let scale = 1 / Float(g.kernel * g.kernel)
     for plane in planes {
