@@ -8,13 +8,22 @@ public enum Pooling {
     output: UnsafeMutablePointer<Float>
   ) {
     if g.kernel == 2 && g.stride == 2 {
-      // The usual 2×2 pooling, with the window size known to the compiler.
+      // The usual 2×2 pooling: a branch-free max (data-dependent branches mispredict
+      // half the time), NaN checked once per window.
+      let w = g.width
       for plane in planes {
         let src = input + plane * g.inPlane
         let dst = output + plane * g.outPlane
         for oy in 0..<g.outHeight {
+          let r0 = src + 2 * oy * w
+          let r1 = r0 + w
+          let d = dst + oy * g.outWidth
           for ox in 0..<g.outWidth {
-            dst[oy * g.outWidth + ox] = src[argmax2x2(g.width, src, oy, ox)]
+            let (va, vb, vc, vd) = (r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1])
+            let top = va > vb ? va : vb
+            let bottom = vc > vd ? vc : vd
+            let m = top > bottom ? top : bottom
+            d[ox] = va.isNaN || vb.isNaN || vc.isNaN || vd.isNaN ? .nan : m
           }
         }
       }
@@ -42,11 +51,25 @@ public enum Pooling {
       let gout = gradOutput + plane * g.outPlane
       let gin = gradInput + plane * g.inPlane
       gin.update(repeating: 0, count: g.inPlane)
-      let fast = g.kernel == 2 && g.stride == 2
+      if g.kernel == 2 && g.stride == 2 {
+        // Windows don't overlap: each of the four pixels gets g or 0, stored by select.
+        let w = g.width
+        for oy in 0..<g.outHeight {
+          for ox in 0..<g.outWidth {
+            let i = argmax2x2(w, src, oy, ox)
+            let a = 2 * oy * w + 2 * ox
+            let v = gout[oy * g.outWidth + ox]
+            gin[a] = i == a ? v : 0
+            gin[a + 1] = i == a + 1 ? v : 0
+            gin[a + w] = i == a + w ? v : 0
+            gin[a + w + 1] = i == a + w + 1 ? v : 0
+          }
+        }
+        continue
+      }
       for oy in 0..<g.outHeight {
         for ox in 0..<g.outWidth {
-          let i = fast ? argmax2x2(g.width, src, oy, ox) : argmax(g, src, oy, ox)
-          gin[i] += gout[oy * g.outWidth + ox]
+          gin[argmax(g, src, oy, ox)] += gout[oy * g.outWidth + ox]
         }
       }
     }
@@ -72,7 +95,8 @@ public enum Pooling {
     return best
   }
 
-  /// `argmax` for a 2×2 window at stride 2, same tie and NaN rules, unrolled.
+  /// `argmax` for a 2×2 window at stride 2, same tie and NaN rules, unrolled and
+  /// written with selects so the compiler emits conditional moves, not branches.
   @inline(__always)
   static func argmax2x2(_ width: Int, _ src: UnsafePointer<Float>, _ oy: Int, _ ox: Int) -> Int {
     let a = 2 * oy * width + 2 * ox
@@ -86,18 +110,13 @@ public enum Pooling {
     if va.isNaN || vb.isNaN || vc.isNaN || vd.isNaN {
       return va.isNaN ? a : vb.isNaN ? b : vc.isNaN ? c : d
     }
-    var best = a
-    var value = va
-    if vb > value {
-      best = b
-      value = vb
-    }
-    if vc > value {
-      best = c
-      value = vc
-    }
-    if vd > value { best = d }
-    return best
+    let takeB = vb > va
+    var best = takeB ? b : a
+    var value = takeB ? vb : va
+    let takeC = vc > value
+    best = takeC ? c : best
+    value = takeC ? vc : value
+    return vd > value ? d : best
   }
 
   public static func averageForward(
