@@ -58,7 +58,7 @@ public final class Conv2d: Module {
     )
     let lowering = ConvLowering(geo)
     let cols = lowering.columns
-    let y = Tensor(zeros: [batch, cout, geo.outHeight, geo.outWidth])
+    let y = Tensor.overwritten([batch, cout, geo.outHeight, geo.outWidth])
     // Per chunk: the lowered image, and the row-padded GEMM output.
     let perChunk = patch * cols + (lowering.rowPadded ? cout * cols : 0)
     let scratchBase = scratch.pointer(max(1, min(Parallel.threads, batch)) * perChunk)
@@ -89,7 +89,7 @@ public final class Conv2d: Module {
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return Autograd.record("Conv2d", output: y, inputs: inputs) {
       [x = x.detach(), needX = x.requiresGrad, weight, hasBias = bias != nil, scratch] g in
-      let gx = needX ? Tensor(zeros: x.shape) : nil
+      let gx = needX ? Tensor.overwritten(x.shape) : nil
       let gw = Tensor(zeros: weight.shape)
       let gb = Tensor(zeros: [cout])
       let chunks = max(1, min(Parallel.threads, batch))

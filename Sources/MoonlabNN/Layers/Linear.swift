@@ -33,7 +33,7 @@ public final class Linear: Module {
       throw TensorError("Linear: expected input [N,\(inFeatures)], got \(describeShape(x.shape))")
     }
     let (rows, nIn, nOut) = (x.count / inFeatures, inFeatures, outFeatures)
-    let y = Tensor(zeros: Array(x.shape.dropLast()) + [nOut])
+    let y = Tensor.overwritten(Array(x.shape.dropLast()) + [nOut])
     let (px, pw, py, pb) = (x.data, weight.data, y.data, bias?.data)
     forBatchChunks(rows) { _, r in
       guard !r.isEmpty else { return }
@@ -49,7 +49,7 @@ public final class Linear: Module {
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return Autograd.record("Linear", output: y, inputs: inputs) {
       [x = x.detach(), needX = x.requiresGrad, weight, hasBias = bias != nil, scratch] g in
-      let gx = needX ? Tensor(zeros: x.shape) : nil
+      let gx = needX ? Tensor.overwritten(x.shape) : nil
       let gw = Tensor(zeros: weight.shape)
       let gb = Tensor(zeros: [nOut])
       let chunks = max(1, min(Parallel.threads, rows))
