@@ -21,7 +21,10 @@ let package = Package(
 
     .target(name: "MoonlabTensor", dependencies: ["CBLAS"], swiftSettings: release),
     .target(name: "MoonlabNN", dependencies: ["MoonlabTensor"], swiftSettings: release),
-    .target(name: "MoonlabData", dependencies: ["MoonlabTensor", "CZlib"], swiftSettings: release),
+    .target(
+      name: "MoonlabData", dependencies: ["MoonlabTensor", "CZlib"],
+      // The bundled CIFAR-10 sample (docs/data.md), found next to the executable.
+      resources: [.copy("Sample")], swiftSettings: release),
     .target(
       name: "MoonlabLua",
       dependencies: ["CLua", "LuaShim", "MoonlabTensor", "MoonlabNN", "MoonlabData"],
@@ -38,8 +41,8 @@ let package = Package(
       path: "bench/MoonlabBench", swiftSettings: release),
 
     .target(name: "TestSupport", dependencies: ["MoonlabTensor", "MoonlabLua"], path: "Tests/TestSupport"),
-    .testTarget(name: "MoonlabTensorTests", dependencies: ["MoonlabTensor", "TestSupport"]),
-    .testTarget(name: "MoonlabNNTests", dependencies: ["MoonlabNN", "TestSupport"]),
+    .testTarget(name: "MoonlabTensorTests", dependencies: ["MoonlabTensor", "TestSupport"], exclude: ["Fixtures"]),
+    .testTarget(name: "MoonlabNNTests", dependencies: ["MoonlabNN", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "MoonlabDataTests", dependencies: ["MoonlabData", "TestSupport"]),
     .testTarget(name: "MoonlabLuaTests", dependencies: ["MoonlabLua", "TestSupport"]),
     .testTarget(name: "MoonlabLabTests", dependencies: ["MoonlabLab", "TestSupport"]),

@@ -178,6 +178,15 @@ def checkpoint_fixtures():
         os.path.join(out, "torch_sequential.json"),
         {k: {"shape": list(v.shape), "values": floats(v.float())} for k, v in state.items()},
     )
+    # The loaded network's eval-mode output, for the test with moonlab's real layers.
+    net.eval()
+    x = torch.randn(2, 3, 5, 5)
+    with torch.no_grad():
+        y = net(x)
+    write_json(
+        os.path.join(out, "torch_sequential_io.json"),
+        {"input": {"shape": list(x.shape), "values": floats(x)}, "output": {"shape": list(y.shape), "values": floats(y)}},
+    )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ struct Moonlab: ParsableCommand {
     commandName: "moonlab",
     abstract: "Run Lua deep-learning experiments on a Swift engine.",
     version: MoonlabVersion.string,
-    subcommands: [RunCommand.self, ReplCommand.self])
+    subcommands: [RunCommand.self, ReplCommand.self, DataCommand.self])
 }
 
 /// Prints an error for the user and leaves with `code`: 1 for script errors, 2 for a

@@ -139,3 +139,26 @@ final class HandDerivedGradientTests: XCTestCase {
     XCTAssertNil(x.grad)
   }
 }
+
+/// A node whose backward returns a gradient of the wrong shape is reported, not summed.
+final class BackwardShapeCheckTests: XCTestCase {
+  func testWrongGradientShapeFromACustomNodeIsAnError() throws {
+    let x = try Tensor.ones([3])
+    x.requiresGrad = true
+    let y = Autograd.record("custom", output: Tensor(zeros: [3]), inputs: [x]) { _ in
+      [Tensor(zeros: [1])]
+    }
+    XCTAssertThrowsError(try y.sum().backward()) { error in
+      XCTAssertEqual(
+        (error as? TensorError)?.message,
+        "backward: custom returned a gradient of shape [1] for an input of shape [3]")
+    }
+  }
+
+  func testStoredGradOfTheWrongShapeIsAnError() throws {
+    let x = try Tensor.ones([3])
+    x.requiresGrad = true
+    x.grad = Tensor(zeros: [2])
+    XCTAssertThrowsError(try x.mul(2).sum().backward())
+  }
+}

@@ -23,9 +23,13 @@ final class PyTorchFixtureTests: XCTestCase {
       let name: String
       let inputs: [Values]
       let ops: [Op]
-      let grad_output: Values
+      let gradOutput: Values
       let output: Values
       let grads: [Values]
+      enum CodingKeys: String, CodingKey {
+        case name, inputs, ops, output, grads
+        case gradOutput = "grad_output"
+      }
     }
     let cases: [Case]
   }
@@ -104,7 +108,7 @@ final class PyTorchFixtureTests: XCTestCase {
       }
       guard let out = results.last else { continue }
       assertMatches(out, c.output, "\(c.name) output")
-      try out.backward(try Tensor(shape: c.grad_output.shape, values: c.grad_output.values))
+      try out.backward(try Tensor(shape: c.gradOutput.shape, values: c.gradOutput.values))
       for (k, (x, want)) in zip(inputs, c.grads).enumerated() {
         assertMatches(x.grad ?? Tensor(zeros: x.shape), want, "\(c.name) grad of x\(k)")
       }

@@ -4,5 +4,7 @@ enum Libraries {
   static let all: [(LuaHost) throws -> Void] = [
     TensorLibrary.install,
     NNLibrary.install,
+    OptimLibrary.install,
+    DataLibrary.install,
   ]
 }

@@ -298,9 +298,9 @@ enum TensorLibrary {
         if lua.isNoneOrNil(2) { return pushed(lua, try t.max()) }
         let d = try dimension(lua, 2, of: t, "max")
         let keep = try lua.optBoolean(3, "max", false)
-        let values = try t.max(dim: d, keepDim: keep)
+        let (values, positions) = try t.maxWithIndices(dim: d, keepDim: keep)
         lua.push(values)
-        lua.push(try t.argmax(dim: d).add(1).reshape(values.shape))
+        lua.push(positions.add(1))
         return 2
       },
       "argmax": { lua in

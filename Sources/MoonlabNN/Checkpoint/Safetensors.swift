@@ -58,7 +58,8 @@ public enum Safetensors {
   public static func read(path: String) throws -> File {
     let bytes: Data
     do {
-      bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+      // Read, not mapped: a mapped file truncated by someone else would crash us (SIGBUS).
+      bytes = try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
       throw TensorError("safetensors: can't read \(path): \(error.localizedDescription)")
     }
@@ -91,10 +92,8 @@ public enum Safetensors {
     let header: Header
     do {
       header = try JSONDecoder().decode(Header.self, from: headerBytes)
-    } catch let e as TensorError {
-      throw fail(e.message)
     } catch {
-      throw fail("header is not valid JSON (\(describe(error)))")
+      throw fail("malformed header (\(describe(error)))")
     }
 
     let dataLength = bytes.count - dataStart

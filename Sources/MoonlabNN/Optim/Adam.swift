@@ -72,9 +72,10 @@ public class Adam: Optimizer {
     let lerpFromGrad = w1 >= 0.5
     for i in 0..<count {
       let p = param[i] * decay
-      let g = grad[i].addingProduct(p, l2)
-      let mi = lerpFromGrad ? g.addingProduct(w1 - 1, g - m[i]) : m[i].addingProduct(w1, g - m[i])
-      let vi = (v[i] * b2).addingProduct(w2 * g, g)
+      let g = fusedMultiplyAdd(p, l2, grad[i])
+      let mi =
+        lerpFromGrad ? fusedMultiplyAdd(w1 - 1, g - m[i], g) : fusedMultiplyAdd(w1, g - m[i], m[i])
+      let vi = fusedMultiplyAdd(w2 * g, g, v[i] * b2)
       m[i] = mi
       v[i] = vi
       param[i] = p + (-stepSize) * mi / (vi.squareRoot() / bias2Sqrt + eps)

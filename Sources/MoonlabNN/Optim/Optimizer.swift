@@ -12,7 +12,9 @@ open class Optimizer {
   public var lr: Double
   /// Buffers per parameter, each the parameter's size, zero at the first step.
   private let buffersPerParameter: Int
-  private var state: [[TensorStorage]]
+  private var storages: [[TensorStorage]]
+  /// The same buffers' pointers, kept so a step doesn't build arrays.
+  private var state: [[UnsafeMutablePointer<Float>]]
   /// Steps taken by each parameter (PyTorch counts per parameter: a parameter without a
   /// gradient is skipped and its Adam bias correction doesn't advance).
   private var steps: [Int]
@@ -22,20 +24,22 @@ open class Optimizer {
 
   public init(_ parameters: [Tensor], lr: Double, buffersPerParameter: Int, op: String) throws {
     guard !parameters.isEmpty else { throw TensorError("\(op): the parameter list is empty") }
-    for (i, p) in parameters.enumerated() where parameters[..<i].contains(where: { $0 === p }) {
+    var seen = Set<ObjectIdentifier>()
+    for (i, p) in parameters.enumerated() where !seen.insert(ObjectIdentifier(p)).inserted {
       throw TensorError("\(op): parameter \(i + 1) appears twice in the parameter list")
     }
     try Optimizer.check(lr: lr, op: op)
     self.parameters = parameters
     self.lr = lr
     self.buffersPerParameter = buffersPerParameter
+    storages = Array(repeating: [], count: parameters.count)
     state = Array(repeating: [], count: parameters.count)
     steps = Array(repeating: 0, count: parameters.count)
   }
 
-  public static func check(lr: Double, op: String) throws {
+  public static func check(lr: Double, op: @autoclosure () -> String) throws {
     guard lr >= 0, lr.isFinite else {
-      throw TensorError("\(op): invalid learning rate \(lr) (must be ≥ 0)")
+      throw TensorError("\(op()): invalid learning rate \(lr) (must be ≥ 0)")
     }
   }
 
@@ -55,11 +59,12 @@ open class Optimizer {
           "\(typeName).step: gradient of parameter \(i + 1) has shape \(describeShape(g.shape)), the parameter \(describeShape(p.shape))"
         )
       }
-      if state[i].isEmpty && buffersPerParameter > 0 {
-        state[i] = (0..<buffersPerParameter).map { _ in TensorStorage(count: p.count) }
+      if storages[i].isEmpty && buffersPerParameter > 0 {
+        storages[i] = (0..<buffersPerParameter).map { _ in TensorStorage(count: p.count) }
+        state[i] = storages[i].map(\.pointer)
       }
       steps[i] += 1
-      update(p.data, grad: g.data, state: state[i].map(\.pointer), count: p.count, step: steps[i])
+      update(p.data, grad: g.data, state: state[i], count: p.count, step: steps[i])
     }
   }
 

@@ -43,15 +43,15 @@ public final class SGD: Optimizer {
     let mu = Float(momentum)
     guard let buf = state.first else {
       for i in 0..<count {
-        param[i] = param[i].addingProduct(grad[i].addingProduct(param[i], wd), -lr)
+        param[i] = fusedMultiplyAdd(fusedMultiplyAdd(param[i], wd, grad[i]), -lr, param[i])
       }
       return
     }
     for i in 0..<count {
-      let d = grad[i].addingProduct(param[i], wd)
+      let d = fusedMultiplyAdd(param[i], wd, grad[i])
       let b = mu * buf[i] + d
       buf[i] = b
-      param[i] = param[i].addingProduct(nesterov ? d.addingProduct(b, mu) : b, -lr)
+      param[i] = fusedMultiplyAdd(nesterov ? fusedMultiplyAdd(b, mu, d) : b, -lr, param[i])
     }
   }
 }

@@ -26,6 +26,9 @@ open class LRSchedule {
   /// The learning rate for `epoch` (0 = before the first `step()`).
   open func lr(at epoch: Int) -> Double { baseLR }
 
+  /// The lr for the current epoch (PyTorch's `get_last_lr()`).
+  public var currentLR: Double { lr(at: epoch) }
+
   public func step() {
     epoch += 1
     optimizer.lr = lr(at: epoch)

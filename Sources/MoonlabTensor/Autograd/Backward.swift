@@ -31,12 +31,24 @@ extension Tensor {
     for tensor in order.reversed() {
       guard let g = grads.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
       guard let node = tensor.node else {
+        if let existing = tensor.grad, existing.shape != g.shape {
+          throw TensorError(
+            "backward: the stored grad of shape \(describeShape(existing.shape)) doesn't match the tensor's shape \(describeShape(g.shape))"
+          )
+        }
         tensor.accumulateGrad(g)
         continue
       }
       let inputGrads = try node.backward(g)
       for (input, ig) in zip(node.inputs, inputGrads) {
         guard let ig, input.requiresGrad else { continue }
+        // A custom op (nn.Function from Lua) may hand back any shape; summing a wrong one
+        // would read past the end of a buffer.
+        guard ig.shape == input.shape else {
+          throw TensorError(
+            "backward: \(node.name) returned a gradient of shape \(describeShape(ig.shape)) for an input of shape \(describeShape(input.shape))"
+          )
+        }
         let key = ObjectIdentifier(input)
         if let existing = grads[key] {
           grads[key] = accumulate(existing, ig)
@@ -86,7 +98,9 @@ extension Tensor {
 private func accumulate(_ a: Tensor, _ b: Tensor) -> Tensor {
   let out = Tensor(zeros: a.shape)
   let n = a.count
-  let pa = a.data, pb = b.data, po = out.data
+  let pa = a.data
+  let pb = b.data
+  let po = out.data
   for i in 0..<n { po[i] = pa[i] + pb[i] }
   return out
 }

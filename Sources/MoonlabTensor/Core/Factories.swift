@@ -18,19 +18,19 @@ extension Tensor {
 
   /// Uniform in [0, 1), drawn in row-major order from `generator`.
   public static func rand(_ shape: [Int], generator: Generator = .global) throws -> Tensor {
-    try Shape.validate(shape, op: "rand")
-    let out = Tensor(uninitialized: shape)
-    let p = out.data
-    for i in 0..<out.count { p[i] = generator.uniform() }
-    return out
+    try sampled(shape, op: "rand") { generator.uniform() }
   }
 
   /// Standard normal, drawn in row-major order from `generator`.
   public static func randn(_ shape: [Int], generator: Generator = .global) throws -> Tensor {
-    try Shape.validate(shape, op: "randn")
+    try sampled(shape, op: "randn") { generator.normal() }
+  }
+
+  private static func sampled(_ shape: [Int], op: String, _ draw: () -> Float) throws -> Tensor {
+    try Shape.validate(shape, op: op)
     let out = Tensor(uninitialized: shape)
     let p = out.data
-    for i in 0..<out.count { p[i] = generator.normal() }
+    for i in 0..<out.count { p[i] = draw() }
     return out
   }
 

@@ -10,16 +10,19 @@ public final class TensorStorage {
   /// anyway (elementwise outputs), where the extra pass over memory would be wasted.
   public init(count: Int, zeroed: Bool = true) {
     self.count = count
-    var raw: UnsafeMutableRawPointer?
-    // 64-byte alignment suits AVX-512 loads and cache lines; posix_memalign cannot fail
-    // for these arguments except on exhaustion, where trapping is the only option left.
+    // 64-byte alignment suits AVX-512 loads and cache lines. Shapes are validated
+    // against physical memory first, so failing here means exhaustion, where trapping
+    // is the only option left.
     let bytes = max(count, 1) * MemoryLayout<Float>.stride
-    guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
+    guard let raw = StoragePool.allocate(bytes) else {
       fatalError("out of memory allocating \(bytes) bytes")
     }
     if zeroed { memset(raw, 0, bytes) }
     pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
   }
 
-  deinit { free(pointer) }
+  deinit {
+    StoragePool.release(
+      UnsafeMutableRawPointer(pointer), max(count, 1) * MemoryLayout<Float>.stride)
+  }
 }

@@ -29,7 +29,8 @@ extension Tensor {
       )
     }
     try Shape.validate([m, n], op: "matmul")
-    let out = Tensor(zeros: [m, n])
+    // sgemm with beta = 0 overwrites C, so only an empty inner dimension needs zeros.
+    let out = k == 0 ? Tensor(zeros: [m, n]) : Tensor(uninitialized: [m, n])
     if m > 0, n > 0, k > 0 {
       sgemm(
         transA: false, transB: false, m: m, n: n, k: k, a: data, lda: k, b: other.data, ldb: n,

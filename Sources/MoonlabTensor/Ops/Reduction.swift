@@ -53,19 +53,18 @@ extension Tensor {
 
   /// The largest values along `dim`; each gradient goes to the first position holding it.
   public func max(dim: Int, keepDim: Bool = false) throws -> Tensor {
-    let (d, outer, n, inner) = try layout(dim, op: "max")
-    guard n > 0 else {
-      throw TensorError(
-        "max: can't reduce along an empty dimension of shape \(describeShape(shape))")
-    }
-    let values = Tensor(uninitialized: try reducedShape(d, keepDim: keepDim, op: "max"))
-    var indices = [Int32](repeating: 0, count: outer * inner)
-    indices.withUnsafeMutableBufferPointer { idx in
-      if let p = idx.baseAddress {
-        Reduce.max(data, values: values.data, indices: p, outer: outer, n: n, inner: inner)
-      }
-    }
-    return Autograd.record("max", output: values, inputs: [self]) { [shape] g in
+    try maxWithIndices(dim: dim, keepDim: keepDim).values
+  }
+
+  /// The largest values along `dim` (differentiable) and their positions (0-based, as
+  /// Floats, same shape), like PyTorch's `max(dim)`.
+  public func maxWithIndices(dim: Int, keepDim: Bool = false) throws -> (
+    values: Tensor, indices: Tensor
+  ) {
+    let (values, indices, outer, n, inner) = try maxAlong(dim, keepDim: keepDim, op: "max")
+    let positions = Tensor(uninitialized: values.shape)
+    for i in 0..<indices.count { positions.data[i] = Float(indices[i]) }
+    let out = Autograd.record("max", output: values, inputs: [self]) { [shape] g in
       let gx = Tensor(zeros: shape)
       for o in 0..<outer {
         for i in 0..<inner {
@@ -74,25 +73,33 @@ extension Tensor {
       }
       return [gx]
     }
+    return (out, positions)
   }
 
   /// Positions (0-based, as Floats) of the largest values along `dim`; not differentiable.
   public func argmax(dim: Int) throws -> Tensor {
-    let (d, outer, n, inner) = try layout(dim, op: "argmax")
+    let (values, indices, _, _, _) = try maxAlong(dim, keepDim: false, op: "argmax")
+    for i in 0..<indices.count { values.data[i] = Float(indices[i]) }
+    return values
+  }
+
+  /// The max kernel along `dim`, unrecorded: values, first positions, and the layout.
+  private func maxAlong(
+    _ dim: Int, keepDim: Bool, op: String
+  ) throws -> (Tensor, [Int32], outer: Int, n: Int, inner: Int) {
+    let (d, outer, n, inner) = try layout(dim, op: op)
     guard n > 0 else {
       throw TensorError(
-        "argmax: can't reduce along an empty dimension of shape \(describeShape(shape))")
+        "\(op): can't reduce along an empty dimension of shape \(describeShape(shape))")
     }
-    let out = Tensor(uninitialized: try reducedShape(d, keepDim: false, op: "argmax"))
+    let values = Tensor(uninitialized: try reducedShape(d, keepDim: keepDim, op: op))
     var indices = [Int32](repeating: 0, count: outer * inner)
-    let scratch = Tensor(uninitialized: [outer * inner])
     indices.withUnsafeMutableBufferPointer { idx in
       if let p = idx.baseAddress {
-        Reduce.max(data, values: scratch.data, indices: p, outer: outer, n: n, inner: inner)
+        Reduce.max(data, values: values.data, indices: p, outer: outer, n: n, inner: inner)
       }
     }
-    for i in 0..<indices.count { out.data[i] = Float(indices[i]) }
-    return out
+    return (values, indices, outer, n, inner)
   }
 
   /// (dim, outer, n, inner) for a reduction along `dim` (negative counts from the end).

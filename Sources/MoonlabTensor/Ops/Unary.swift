@@ -8,7 +8,7 @@ import Foundation
 extension Tensor {
   /// d/dx eˣ = eˣ
   public func exp() -> Tensor {
-    let y = Elementwise.map(self) { Foundation.exp($0) }
+    let y = Elementwise.map(self) { VectorMath.exp($0) }
     return Autograd.record("exp", output: y, inputs: [self]) { [y = y.detach()] g in
       [Elementwise.zip(g, y) { $0 * $1 }]
     }
@@ -58,7 +58,7 @@ extension Tensor {
 
   /// σ(x) = 1 / (1 + e⁻ˣ); σ' = σ(1 − σ).
   public func sigmoid() -> Tensor {
-    let y = Elementwise.map(self) { 1 / (1 + Foundation.exp(-$0)) }
+    let y = Elementwise.map(self) { VectorMath.sigmoid($0) }
     return Autograd.record("sigmoid", output: y, inputs: [self]) { [y = y.detach()] g in
       [Elementwise.zip(g, y) { g, y in g * y * (1 - y) }]
     }
@@ -66,7 +66,7 @@ extension Tensor {
 
   /// tanh' = 1 − tanh²
   public func tanh() -> Tensor {
-    let y = Elementwise.map(self) { Foundation.tanh($0) }
+    let y = Elementwise.map(self) { VectorMath.tanh($0) }
     return Autograd.record("tanh", output: y, inputs: [self]) { [y = y.detach()] g in
       [Elementwise.zip(g, y) { g, y in g * (1 - y * y) }]
     }

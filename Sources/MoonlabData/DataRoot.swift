@@ -1,0 +1,95 @@
+import Foundation
+
+/// Where datasets live: `$MOONLAB_DATA`, then `./data`. A root holds `cifar10/` (the
+/// official binary batches) and `mnist/` (the IDX files). When no root has CIFAR-10, the
+/// small real sample bundled with Moonlab stands in, and a line on stderr says so.
+public enum DataRoot {
+  /// The candidate roots in order of preference.
+  public static func candidates(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {
+    var roots: [URL] = []
+    if let env = environment["MOONLAB_DATA"], !env.isEmpty { roots.append(URL(fileURLWithPath: env)) }
+    roots.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("data"))
+    return roots
+  }
+
+  /// The folder of dataset `name` ("cifar10", "mnist") under an explicit root, or the
+  /// first candidate root that has it.
+  public static func folder(_ name: String, root: String?) -> URL? {
+    let roots = root.map { [URL(fileURLWithPath: $0)] } ?? candidates()
+    for r in roots {
+      let f = r.appendingPathComponent(name)
+      if isComplete(name, f) { return f }
+    }
+    return nil
+  }
+
+  static func isComplete(_ name: String, _ folder: URL) -> Bool {
+    let fm = FileManager.default
+    switch name {
+    case "cifar10":
+      return ((try? CIFAR10.files(split: "train", in: folder)) ?? []).allSatisfy { fm.fileExists(atPath: $0.path) }
+        && fm.fileExists(atPath: folder.appendingPathComponent("test_batch.bin").path)
+    case "mnist":
+      return MNIST.fileNames.allSatisfy { (try? MNIST.find($0, in: folder)) != nil }
+    default:
+      return fm.fileExists(atPath: folder.path)
+    }
+  }
+
+  /// CIFAR-10 `split` from `root` (if given) or the default roots, falling back to the
+  /// bundled sample (with a note on stderr) when no default root has it.
+  public static func cifar10(split: String, root: String?) throws -> Dataset {
+    if let folder = folder("cifar10", root: root) { return try CIFAR10.load(split: split, folder: folder) }
+    if let root { throw DataError("cifar10: no CIFAR-10 in \(root)/cifar10 (run: moonlab data fetch cifar10 --root \(root))") }
+    guard let sample = Sample.cifar10Folder() else {
+      throw DataError("cifar10: no CIFAR-10 under $MOONLAB_DATA or ./data, and the bundled sample is missing (run: moonlab data fetch cifar10)")
+    }
+    let ds = try Sample.cifar10(split: split, folder: sample)
+    Sample.announce(
+      "data: no CIFAR-10 under $MOONLAB_DATA or ./data; using the \(ds.count)-image \(split) sample bundled with Moonlab (moonlab data fetch cifar10 gets all 60,000)"
+    )
+    return ds
+  }
+
+  public static func mnist(split: String, root: String?) throws -> Dataset {
+    guard let folder = folder("mnist", root: root) else {
+      let whereTo = root.map { "\($0)/mnist" } ?? "$MOONLAB_DATA/mnist or ./data/mnist"
+      throw DataError("mnist: no MNIST in \(whereTo) (run: moonlab data fetch mnist)")
+    }
+    return try MNIST.load(split: split, folder: folder)
+  }
+}
+
+/// The CIFAR-10 sample committed in the repository (Sources/MoonlabData/Sample, built by
+/// scripts/make_sample.py): the first 1,000 images of data_batch_1 and of test_batch,
+/// gzipped. It ships as a SwiftPM resource folder next to the executable; builds run from
+/// a checkout also find it in the source tree.
+public enum Sample {
+  public static func cifar10Folder() -> URL? {
+    var places: [URL] = []
+    if let exe = Bundle.main.executableURL?.resolvingSymlinksInPath() {
+      places.append(exe.deletingLastPathComponent().appendingPathComponent("Moonlab_MoonlabData.resources/Sample/cifar10"))
+    }
+    places.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Sample/cifar10"))
+    return places.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("train.bin.gz").path) }
+  }
+
+  public static func cifar10(split: String, folder: URL) throws -> Dataset {
+    guard split == "train" || split == "test" else {
+      throw DataError("cifar10: split must be 'train' or 'test', got '\(split)'")
+    }
+    return try CIFAR10.load(
+      files: [folder.appendingPathComponent("\(split).bin.gz")], metaFile: folder.appendingPathComponent("batches.meta.txt"))
+  }
+
+  /// Says once per process and split that the sample is in use.
+  static func announce(_ line: String) {
+    lock.lock()
+    defer { lock.unlock() }
+    guard !announced.contains(line) else { return }
+    announced.insert(line)
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+  }
+  nonisolated(unsafe) private static var announced: Set<String> = []
+  private static let lock = NSLock()
+}

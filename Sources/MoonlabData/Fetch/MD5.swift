@@ -1,0 +1,56 @@
+import Foundation
+
+/// MD5 (RFC 1321), only to compare downloads with the digests the datasets publish;
+/// not for security.
+enum MD5 {
+  private static let shifts: [UInt32] = [
+    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+    5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+    4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+    6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+  ]
+  /// K[i] = floor(2^32 · |sin(i + 1)|).
+  private static let k: [UInt32] = (0..<64).map { UInt32(truncatingIfNeeded: Int64(abs(sin(Double($0 + 1))) * 4_294_967_296)) }
+
+  /// The lowercase hex digest of `data`.
+  static func hex(_ data: Data) -> String {
+    var a0: UInt32 = 0x6745_2301
+    var b0: UInt32 = 0xefcd_ab89
+    var c0: UInt32 = 0x98ba_dcfe
+    var d0: UInt32 = 0x1032_5476
+    var message = data
+    let bitLength = UInt64(data.count) &* 8
+    message.append(0x80)
+    while message.count % 64 != 56 { message.append(0) }
+    for i in 0..<8 { message.append(UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i)))) }
+    message.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+      var m = [UInt32](repeating: 0, count: 16)
+      for chunk in stride(from: 0, to: raw.count, by: 64) {
+        for j in 0..<16 { m[j] = raw.loadUnaligned(fromByteOffset: chunk + 4 * j, as: UInt32.self).littleEndian }
+        var (a, b, c, d) = (a0, b0, c0, d0)
+        for i in 0..<64 {
+          var f: UInt32
+          let g: Int
+          switch i {
+          case 0..<16: (f, g) = ((b & c) | (~b & d), i)
+          case 16..<32: (f, g) = ((d & b) | (~d & c), (5 * i + 1) % 16)
+          case 32..<48: (f, g) = (b ^ c ^ d, (3 * i + 5) % 16)
+          default: (f, g) = (c ^ (b | ~d), (7 * i) % 16)
+          }
+          f = f &+ a &+ k[i] &+ m[g]
+          a = d
+          d = c
+          c = b
+          b = b &+ (f << shifts[i] | f >> (32 - shifts[i]))
+        }
+        a0 = a0 &+ a
+        b0 = b0 &+ b
+        c0 = c0 &+ c
+        d0 = d0 &+ d
+      }
+    }
+    return [a0, b0, c0, d0].map { w in
+      (0..<4).map { String(format: "%02x", (w >> (8 * UInt32($0))) & 0xff) }.joined()
+    }.joined()
+  }
+}

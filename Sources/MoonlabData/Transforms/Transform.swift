@@ -1,0 +1,43 @@
+import MoonlabTensor
+
+/// A batched augmentation kernel: takes x [N,…] and returns the transformed batch (in
+/// place or a new tensor). Random choices come from `rng`, drawn per sample in order, so
+/// a batch's result depends only on the generator handed in, never on threads.
+public protocol BatchTransform {
+  func apply(_ x: Tensor, _ rng: Generator) throws -> Tensor
+}
+
+/// A transform whose work must run on the thread that owns the Lua state (`data.Lambda`).
+/// The loader hands such stages back to its consumer instead of running them on the worker.
+public protocol MainThreadTransform: AnyObject {}
+
+/// An augmentation pipeline: a list of stages run in order. `Compose` concatenates them;
+/// a single transform is a pipeline of one stage.
+public final class Transform {
+  public enum Stage {
+    case batch(BatchTransform)
+    case mainThread(MainThreadTransform)
+  }
+
+  public let stages: [Stage]
+  public init(_ stages: [Stage]) { self.stages = stages }
+  public convenience init(_ t: BatchTransform) { self.init([.batch(t)]) }
+
+  public static func compose(_ parts: [Transform]) -> Transform { Transform(parts.flatMap(\.stages)) }
+
+  /// The leading stages a worker thread may run: everything before the first main-thread one.
+  var workerPrefix: [BatchTransform] {
+    var out: [BatchTransform] = []
+    for s in stages {
+      guard case .batch(let t) = s else { break }
+      out.append(t)
+    }
+    return out
+  }
+}
+
+/// Checks that x is a batch of images [N,C,H,W] for transform `op`.
+func imageBatch(_ x: Tensor, _ op: String) throws -> (n: Int, c: Int, h: Int, w: Int) {
+  guard x.rank == 4 else { throw DataError("\(op): expected images [N,C,H,W], got \(describeShape(x.shape))") }
+  return (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+}

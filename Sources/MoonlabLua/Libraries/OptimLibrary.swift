@@ -1,0 +1,233 @@
+import CLua
+import MoonlabNN
+import MoonlabTensor
+
+extension LuaClass {
+  public static let optimizer = LuaClass("moonlab.Optimizer")
+  public static let scheduler = LuaClass("moonlab.LRScheduler")
+}
+
+/// The `optim` library (design.md §6): optimizers over a table of parameter tensors
+/// (what `m:parameters()` returns) and learning-rate schedules over an optimizer.
+///
+///     local opt = optim.SGD(model:parameters(), {lr=0.1, momentum=0.9, weight_decay=5e-4})
+///     local sched = optim.Warmup(optim.CosineLR(opt, {t_max=30}), {steps=2})
+///     for epoch = 1, 30 do … opt:zero_grad(); loss:backward(); opt:step() … sched:step() end
+///
+/// Options are checked: unknown keys, wrong types and out-of-range values are errors.
+enum OptimLibrary {
+  static func install(_ host: LuaHost) throws {
+    host.register(.optimizer, optimizerClass())
+    host.register(.scheduler, schedulerClass())
+    host.registerLibrary("optim", optimizers().merging(schedules()) { a, _ in a })
+  }
+
+  // MARK: Optimizers
+
+  static func optimizers() -> [String: LuaFunction] {
+    [
+      "SGD": { lua in
+        let fn = "SGD"
+        let params = try parameters(lua, fn)
+        try checkOptions(
+          lua, 2, fn, allowed: ["lr", "momentum", "weight_decay", "nesterov"], required: true)
+        guard let lr = try lua.numberOption(2, "lr", fn) else {
+          throw LuaError("SGD: option 'lr' is required")
+        }
+        lua.push(
+          try SGD(
+            params, lr: lr, momentum: try lua.numberOption(2, "momentum", fn) ?? 0,
+            weightDecay: try lua.numberOption(2, "weight_decay", fn) ?? 0,
+            nesterov: try lua.booleanOption(2, "nesterov", fn) ?? false),
+          as: .optimizer)
+        return 1
+      },
+      "Adam": { lua in
+        try pushAdam(lua, "Adam", defaultWeightDecay: 0) {
+          try Adam($0, lr: $1, betas: $2, eps: $3, weightDecay: $4)
+        }
+      },
+      "AdamW": { lua in
+        try pushAdam(lua, "AdamW", defaultWeightDecay: 0.01) {
+          try AdamW($0, lr: $1, betas: $2, eps: $3, weightDecay: $4)
+        }
+      },
+    ]
+  }
+
+  /// Adam and AdamW share their options: {lr=1e-3, betas={0.9, 0.999}, eps=1e-8, weight_decay=}.
+  static func pushAdam(
+    _ lua: Lua, _ fn: String, defaultWeightDecay: Double,
+    _ make: ([Tensor], Double, (Double, Double), Double, Double) throws -> Optimizer
+  ) throws -> Int32 {
+    let params = try parameters(lua, fn)
+    try checkOptions(lua, 2, fn, allowed: ["lr", "betas", "eps", "weight_decay"])
+    var betas = (0.9, 0.999)
+    if let list = try lua.option(2, "betas", fn, { try lua.numberList($0, fn) }) {
+      guard list.count == 2 else {
+        throw LuaError("\(fn): option 'betas' must hold 2 numbers, got \(list.count)")
+      }
+      betas = (list[0], list[1])
+    }
+    let opt = try make(
+      params, try lua.numberOption(2, "lr", fn) ?? 1e-3, betas,
+      try lua.numberOption(2, "eps", fn) ?? 1e-8,
+      try lua.numberOption(2, "weight_decay", fn) ?? defaultWeightDecay)
+    lua.push(opt, as: .optimizer)
+    return 1
+  }
+
+  /// Argument 1: a sequence of tensors.
+  static func parameters(_ lua: Lua, _ fn: String) throws -> [Tensor] {
+    try TensorLibrary.tensorList(lua, 1, fn)
+  }
+
+  static func optimizerClass() -> LuaClassSpec {
+    var spec = LuaClassSpec()
+    spec.methods = [
+      "step": { lua in
+        try lua.object(1, .optimizer, as: Optimizer.self, "step").step()
+        return 0
+      },
+      "zero_grad": { lua in
+        try lua.object(1, .optimizer, as: Optimizer.self, "zero_grad").zeroGrad()
+        return 0
+      },
+    ]
+    spec.metamethods = [
+      "__tostring": { lua in
+        let opt = try lua.object(1, .optimizer, as: Optimizer.self, "tostring")
+        lua.push("\(opt.typeName)(lr=\(opt.lr), \(opt.parameters.count) parameter tensors)")
+        return 1
+      }
+    ]
+    spec.getField = { lua, key in
+      let opt = try lua.object(1, .optimizer, as: Optimizer.self, "__index")
+      guard key == "lr" else { return 0 }
+      lua.push(opt.lr)
+      return 1
+    }
+    spec.setField = { lua, key in
+      let opt = try lua.object(1, .optimizer, as: Optimizer.self, "__newindex")
+      guard key == "lr" else { throw LuaError("\(opt.typeName): can't set field '\(key)'") }
+      let lr = try lua.number(3, "lr")
+      try Optimizer.check(lr: lr, op: "\(opt.typeName).lr")
+      opt.lr = lr
+    }
+    return spec
+  }
+
+  // MARK: Schedules
+
+  static func schedules() -> [String: LuaFunction] {
+    [
+      "MultiStepLR": schedule("MultiStepLR", options: ["milestones", "gamma"]) { lua, opt, fn in
+        let milestones = try lua.option(2, "milestones", fn) { try lua.integerList($0, fn) }
+        return try MultiStepLR(
+          opt, milestones: try required(milestones, "milestones", fn),
+          gamma: try lua.numberOption(2, "gamma", fn) ?? 0.1)
+      },
+      "StepLR": schedule("StepLR", options: ["step_size", "gamma"]) { lua, opt, fn in
+        try StepLR(
+          opt, stepSize: try required(try lua.integerOption(2, "step_size", fn), "step_size", fn),
+          gamma: try lua.numberOption(2, "gamma", fn) ?? 0.1)
+      },
+      "CosineLR": schedule("CosineLR", options: ["t_max", "min_lr"]) { lua, opt, fn in
+        try CosineLR(
+          opt, tMax: try required(try lua.integerOption(2, "t_max", fn), "t_max", fn),
+          minLR: try lua.numberOption(2, "min_lr", fn) ?? 0)
+      },
+      "Warmup": { lua in
+        let fn = "Warmup"
+        let inner = try lua.object(1, .scheduler, as: LRSchedule.self, fn)
+        try checkOptions(lua, 2, fn, allowed: ["steps"], required: true)
+        lua.push(
+          try Warmup(
+            inner, steps: try required(try lua.integerOption(2, "steps", fn), "steps", fn)),
+          as: .scheduler)
+        return 1
+      },
+    ]
+  }
+
+  /// `optim.<fn>(opt, {options})`: reads the optimizer, checks the option keys, and
+  /// pushes what `make` builds from the options table (argument 2).
+  static func schedule(
+    _ fn: String, options: Set<String>,
+    _ make: @escaping (Lua, Optimizer, String) throws -> LRSchedule
+  ) -> LuaFunction {
+    { lua in
+      let opt = try lua.object(1, .optimizer, as: Optimizer.self, fn)
+      try checkOptions(lua, 2, fn, allowed: options, required: true)
+      lua.push(try make(lua, opt, fn), as: .scheduler)
+      return 1
+    }
+  }
+
+  static func required<T>(_ value: T?, _ key: String, _ fn: String) throws -> T {
+    guard let value else { throw LuaError("\(fn): option '\(key)' is required") }
+    return value
+  }
+
+  static func schedulerClass() -> LuaClassSpec {
+    var spec = LuaClassSpec()
+    spec.methods = [
+      "step": { lua in
+        try lua.object(1, .scheduler, as: LRSchedule.self, "step").step()
+        return 0
+      },
+      // The lr the schedule gives for its current epoch (PyTorch's get_last_lr).
+      "get_lr": { lua in
+        let s = try lua.object(1, .scheduler, as: LRSchedule.self, "get_lr")
+        lua.push(s.currentLR)
+        return 1
+      },
+    ]
+    spec.metamethods = [
+      "__tostring": { lua in
+        let s = try lua.object(1, .scheduler, as: LRSchedule.self, "tostring")
+        lua.push("\(s.typeName)(epoch=\(s.epoch), lr=\(s.currentLR))")
+        return 1
+      }
+    ]
+    spec.getField = { lua, key in
+      let s = try lua.object(1, .scheduler, as: LRSchedule.self, "__index")
+      switch key {
+      case "lr": lua.push(s.currentLR)
+      case "epoch": lua.push(s.epoch)
+      case "optimizer": lua.push(s.optimizer, as: .optimizer)
+      default: return 0
+      }
+      return 1
+    }
+    return spec
+  }
+
+  // MARK: Options
+
+  /// Rejects keys of the options table at `index` that aren't in `allowed` (a typo such
+  /// as `{moment=0.9}` would otherwise be silently ignored). With `required`, the table
+  /// must be present.
+  static func checkOptions(
+    _ lua: Lua, _ index: Int32, _ fn: String, allowed: Set<String>, required: Bool = false
+  )
+    throws
+  {
+    if lua.isNoneOrNil(index) && !required { return }
+    try lua.checkTable(index, fn)
+    let t = lua_absindex(lua.L, index)
+    lua.pushNil()
+    while lua_next(lua.L, t) != 0 {
+      // Only string keys are read as text: lua_tolstring on a number key would turn it
+      // into a string in place and confuse lua_next.
+      let key = lua.type(-2) == LUA_TSTRING ? (try? lua.string(-2, fn)) : nil
+      lua.pop()
+      guard let key, allowed.contains(key) else {
+        let shown = key.map { "'\($0)'" } ?? "[\(lua.typeName(-1)) key]"
+        lua.pop()
+        throw LuaError(
+          "\(fn): unknown option \(shown) (expected \(allowed.sorted().joined(separator: ", ")))")
+      }
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// The `moonlab` executable's exit codes and messages (issue 2).
+final class CLITests: XCTestCase {
+  private func moonlab(_ args: [String], stdin: String? = nil) throws -> ProcessResult {
+    guard FileManager.default.isExecutableFile(atPath: TestPaths.moonlab.path) else {
+      throw XCTSkip("build the moonlab product first (swift build): \(TestPaths.moonlab.path)")
+    }
+    return try runProcess(TestPaths.moonlab, args, stdin: stdin)
+  }
+
+  private func script(_ name: String, _ code: String) throws -> String {
+    let url = try TestPaths.temporaryDirectory().appendingPathComponent(name)
+    try code.write(to: url, atomically: true, encoding: .utf8)
+    return url.path
+  }
+
+  func testSyntaxErrorExitsOneWithFileAndLine() throws {
+    let path = try script("syntax.lua", "print('ok')\nlocal x = = 2\n")
+    let r = try moonlab(["run", path])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.stderr.contains("syntax.lua:2:"), r.stderr)
+  }
+
+  func testRuntimeErrorInSwiftFunctionNamesCallerLine() throws {
+    let path = try script("runtime.lua", "local a = tensor.zeros{2, 3}\n\nlocal b = a:matmul(a)\n")
+    let r = try moonlab(["run", path])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.stderr.contains("runtime.lua:3: matmul: shapes [2,3] and [2,3] don't match"), r.stderr)
+    XCTAssertTrue(r.stderr.contains("stack traceback"), r.stderr)
+  }
+
+  func testMissingScriptExitsTwo() throws {
+    let r = try moonlab(["run", "/nonexistent/script.lua"])
+    XCTAssertEqual(r.status, 2)
+    XCTAssertTrue(r.stderr.contains("cannot open /nonexistent/script.lua"), r.stderr)
+    XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+  }
+
+  func testArgAndSetValuesReachTheScript() throws {
+    let path = try script(
+      "args.lua", "print(arg[0] ~= nil, arg[1], select('#', ...), lab.config.lr, lab.config.bn, lab.config.name)")
+    let r = try moonlab(["run", path, "--set", "lr=0.5", "--set", "bn=true", "--set", "name=abc", "--", "x", "y"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertEqual(r.stdout, "true\tx\t2\t0.5\ttrue\tabc\n")
+  }
+
+  func testReplKeepsGoingAfterErrors() throws {
+    let r = try moonlab(["repl"], stdin: "x = 2\nerror('bad')\nx * 21\n")
+    XCTAssertEqual(r.stdout, "42\n")
+    XCTAssertTrue(r.stderr.contains("stdin:1: bad"), r.stderr)
+  }
+
+  func testVersion() throws {
+    let r = try moonlab(["--version"])
+    XCTAssertEqual(r.status, 0)
+    XCTAssertFalse(r.stdout.isEmpty)
+  }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every experiment under experiments/ in smoke mode (a small subset, one epoch) so
+# no script rots. Needs the release build (scripts/test.sh makes it).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bin=.build/release/moonlab
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+passed=0
+failed=0
+for script in experiments/*.lua; do
+  name=$(basename "$script" .lua)
+  if "$bin" run "$script" --set smoke=true --out "$out/$name" >"$out/$name.log" 2>&1; then
+    echo "smoke: $name ok"
+    passed=$((passed + 1))
+  else
+    echo "smoke: $name FAILED"
+    sed 's/^/    /' "$out/$name.log" | tail -20
+    failed=$((failed + 1))
+  fi
+done
+echo "smoke: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command (README, CI): system packages, build, the XCTest suites, then every
+# experiment script in its smoke mode.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scripts/setup.sh
+export MOONLAB_DATA="${MOONLAB_DATA:-$root/../shared/data}"
+# Numeric suites run in release: debug builds run the kernels 10–100× slower.
+swift build -c release -Xswiftc -enable-testing
+swift test -c release -Xswiftc -enable-testing
+scripts/smoke.sh
