@@ -18,9 +18,9 @@ public enum DataRoot {
   }
 
   /// The folder of dataset `name` ("cifar10", "mnist") under an explicit root, or the
-  /// first candidate root that has it.
-  public static func folder(_ name: String, root: String?) -> URL? {
-    let roots = root.map { [URL(fileURLWithPath: $0)] } ?? candidates()
+  /// first of the default roots that has it.
+  public static func folder(_ name: String, root: String?, defaults: [URL] = candidates()) -> URL? {
+    let roots = root.map { [URL(fileURLWithPath: $0)] } ?? defaults
     for r in roots {
       let f = r.appendingPathComponent(name)
       if isComplete(name, f) { return f }
@@ -45,8 +45,10 @@ public enum DataRoot {
 
   /// CIFAR-10 `split` from `root` (if given) or the default roots, falling back to the
   /// bundled sample (with a note on stderr) when no default root has it.
-  public static func cifar10(split: String, root: String?) throws -> Dataset {
-    if let folder = folder("cifar10", root: root) {
+  public static func cifar10(split: String, root: String?, defaults: [URL] = candidates()) throws
+    -> Dataset
+  {
+    if let folder = folder("cifar10", root: root, defaults: defaults) {
       return try CIFAR10.load(split: split, folder: folder)
     }
     if let root {

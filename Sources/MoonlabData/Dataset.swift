@@ -154,12 +154,13 @@ public final class Dataset {
     }
   }
 
-  /// How many samples of each class (for datasets with class-index targets).
+  /// How many samples of each class (for datasets with class-index targets; other values
+  /// are not counted).
   public func classCounts() -> [Int] {
     var counts = [Int](repeating: 0, count: classes?.count ?? 0)
     guard targetSize == 1 else { return counts }
     for i in 0..<count {
-      let c = Int(targets[position(i)])
+      guard let c = Int(exactly: targets[position(i)]), c >= 0, c < 1 << 20 else { continue }
       if c >= counts.count { counts += [Int](repeating: 0, count: c + 1 - counts.count) }
       counts[c] += 1
     }

@@ -60,6 +60,19 @@ final class ReaderTests: XCTestCase {
     XCTAssertLessThanOrEqual(size, 8 << 20)
   }
 
+  /// Without CIFAR-10 in the default roots the bundled sample stands in; an explicit root
+  /// never falls back.
+  func testDefaultRootFallsBackToTheSample() throws {
+    let empty = try temporaryFolder(self)
+    XCTAssertEqual(try DataRoot.cifar10(split: "test", root: nil, defaults: [empty]).count, 1000)
+    XCTAssertThrowsError(try DataRoot.cifar10(split: "test", root: empty.path, defaults: [])) { e in
+      XCTAssertTrue("\(e)".contains("no CIFAR-10 in \(empty.path)/cifar10"), "\(e)")
+    }
+    let shared = try sharedData("cifar10").deletingLastPathComponent()
+    XCTAssertEqual(
+      try DataRoot.cifar10(split: "test", root: nil, defaults: [empty, shared]).count, 10_000)
+  }
+
   // MARK: Bad files
 
   func record(label: UInt8) -> [UInt8] { [label] + [UInt8](repeating: 7, count: 3072) }

@@ -112,9 +112,15 @@ final class DataLibraryTests: XCTestCase {
       ("data.PadCrop{fill = 'wrap'}", "PadCrop: fill must be 'zero' or 'reflect'"),
       ("data.HFlip{p = 2}", "HFlip: p must be in [0, 1]"),
       ("data.Normalize{mean = {0.5}}", "Normalize: options 'mean' and 'std' are required"),
-      ("data.Loader(data.synth{}, {batch_size = 0})", "Loader: batch_size must be positive"),
+      (
+        "data.Loader(data.synth{}, {batch_size = 0})", "Loader: batch_size must be in 1…2^31, got 0"
+      ),
       ("data.Loader(3)", "bad argument #1 to 'Loader' (Dataset expected, got number)"),
       ("data.synth{kind = 'zigzag'}", "synth: unknown kind 'zigzag'"),
+      ("data.synth{n = 1e12}", "synth: n must be in 1…100,000,000"),
+      ("data.PadCrop{pad = 1e9, size = 1e9}", "PadCrop: pad must be in 0…4096"),
+      ("data.Loader(data.synth{}, {batch_size = 1 << 40})", "Loader: batch_size must be in 1…2^31"),
+      ("data.synth{}:split({0.5, 0 / 0})", "split: fractions must be ≥ 0"),
       ("data.mnist{root = '/nonexistent'}", "mnist: no MNIST in /nonexistent/mnist"),
       (
         "for x in data.Loader(data.synth{n = 4}, {transform = data.Lambda(function() error('boom') end)}):batches() do end",

@@ -34,8 +34,8 @@ public final class Loader {
   private var current: Epoch?
 
   public init(_ dataset: Dataset, _ options: Options) throws {
-    guard options.batchSize > 0 else {
-      throw DataError("Loader: batch_size must be positive, got \(options.batchSize)")
+    guard options.batchSize > 0, options.batchSize <= 1 << 31 else {
+      throw DataError("Loader: batch_size must be in 1…2^31, got \(options.batchSize)")
     }
     guard options.prefetch >= 0 else {
       throw DataError("Loader: prefetch must be ≥ 0, got \(options.prefetch)")

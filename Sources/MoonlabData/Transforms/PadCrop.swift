@@ -12,8 +12,10 @@ public struct PadCrop: BatchTransform {
   public let fill: Fill
 
   public init(pad: Int = 4, size: Int = 32, fill: Fill = .zero) throws {
-    guard pad >= 0, size > 0 else {
-      throw DataError("PadCrop: pad must be ≥ 0 and size > 0, got pad=\(pad) size=\(size)")
+    // The caps only keep sizes far from overflow; real crops are tens of pixels.
+    guard pad >= 0, size > 0, pad <= 4096, size <= 16384 else {
+      throw DataError(
+        "PadCrop: pad must be in 0…4096 and size in 1…16384, got pad=\(pad) size=\(size)")
     }
     self.pad = pad
     self.size = size
