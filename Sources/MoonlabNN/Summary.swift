@@ -11,7 +11,8 @@ extension Module {
   public var treeDescription: String {
     guard !children.isEmpty else { return summaryLine }
     let body = children.map { child in
-      "  (\(child.name)): " + child.module.treeDescription.replacingOccurrences(of: "\n", with: "\n  ")
+      "  (\(child.name)): "
+        + child.module.treeDescription.replacingOccurrences(of: "\n", with: "\n  ")
     }
     return ([summaryLine + " {"] + body + ["}"]).joined(separator: "\n")
   }
@@ -55,7 +56,9 @@ extension Module {
   }
 }
 
-private func pad(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
+private func pad(_ s: String, _ width: Int) -> String {
+  s + String(repeating: " ", count: max(0, width - s.count))
+}
 
 /// 62006 → "62,006".
 func grouped(_ n: Int) -> String {

@@ -23,6 +23,8 @@ final class SweepTests: XCTestCase {
       end,
     }
     print("best", results[1].trial, results[1].result.score)
+    report.text("Best trial: **" .. results[1].trial .. "**")
+    lab.log{best = results[1].result.score}
     """
 
   /// results.csv rows (header first) as cells.
@@ -67,7 +69,16 @@ final class SweepTests: XCTestCase {
     XCTAssertTrue(first.isRunning, "the sweep ended before the kill:\n\(read(log))")
     kill(first.processIdentifier, SIGKILL)
     first.waitUntilExit()
-    usleep(600_000)  // workers notice their parent is gone within 0.2 s and exit
+    // Workers die with their parent; wait until none is left in this test's folder.
+    func workers() -> [String] {
+      ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter {
+        Int($0) != nil
+          && (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/cwd"))
+            == folder.path
+      }
+    }
+    while !workers().isEmpty, Date() < deadline { usleep(50_000) }
+    XCTAssertEqual(workers(), [])
     let done = finished()
     XCTAssertGreaterThanOrEqual(done.count, 2)
     XCTAssertLessThan(done.count, 6)
@@ -89,11 +100,18 @@ final class SweepTests: XCTestCase {
     }
     XCTAssertEqual(after, stamps, "finished trials were not run again")
     assertCompleteResults(sweep)
-    XCTAssertTrue(
-      exists(sweep, "results.md") && exists(sweep, "report.html") && exists(sweep, "sweep.json"))
+    for file in [
+      "results.md", "report.html", "sweep.json", "config.json", "script.lua", "metrics.jsonl",
+      "DONE",
+    ] {
+      XCTAssertTrue(exists(sweep, file), file)
+    }
     let report = read(sweep.appendingPathComponent("report.html"))
+    XCTAssertTrue(
+      report.contains("Best trial: <strong>"), "what the script reports after lab.sweep")
     XCTAssertEqual(
-      report.components(separatedBy: "<polyline").count - 1, 6, "the loss curves of 6 trials")
+      report.components(separatedBy: "<polyline").count - 1, 7,
+      "the loss curves of 6 trials, and the chart of the `best` logged after the sweep")
     XCTAssertEqual(leftoverTemporaryFiles(sweep), [])
   }
 
@@ -118,6 +136,7 @@ final class SweepTests: XCTestCase {
         ["sweep", "sweep.lua", "--threads", "1", "--out", "sharded", "--shard", shard], in: folder)
       XCTAssertEqual(r.status, 0, r.output)
       XCTAssertTrue(r.output.contains("3 trials, 0 already done, running 3"), r.output)
+      XCTAssertFalse(r.output.contains("best"), "a shard stops after lab.sweep")
     }
     let sharded = folder.appendingPathComponent("sharded")
     XCTAssertFalse(exists(sharded, "results.csv"), "a shard doesn't write the sweep's results")
@@ -163,6 +182,14 @@ final class SweepTests: XCTestCase {
     XCTAssertEqual(
       read(slurm.appendingPathComponent("results.csv")),
       read(wholeDir.appendingPathComponent("results.csv")))
+  }
+
+  func testReportingBeforeTheSweepIsAnError() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    try writeScript("report.text('intro')\n" + Self.script, "sweep.lua", in: folder)
+    let r = try runMoonlab(["sweep", "sweep.lua", "--out", "s"], in: folder)
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.output.contains("sweep.lua:1: report.text: under `moonlab sweep`"), r.output)
   }
 
   func testMergeNamesMissingTrialsAndResumeNeedsAFolder() throws {

@@ -107,12 +107,19 @@ final class NNExtensionTests: XCTestCase {
           return g:reshape{-1, 1, 99}
         end}
       """, chunkname: "@layers.lua")
-    XCTAssertThrowsError(try host.run("local m = nn.Sequential{nn.ReLU(), Broken()}\nm(tensor.ones{2})", chunkname: "@main.lua")) {
+    XCTAssertThrowsError(
+      try host.run(
+        "local m = nn.Sequential{nn.ReLU(), Broken()}\nm(tensor.ones{2})", chunkname: "@main.lua")
+    ) {
       let msg = "\($0)"
-      XCTAssertTrue(msg.contains("main.lua:2: in module 2 (Broken) of Sequential: layers.lua:2: forward failed"), msg)
+      XCTAssertTrue(
+        msg.contains(
+          "main.lua:2: in module 2 (Broken) of Sequential: layers.lua:2: forward failed"), msg)
     }
     XCTAssertThrowsError(
-      try host.run("local x = tensor.ones{3}:requires_grad()\nBadGrad(x):sum():backward()", chunkname: "@main.lua")
+      try host.run(
+        "local x = tensor.ones{3}:requires_grad()\nBadGrad(x):sum():backward()",
+        chunkname: "@main.lua")
     ) {
       let msg = "\($0)"
       XCTAssertTrue(msg.contains("main.lua:2:"), msg)
@@ -132,7 +139,9 @@ final class NNExtensionTests: XCTestCase {
         F(tensor.ones{3}:requires_grad()):sum():backward()
         """)
     ) {
-      XCTAssertTrue("\($0)".contains("F: backward returned a gradient of shape [1,3] for input 1 of shape [3]"), "\($0)")
+      XCTAssertTrue(
+        "\($0)".contains("F: backward returned a gradient of shape [1,3] for input 1 of shape [3]"),
+        "\($0)")
     }
   }
 }

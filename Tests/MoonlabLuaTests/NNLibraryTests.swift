@@ -23,8 +23,10 @@ final class NNLibraryTests: XCTestCase {
       try host.run(
         "return nn.Sequential{nn.Linear(30, 1024), nn.ReLU(), nn.Linear(1024, 512), nn.ReLU(), nn.Linear(512, 1)}:num_parameters()"
       ), ["557057"])
-    XCTAssertEqual(try host.run(Self.lenet + "\nreturn model:num_parameters(), #model"), ["62006", "12"])
-    let text = try host.run(Self.lenet + "\nprint = function() end\nreturn nn.summary(model, {1, 3, 32, 32})")
+    XCTAssertEqual(
+      try host.run(Self.lenet + "\nreturn model:num_parameters(), #model"), ["62006", "12"])
+    let text = try host.run(
+      Self.lenet + "\nprint = function() end\nreturn nn.summary(model, {1, 3, 32, 32})")
     XCTAssertTrue(text[0].contains("Linear(84 -> 10)"), text[0])
     XCTAssertTrue(text[0].hasSuffix("total parameters: 62,006"), text[0])
   }
@@ -65,11 +67,14 @@ final class NNLibraryTests: XCTestCase {
         chunkname: "@net.lua")
     ) {
       XCTAssertTrue(
-        "\($0)".contains("net.lua:2: in module 3 (Conv2d) of Sequential: Conv2d: expected input [N,3,H,W], got [2,3]"),
+        "\($0)".contains(
+          "net.lua:2: in module 3 (Conv2d) of Sequential: Conv2d: expected input [N,3,H,W], got [2,3]"
+        ),
         "\($0)")
     }
     XCTAssertThrowsError(try host.run("nn.Conv2d(3, 'six', 5)")) {
-      XCTAssertTrue("\($0)".contains("bad argument #2 to 'Conv2d' (number expected, got string)"), "\($0)")
+      XCTAssertTrue(
+        "\($0)".contains("bad argument #2 to 'Conv2d' (number expected, got string)"), "\($0)")
     }
     XCTAssertThrowsError(try host.run("nn.Linear(3, 4).foo = 1")) {
       XCTAssertTrue("\($0)".contains("Linear: can't set field 'foo'"), "\($0)")
@@ -77,7 +82,9 @@ final class NNLibraryTests: XCTestCase {
   }
 
   func testSaveAndLoadRoundTrip() throws {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("nn-lua-\(getpid()).safetensors").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "nn-lua-\(getpid()).safetensors"
+    ).path
     defer { try? FileManager.default.removeItem(atPath: path) }
     let out = try host.run(
       """

@@ -16,12 +16,16 @@ struct FixtureCase {
   }()
 
   static func named(_ name: String) throws -> FixtureCase {
-    guard let c = all[name] else { throw TensorError("fixture '\(name)' missing: run scripts/fixtures_nn.py") }
+    guard let c = all[name] else {
+      throw TensorError("fixture '\(name)' missing: run scripts/fixtures_nn.py")
+    }
     return c
   }
 
   static func tensor(_ any: Any?) throws -> Tensor {
-    guard let d = any as? [String: Any], let shape = d["shape"] as? [Int], let data = d["data"] as? [Double] else {
+    guard let d = any as? [String: Any], let shape = d["shape"] as? [Int],
+      let data = d["data"] as? [Double]
+    else {
       throw TensorError("fixture: malformed tensor")
     }
     return try Tensor(shape: shape, values: data.map(Float.init))
@@ -38,9 +42,12 @@ struct FixtureCase {
 
 /// |a − b| ≤ 1e-4·|b| + 1e-5 elementwise: the acceptance tolerance (1e-4 relative), with a
 /// small absolute floor for values that are zero in PyTorch.
-func assertMatches(_ a: Tensor, _ b: Tensor, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+func assertMatches(
+  _ a: Tensor, _ b: Tensor, _ what: String, file: StaticString = #filePath, line: UInt = #line
+) {
   XCTAssertEqual(a.shape, b.shape, "\(what): shape", file: file, line: line)
-  let pa = a.toArray(), pb = b.toArray()
+  let pa = a.toArray()
+  let pb = b.toArray()
   guard pa.count == pb.count else { return }
   for i in 0..<pa.count where !(abs(pa[i] - pb[i]) <= 1e-4 * abs(pb[i]) + 1e-5) {
     XCTFail("\(what): element \(i): \(pa[i]) vs PyTorch \(pb[i])", file: file, line: line)

@@ -4,14 +4,17 @@ import XCTest
 
 /// Losses (mean reduction) and their input gradients against PyTorch.
 final class LossFixtureTests: XCTestCase {
-  func check(_ name: String, _ loss: Loss, file: StaticString = #filePath, line: UInt = #line) throws {
+  func check(_ name: String, _ loss: Loss, file: StaticString = #filePath, line: UInt = #line)
+    throws
+  {
     let c = try FixtureCase.named(name)
     let x = try XCTUnwrap(c.inputs().first)
     x.requiresGrad = true
     let y = try loss(x, c.tensor("target"))
     assertMatches(y, try c.tensor("output"), "\(name) loss", file: file, line: line)
     try y.backward()
-    assertMatches(try XCTUnwrap(x.grad), try c.tensor("grad_input"), "\(name) grad", file: file, line: line)
+    assertMatches(
+      try XCTUnwrap(x.grad), try c.tensor("grad_input"), "\(name) grad", file: file, line: line)
   }
 
   func testCrossEntropy() throws { try check("cross_entropy", CrossEntropyLoss()) }

@@ -11,8 +11,10 @@ enum Models {
 
   static func lenet() throws -> Sequential {
     Sequential([
-      try Conv2d(3, 6, kernelSize: 5), ReLU(), try MaxPool2d(2), try Conv2d(6, 16, kernelSize: 5), ReLU(),
-      try MaxPool2d(2), Flatten(), try Linear(400, 120), ReLU(), try Linear(120, 84), ReLU(), try Linear(84, 10),
+      try Conv2d(3, 6, kernelSize: 5), ReLU(), try MaxPool2d(2), try Conv2d(6, 16, kernelSize: 5),
+      ReLU(),
+      try MaxPool2d(2), Flatten(), try Linear(400, 120), ReLU(), try Linear(120, 84), ReLU(),
+      try Linear(84, 10),
     ])
   }
 }
@@ -24,9 +26,14 @@ final class ModelTests: XCTestCase {
   }
 
   func testStateDictNamesFollowPyTorch() throws {
-    let m = Sequential([try Conv2d(3, 4, kernelSize: 3), try BatchNorm2d(4), ReLU(), try Linear(4, 2)])
-    XCTAssertEqual(m.namedParameters().map(\.name), ["0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"])
-    XCTAssertEqual(m.namedBuffers().map(\.name), ["1.running_mean", "1.running_var", "1.num_batches_tracked"])
+    let m = Sequential([
+      try Conv2d(3, 4, kernelSize: 3), try BatchNorm2d(4), ReLU(), try Linear(4, 2),
+    ])
+    XCTAssertEqual(
+      m.namedParameters().map(\.name),
+      ["0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"])
+    XCTAssertEqual(
+      m.namedBuffers().map(\.name), ["1.running_mean", "1.running_var", "1.num_batches_tracked"])
   }
 
   func testSummaryListsShapesAndCounts() throws {
@@ -43,7 +50,8 @@ final class ModelTests: XCTestCase {
   func testSequentialSaysWhichModuleFailed() throws {
     let m = Sequential([try Linear(4, 3), ReLU(), try Conv2d(3, 6, kernelSize: 5)])
     XCTAssertThrowsError(try m(Tensor(zeros: [2, 4]))) {
-      XCTAssertEqual("\($0)", "in module 3 (Conv2d) of Sequential: Conv2d: expected input [N,3,H,W], got [2,3]")
+      XCTAssertEqual(
+        "\($0)", "in module 3 (Conv2d) of Sequential: Conv2d: expected input [N,3,H,W], got [2,3]")
     }
   }
 
@@ -54,7 +62,8 @@ final class ModelTests: XCTestCase {
     assertClose(try r(x).toArray(), try block(x).add(x).toArray())
     let projected = Residual(try Linear(3, 2), shortcut: try Linear(3, 2, bias: false))
     XCTAssertEqual(try projected(x).shape, [2, 2])
-    XCTAssertEqual(projected.namedParameters().map(\.name), ["block.weight", "block.bias", "shortcut.weight"])
+    XCTAssertEqual(
+      projected.namedParameters().map(\.name), ["block.weight", "block.bias", "shortcut.weight"])
   }
 
   func testDropoutScalesKeptUnitsAndIsIdentityInEval() throws {

@@ -7,11 +7,16 @@ import XCTest
 final class ModuleFixtureTests: XCTestCase {
   /// Loads the case's parameters and buffers into `m`, runs it on each input (train or
   /// eval), backpropagates sum(output · grad_output) from the last one and compares.
-  func check(_ name: String, _ m: Module, train: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
+  func check(
+    _ name: String, _ m: Module, train: Bool = true, file: StaticString = #filePath,
+    line: UInt = #line
+  ) throws {
     let c = try FixtureCase.named(name)
-    let params = try c.tensors("params"), buffers = try c.tensors("buffers_before")
+    let params = try c.tensors("params")
+    let buffers = try c.tensors("buffers_before")
     for (key, p) in m.namedParameters() {
-      let value = try XCTUnwrap(params[key], "\(name): no fixture parameter \(key)", file: file, line: line)
+      let value = try XCTUnwrap(
+        params[key], "\(name): no fixture parameter \(key)", file: file, line: line)
       XCTAssertEqual(value.shape, p.shape, "\(name).\(key)", file: file, line: line)
       p.data.update(from: value.data, count: p.count)
     }
@@ -29,14 +34,19 @@ final class ModuleFixtureTests: XCTestCase {
     }
     assertMatches(y, try c.tensor("output"), "\(name) output", file: file, line: line)
     try y.backward(try c.tensor("grad_output"))
-    assertMatches(try XCTUnwrap(x.grad), try c.tensor("grad_input"), "\(name) grad input", file: file, line: line)
+    assertMatches(
+      try XCTUnwrap(x.grad), try c.tensor("grad_input"), "\(name) grad input", file: file,
+      line: line)
     let grads = try c.tensors("grads")
     for (key, p) in m.namedParameters() {
       let expected = try XCTUnwrap(grads[key], file: file, line: line)
-      assertMatches(try XCTUnwrap(p.grad, "\(name).\(key) has no grad"), expected, "\(name) grad \(key)", file: file, line: line)
+      assertMatches(
+        try XCTUnwrap(p.grad, "\(name).\(key) has no grad"), expected, "\(name) grad \(key)",
+        file: file, line: line)
     }
     for (key, b) in m.namedBuffers() {
-      let expected = try XCTUnwrap(try c.tensors("buffers")[key], "\(name): buffer \(key)", file: file, line: line)
+      let expected = try XCTUnwrap(
+        try c.tensors("buffers")[key], "\(name): buffer \(key)", file: file, line: line)
       assertMatches(b, expected, "\(name) buffer \(key)", file: file, line: line)
     }
   }
@@ -52,11 +62,25 @@ final class ModuleFixtureTests: XCTestCase {
     try check("conv_s2p2_k5", Conv2d(2, 3, kernelSize: 5, stride: 2, padding: 2))
   }
 
-  func testConv2dSplitsTheBatchAcrossThreads() throws {
+  /// Conv2d and Linear split the batch into per-thread chunks with partial dW/db.
+  func testBatchSplitAcrossThreads() throws {
     let saved = Parallel.threads
     defer { Parallel.setThreads(saved) }
     Parallel.setThreads(2)
     try check("conv_s2p2_k5", Conv2d(2, 3, kernelSize: 5, stride: 2, padding: 2))
+    try check("linear", Linear(5, 4))
+    try check("maxpool2", MaxPool2d(2))
+  }
+
+  /// Ties go to the first element of the window, NaN wins, as in PyTorch's CPU kernel.
+  func testMaxPoolTiesAndNaN() throws {
+    let x = try Tensor(shape: [1, 1, 2, 4], values: [1, 1, 0, .nan, 1, 1, 5, 2])
+    x.requiresGrad = true
+    let y = try MaxPool2d(2)(x)
+    XCTAssertEqual(y.data[0], 1)
+    XCTAssertTrue(y.data[1].isNaN)
+    try y.sum().backward()
+    XCTAssertEqual(try XCTUnwrap(x.grad).toArray(), [1, 0, 0, 1, 0, 0, 0, 0])
   }
 
   func testPooling() throws {
@@ -88,7 +112,8 @@ final class ModuleFixtureTests: XCTestCase {
 
   func testSequential() throws {
     let m = Sequential([
-      try Conv2d(2, 3, kernelSize: 3, padding: 1), try BatchNorm2d(3), ReLU(), try MaxPool2d(2), Flatten(),
+      try Conv2d(2, 3, kernelSize: 3, padding: 1), try BatchNorm2d(3), ReLU(), try MaxPool2d(2),
+      Flatten(),
       try Linear(12, 5),
     ])
     try check("sequential", m)

@@ -44,7 +44,8 @@ final class TrainingTests: XCTestCase {
   func testOverfits64SamplesToFullAccuracy() throws {
     Generator.seedGlobal(4)
     let m = Sequential([
-      try Conv2d(3, 8, kernelSize: 3, padding: 1), try BatchNorm2d(8), ReLU(), try MaxPool2d(2), Flatten(),
+      try Conv2d(3, 8, kernelSize: 3, padding: 1), try BatchNorm2d(8), ReLU(), try MaxPool2d(2),
+      Flatten(),
       try Linear(128, 10),
     ])
     let gen = Generator(seed: 4, stream: "data")

@@ -33,16 +33,22 @@ public final class RunRecord {
   public private(set) var blocks: [ReportBlock] = []
   /// config.json's content; `finish` adds the final lab.config, end time and status.
   public private(set) var provenance: [JSON.Field]
+  /// Blocks made from other files, shown first (a sweep folder's results and curves).
+  var leading: [ReportBlock] = []
   private var imageCount = 0
 
-  /// Makes the directory (which must not hold a finished run) and writes config.json and
-  /// the script copy.
-  public init(dir: URL, provenance: [JSON.Field], script: Data) throws {
+  /// Makes the directory (which must not hold a finished run, unless `reuse`: a sweep
+  /// folder recorded again) and writes config.json and the script copy.
+  public init(dir: URL, provenance: [JSON.Field], script: Data, reuse: Bool = false) throws {
     self.dir = dir
     self.provenance = provenance
     let fm = FileManager.default
-    if fm.fileExists(atPath: dir.appendingPathComponent("DONE").path) {
-      throw LabError("\(dir.path) already holds a finished run; choose another --out")
+    let done = dir.appendingPathComponent("DONE")
+    if fm.fileExists(atPath: done.path) {
+      guard reuse else {
+        throw LabError("\(dir.path) already holds a finished run; choose another --out")
+      }
+      try fm.removeItem(at: done)
     }
     try fm.createDirectory(at: dir, withIntermediateDirectories: true)
     // A leftover metrics log of an unfinished run in the same place would mix two runs.
@@ -73,7 +79,7 @@ public final class RunRecord {
     try ReportWriter.write(
       ReportWriter.Input(
         dir: dir, title: name, provenance: .object(provenance), status: status, blocks: blocks,
-        metrics: metrics.lines))
+        metrics: metrics.lines, generated: leading))
   }
 
   /// Ends the run: config.json gets the final lab.config, the end time and the status,

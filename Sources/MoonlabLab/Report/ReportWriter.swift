@@ -12,6 +12,9 @@ public enum ReportWriter {
     public var status: RunStatus
     public var blocks: [ReportBlock]
     public var metrics: [JSON]
+    /// Blocks computed from other files (a sweep's results and curves), shown before
+    /// `blocks` and not saved in report.json.
+    public var generated: [ReportBlock] = []
   }
 
   public static func write(_ input: Input) throws {
@@ -26,10 +29,11 @@ public enum ReportWriter {
       try markdown(input, blocks), to: input.dir.appendingPathComponent("report.md"))
   }
 
-  /// Re-renders a run directory from config.json, report.json and metrics.jsonl, or a
-  /// sweep folder's results and report from sweep.json and its trials.
+  /// Re-renders a run directory from config.json, report.json and metrics.jsonl; in a
+  /// sweep folder the results and curves come from sweep.json and the trials.
   public static func rerender(_ dir: URL) throws {
     let fm = FileManager.default
+    var generated: [ReportBlock] = []
     if fm.fileExists(atPath: dir.appendingPathComponent("sweep.json").path) {
       let results = try SweepResults(folder: dir)
       guard results.entries.count == results.total else {
@@ -37,10 +41,11 @@ public enum ReportWriter {
           "\(dir.path): \(results.total - results.entries.count) of \(results.total) trials are unfinished (finish them with moonlab sweep)"
         )
       }
-      try results.write()
-      return
+      try results.writeTables()
+      generated = results.reportBlocks
     }
     guard let config = fm.contents(atPath: dir.appendingPathComponent("config.json").path) else {
+      if !generated.isEmpty { return try SweepResults(folder: dir).writeReport() }
       throw LabError("\(dir.path) is not a run directory (no config.json)")
     }
     let provenance = try JSON.parse(String(decoding: config, as: UTF8.self))
@@ -54,7 +59,8 @@ public enum ReportWriter {
         dir: dir, title: saved?["title"]?.text ?? provenance["name"]?.text ?? dir.lastPathComponent,
         provenance: provenance, status: status,
         blocks: try (saved?["blocks"]?.items ?? []).map(ReportBlock.init(json:)),
-        metrics: MetricsLog.read(dir.appendingPathComponent("metrics.jsonl"))))
+        metrics: MetricsLog.read(dir.appendingPathComponent("metrics.jsonl")), generated: generated)
+    )
   }
 
   // MARK: Metrics charts
@@ -62,7 +68,7 @@ public enum ReportWriter {
   /// Replaces `.metrics` blocks by plots of the logged lines; when the script drew none
   /// and metrics exist, adds a "Metrics" section with the standard groups.
   static func resolved(_ input: Input) -> [ReportBlock] {
-    var blocks = input.blocks
+    var blocks = input.generated + input.blocks
     let hasMetrics = blocks.contains { if case .metrics = $0 { return true } else { return false } }
     if !hasMetrics, !input.metrics.isEmpty {
       blocks.append(.section("Metrics"))

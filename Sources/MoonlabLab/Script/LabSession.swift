@@ -40,7 +40,7 @@ final class LabSession {
     guard let record else {
       throw LuaError(
         request.sweep != nil
-          ? "\(fn): under `moonlab sweep` only a trial's run function has a run directory"
+          ? "\(fn): under `moonlab sweep` there is no record before lab.sweep returns (report and log from run(cfg), or after the sweep)"
           : "\(fn): this session keeps no run directory (use `moonlab run`)")
     }
     return record

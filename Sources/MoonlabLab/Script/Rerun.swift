@@ -10,6 +10,11 @@ public enum Rerun {
       throw LabError("\(runDir.path) is not a run directory (no config.json)")
     }
     let config = try JSON.parse(String(decoding: data, as: UTF8.self))
+    if config["sweep"] != nil {
+      throw LabError(
+        "\(runDir.path) is a sweep folder: rerun one of its trials (\(runDir.path)/<trial>) or run `moonlab sweep` again"
+      )
+    }
     var r = RunRequest(scriptPath: script ?? runDir.appendingPathComponent("script.lua").path)
     let name = config["name"]?.text ?? runDir.lastPathComponent
     r.name = name

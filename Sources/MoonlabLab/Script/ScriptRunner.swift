@@ -101,7 +101,6 @@ public enum ScriptRunner {
         dir: dir, provenance: session.provenance(name: request.scriptName), script: script)
       FileHandle.standardError.write(Data("moonlab: recording to \(dir.path)\n".utf8))
     }
-    let record = session.record
     do {
       try session.host.runScript(path: request.scriptPath, arguments: request.arguments)
     } catch {
@@ -110,11 +109,12 @@ public enum ScriptRunner {
         throw ScriptFailed(message: exit.message, runDir: nil)
       }
       let message = explain(error, request)
-      try? record?.finish(.failed(message), config: session.labConfig())
-      throw ScriptFailed(message: message, runDir: record?.dir)
+      try? session.record?.finish(.failed(message), config: session.labConfig())
+      throw ScriptFailed(message: message, runDir: session.record?.dir)
     }
-    try record?.finish(.finished, config: session.labConfig())
-    return record?.dir
+    // Under `moonlab sweep` the record (if any) is the sweep folder's, made by lab.sweep.
+    try session.record?.finish(.finished, config: session.labConfig())
+    return session.record?.dir
   }
 
   /// Lua's "not enough memory" under a cap is the cap, not the machine.

@@ -71,10 +71,11 @@ struct Sweep {
             .joined(separator: ", "))
       }
       if let shard = options.shard {
+        // The rest of the script expects every result: it runs under --merge.
         print(
           "sweep \(spec.name): shard \(shard.index)/\(shard.count) done; gather with `moonlab sweep … --merge`"
         )
-        return try SweepResults(self, trials: mine).rows
+        return stop(success: true, "")
       }
     }
     let missing = spec.trials.filter { !isDone($0) }
@@ -86,7 +87,27 @@ struct Sweep {
     let results = try SweepResults(self, trials: spec.trials)
     try results.write()
     print("sweep \(spec.name): results in \(dir.appendingPathComponent("results.csv").path)")
+    try record(results)
     return results.rows
+  }
+
+  /// What the script reports after the sweep: under `moonlab run`, its run record gets
+  /// the results; under `moonlab sweep`, the sweep folder becomes the record (config.json,
+  /// script.lua, metrics.jsonl, DONE), its report the results, the curves and whatever the
+  /// script adds.
+  private func record(_ results: SweepResults) throws {
+    if let outer = session.record {
+      outer.add(.section("Sweep \(spec.name)"))
+      outer.add(.table(columns: results.columns, rows: results.displayRows))
+      return
+    }
+    let extra: [JSON.Field] = [.init("sweep", .string(spec.name))]
+    let record = try RunRecord(
+      dir: dir, provenance: session.provenance(name: "sweep \(spec.name)", extra: extra),
+      script: session.script,
+      reuse: true)
+    record.leading = results.reportBlocks
+    session.record = record
   }
 
   /// Ends the script after lab.sweep (a worker's trial, an emitted sbatch file).

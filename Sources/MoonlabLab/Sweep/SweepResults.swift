@@ -100,30 +100,47 @@ struct SweepResults {
 
   var columns: [String] { ["rank", "trial", "seed"] + cfgKeys + resultKeys }
 
+  /// results.csv, results.md and the sweep's report.
   func write() throws {
+    try writeTables()
+    try writeReport()
+  }
+
+  func writeTables() throws {
     let csv =
       ([columns] + entries.enumerated().map { cells($0.offset + 1, $0.element, exact: true) })
       .map { $0.map(SweepResults.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
     try AtomicFile.write(csv, to: dir.appendingPathComponent("results.csv"))
-    let table = entries.enumerated().map { cells($0.offset + 1, $0.element, exact: false) }
-    let order = "sorted by \(metric) (\(maximize ? "higher" : "lower") is better)"
     let heading = "# Sweep \(name)\n\n\(entries.count) trials, \(order).\n\n"
     try AtomicFile.write(
-      heading + ReportWriter.markdownTable(columns, table),
+      heading + ReportWriter.markdownTable(columns, displayRows),
       to: dir.appendingPathComponent("results.md"))
+  }
 
+  /// report.html/md of a sweep folder that no script has added to.
+  func writeReport() throws {
+    try ReportWriter.write(
+      ReportWriter.Input(
+        dir: dir, title: "sweep \(name)", provenance: provenance, status: .finished, blocks: [],
+        metrics: [], generated: reportBlocks))
+  }
+
+  private var order: String { "sorted by \(metric) (\(maximize ? "higher" : "lower") is better)" }
+  var displayRows: [[String]] {
+    entries.enumerated().map { cells($0.offset + 1, $0.element, exact: false) }
+  }
+
+  /// The results table and one chart per logged metric overlaying every trial.
+  var reportBlocks: [ReportBlock] {
     var blocks: [ReportBlock] = [
       .section("Results"), .text("\(entries.count) trials, \(order)."),
-      .table(columns: columns, rows: table),
+      .table(columns: columns, rows: displayRows),
     ]
     let curves = curvePlots()
     if !curves.isEmpty {
       blocks += [.section("Curves of every trial")] + curves.map(ReportBlock.plot)
     }
-    try ReportWriter.write(
-      ReportWriter.Input(
-        dir: dir, title: "sweep \(name)", provenance: provenance, status: .finished, blocks: blocks,
-        metrics: []))
+    return blocks
   }
 
   /// One chart per logged metric key, with a line per trial.

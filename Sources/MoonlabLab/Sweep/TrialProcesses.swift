@@ -67,10 +67,17 @@ public enum TrialProcesses {
     if !buffer.isEmpty { emit(buffer) }
   }
 
-  /// In a worker: exit as soon as the parent is gone (killed with SIGKILL, say), so an
-  /// orphan never keeps writing into a sweep that a resumed run is also filling.
+  /// In a worker: die with the parent (killed with SIGKILL, say), so an orphan never
+  /// keeps writing into a sweep that a resumed run is also filling. Linux's
+  /// PR_SET_PDEATHSIG makes the kernel do it at once; prctl is variadic, which Swift
+  /// doesn't import, so it is looked up and called with its integer arguments. A thread
+  /// watching getppid() covers the window before the call and systems without prctl.
   public static func exitWithParent() {
     let parent = getppid()
+    typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+    if let symbol = dlsym(nil, "prctl") {
+      _ = unsafeBitCast(symbol, to: Prctl.self)(1 /* PR_SET_PDEATHSIG */, UInt(SIGKILL), 0, 0, 0)
+    }
     Thread.detachNewThread {
       while getppid() == parent { usleep(200_000) }
       _exit(137)

@@ -18,7 +18,9 @@ enum LuaFunctionOp {
       for key in ["forward", "backward"] {
         let t = lua.rawField(1, key)
         lua.pop()
-        guard t == LUA_TFUNCTION else { throw LuaError("Function: option '\(key)' must be a function") }
+        guard t == LUA_TFUNCTION else {
+          throw LuaError("Function: option '\(key)' must be a function")
+        }
       }
       lua_pushvalue(lua.L, 1)
       let definition = LuaRef(host: host, popping: lua.L)
@@ -28,7 +30,9 @@ enum LuaFunctionOp {
   }
 
   /// One application: forward(ctx, args…) → Tensor, recorded with a Lua backward.
-  static func call(_ name: String, _ definition: LuaRef, _ host: LuaHost, _ lua: Lua) throws -> Int32 {
+  static func call(_ name: String, _ definition: LuaRef, _ host: LuaHost, _ lua: Lua) throws
+    -> Int32
+  {
     let L = lua.L
     let args = lua.top
     var inputs: [Tensor] = []
@@ -47,7 +51,9 @@ enum LuaFunctionOp {
     lua_rotate(L, -2, 1)
     for i in stride(from: 1, through: args, by: 1) { lua_pushvalue(L, i) }
     try Autograd.noGrad {
-      try LuaCallbackThread.with(L) { try TensorLibrary.protectedCall(lua, arguments: args + 1, results: 1) }
+      try LuaCallbackThread.with(L) {
+        try TensorLibrary.protectedCall(lua, arguments: args + 1, results: 1)
+      }
     }
     guard let result = lua.anyObject(-1) as? Tensor else {
       let got = lua.typeName(-1)
@@ -57,7 +63,8 @@ enum LuaFunctionOp {
     lua.pop()
     // A fresh tensor object (same storage), so the node never lands on an input or on a
     // tensor forward kept elsewhere.
-    let output = Autograd.record(name, output: result.detach(), inputs: inputs) { [unowned host] g in
+    let output = Autograd.record(name, output: result.detach(), inputs: inputs) {
+      [unowned host] g in
       try backward(name, definition, ctx, host, g, inputs.map(\.shape))
     }
     lua.push(output)
@@ -65,7 +72,8 @@ enum LuaFunctionOp {
   }
 
   static func backward(
-    _ name: String, _ definition: LuaRef, _ ctx: LuaRef, _ host: LuaHost, _ g: Tensor, _ shapes: [[Int]]
+    _ name: String, _ definition: LuaRef, _ ctx: LuaRef, _ host: LuaHost, _ g: Tensor,
+    _ shapes: [[Int]]
   ) throws -> [Tensor?] {
     let L = LuaCallbackThread.state(host)
     let lua = Lua(L)
@@ -83,7 +91,8 @@ enum LuaFunctionOp {
       let i = base + 1 + Int32(k)
       if lua.isNoneOrNil(i) { return nil }
       guard let t = lua.anyObject(i) as? Tensor else {
-        throw LuaError("\(name): backward result \(k + 1) must be a Tensor or nil, got \(lua.typeName(i))")
+        throw LuaError(
+          "\(name): backward result \(k + 1) must be a Tensor or nil, got \(lua.typeName(i))")
       }
       guard t.shape == shape else {
         throw LuaError(

@@ -85,16 +85,19 @@ enum NNLibrary {
           lua,
           try Conv2d(
             try lua.integer(1, fn), try lua.integer(2, fn), kernelSize: try lua.integer(3, fn),
-            stride: try lua.integerOption(o, "stride", fn) ?? 1, padding: try lua.integerOption(o, "padding", fn) ?? 0,
+            stride: try lua.integerOption(o, "stride", fn) ?? 1,
+            padding: try lua.integerOption(o, "padding", fn) ?? 0,
             bias: try lua.booleanOption(o, "bias", fn) ?? true))
       },
       "MaxPool2d": { lua in
         let k = try lua.integer(1, "MaxPool2d")
-        return pushed(lua, try MaxPool2d(k, stride: lua.isNoneOrNil(2) ? nil : try lua.integer(2, "MaxPool2d")))
+        return pushed(
+          lua, try MaxPool2d(k, stride: lua.isNoneOrNil(2) ? nil : try lua.integer(2, "MaxPool2d")))
       },
       "AvgPool2d": { lua in
         let k = try lua.integer(1, "AvgPool2d")
-        return pushed(lua, try AvgPool2d(k, stride: lua.isNoneOrNil(2) ? nil : try lua.integer(2, "AvgPool2d")))
+        return pushed(
+          lua, try AvgPool2d(k, stride: lua.isNoneOrNil(2) ? nil : try lua.integer(2, "AvgPool2d")))
       },
       "BatchNorm1d": { lua in
         let (n, momentum, eps) = try batchNormArguments(lua, "BatchNorm1d")
@@ -110,7 +113,10 @@ enum NNLibrary {
       "Softmax": { lua in
         // 1-based like every Lua dimension; negative counts from the end (-1 = last).
         let d = try lua.integer(1, "Softmax")
-        guard d != 0 else { throw LuaError("bad argument #1 to 'Softmax' (dimension 0 does not exist; dimensions count from 1)") }
+        guard d != 0 else {
+          throw LuaError(
+            "bad argument #1 to 'Softmax' (dimension 0 does not exist; dimensions count from 1)")
+        }
         return pushed(lua, Softmax(dim: d > 0 ? d - 1 : d))
       },
       "Dropout": { lua in pushed(lua, try Dropout(Float(try lua.optNumber(1, "Dropout", 0.5)))) },
@@ -123,7 +129,8 @@ enum NNLibrary {
             lua.rawIndex(1, k)
             defer { lua.pop() }
             guard let m = lua.anyObject(-1) as? Module else {
-              throw LuaError("Sequential: element \(k) of the table is a \(lua.typeName(-1)), expected Module")
+              throw LuaError(
+                "Sequential: element \(k) of the table is a \(lua.typeName(-1)), expected Module")
             }
             seq.add(m)
           }
@@ -142,7 +149,8 @@ enum NNLibrary {
           throw LuaError("RNN: option 'nonlinearity' must be 'tanh' or 'relu', got '\(name)'")
         }
         return pushed(
-          lua, try RNN(try lua.integer(1, "RNN"), try lua.integer(2, "RNN"), nonlinearity: nonlinearity))
+          lua,
+          try RNN(try lua.integer(1, "RNN"), try lua.integer(2, "RNN"), nonlinearity: nonlinearity))
       },
       "CrossEntropyLoss": { lua in pushed(lua, CrossEntropyLoss()) },
       "BCELoss": { lua in pushed(lua, BCELoss()) },
@@ -170,11 +178,15 @@ enum NNLibrary {
       }
     }
     return [
-      "normal": filling("normal") { lua, t in Init.normal(t, std: Float(try lua.optNumber(2, "normal", 1))) },
+      "normal": filling("normal") { lua, t in
+        Init.normal(t, std: Float(try lua.optNumber(2, "normal", 1)))
+      },
       "msra": filling("msra") { _, t in try Init.msra(t) },
       "xavier": filling("xavier") { _, t in try Init.xavier(t) },
       "zeros": filling("zeros") { _, t in Init.zeros(t) },
-      "constant": filling("constant") { lua, t in Init.constant(t, Float(try lua.number(2, "constant"))) },
+      "constant": filling("constant") { lua, t in
+        Init.constant(t, Float(try lua.number(2, "constant")))
+      },
     ]
   }
 }

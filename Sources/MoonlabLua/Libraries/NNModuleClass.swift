@@ -45,7 +45,8 @@ enum NNModuleClass {
     spec.setField = { lua, key in
       let m = try NNLibrary.module(lua, 1, "__newindex")
       guard let lm = m as? LuaModule else {
-        throw LuaError("\(m.typeName): can't set field '\(key)' (only nn.define modules take new fields)")
+        throw LuaError(
+          "\(m.typeName): can't set field '\(key)' (only nn.define modules take new fields)")
       }
       lm.fields.push(lua.L)
       lua_pushvalue(lua.L, 3)
@@ -77,7 +78,8 @@ enum NNModuleClass {
     for i in 0..<labels.count {
       let v = labels.data[i]
       guard let k = Int(exactly: v), k >= 1, k <= classes else {
-        throw LuaError("CrossEntropyLoss: label \(v) of sample \(i + 1) is not a class in 1..\(classes)")
+        throw LuaError(
+          "CrossEntropyLoss: label \(v) of sample \(i + 1) is not a class in 1..\(classes)")
       }
       out.data[i] = Float(k - 1)
     }
@@ -127,7 +129,8 @@ enum NNModuleClass {
         return 0
       },
       "load": { lua in
-        try Checkpoint.load(into: try NNLibrary.module(lua, 1, "load"), from: try lua.string(2, "load"))
+        try Checkpoint.load(
+          into: try NNLibrary.module(lua, 1, "load"), from: try lua.string(2, "load"))
         lua_settop(lua.L, 1)
         return 1
       },
@@ -135,7 +138,9 @@ enum NNModuleClass {
       "apply": { lua in
         let root = try NNLibrary.module(lua, 1, "apply")
         try TensorLibrary.checkFunction(lua, 2, "apply")
-        func postOrder(_ m: Module) -> [Module] { m.children.flatMap { postOrder($0.module) } + [m] }
+        func postOrder(_ m: Module) -> [Module] {
+          m.children.flatMap { postOrder($0.module) } + [m]
+        }
         for m in postOrder(root) {
           try TensorLibrary.reserveStack(lua, 2, "apply")
           lua_pushvalue(lua.L, 2)
@@ -158,7 +163,8 @@ enum NNModuleClass {
         let m = try NNLibrary.module(lua, 1, "get")
         let i = try lua.integer(2, "get")
         guard i >= 1, i <= m.children.count else {
-          throw LuaError("get: index \(i) out of range (\(m.typeName) has \(m.children.count) children)")
+          throw LuaError(
+            "get: index \(i) out of range (\(m.typeName) has \(m.children.count) children)")
         }
         return NNLibrary.pushed(lua, m.children[i - 1].module)
       },
@@ -176,11 +182,14 @@ enum NNModuleClass {
 
   /// `self:param(name, t)` and friends, for nn.define modules; they return what they
   /// registered.
-  static func registration(_ fn: String, _ body: @escaping (Module, String, Lua) throws -> Void) -> LuaFunction {
+  static func registration(_ fn: String, _ body: @escaping (Module, String, Lua) throws -> Void)
+    -> LuaFunction
+  {
     return { lua in
       let m = try NNLibrary.module(lua, 1, fn)
       guard m is LuaModule else {
-        throw LuaError("\(fn): only modules made with nn.define register \(fn)s from Lua, not \(m.typeName)")
+        throw LuaError(
+          "\(fn): only modules made with nn.define register \(fn)s from Lua, not \(m.typeName)")
       }
       try body(m, try lua.string(2, fn), lua)
       return 1

@@ -11,7 +11,9 @@ public enum Init {
   public static let stream = DerivedStream("init")
 
   /// N(mean, std²).
-  public static func normal(_ t: Tensor, std: Float = 1, mean: Float = 0, generator: Generator? = nil) {
+  public static func normal(
+    _ t: Tensor, std: Float = 1, mean: Float = 0, generator: Generator? = nil
+  ) {
     let gen = generator ?? stream.generator
     let p = t.data
     for i in 0..<t.count { p[i] = mean + std * gen.normal() }
@@ -39,7 +41,9 @@ public enum Init {
 
   public static func zeros(_ t: Tensor) { constant(t, 0) }
 
-  public static func constant(_ t: Tensor, _ value: Float) { t.data.update(repeating: value, count: t.count) }
+  public static func constant(_ t: Tensor, _ value: Float) {
+    t.data.update(repeating: value, count: t.count)
+  }
 
   /// PyTorch's default for Linear/Conv weights and biases: U(±1/√fan_in).
   static func pytorchDefault(_ t: Tensor, fanIn: Int) {
@@ -49,9 +53,24 @@ public enum Init {
   /// fan_in and fan_out of a weight [out, in, k…] as PyTorch computes them.
   public static func fans(_ t: Tensor, op: String) throws -> (Int, Int) {
     guard t.rank >= 2 else {
-      throw TensorError("\(op): fan in and fan out need a tensor with 2 or more dimensions, got \(describeShape(t.shape))")
+      throw TensorError(
+        "\(op): fan in and fan out need a tensor with 2 or more dimensions, got \(describeShape(t.shape))"
+      )
     }
     let receptive = t.shape.dropFirst(2).reduce(1, *)
     return (t.shape[1] * receptive, t.shape[0] * receptive)
+  }
+}
+
+extension Module {
+  /// Initializes `weight` and `bias` with PyTorch's default and registers them as
+  /// "weight" and "bias" (Linear, Conv2d).
+  func registerWeightAndBias(_ weight: Tensor, _ bias: Tensor?, fanIn: Int) {
+    Init.pytorchDefault(weight, fanIn: fanIn)
+    param("weight", weight)
+    if let bias {
+      Init.pytorchDefault(bias, fanIn: fanIn)
+      param("bias", bias)
+    }
   }
 }

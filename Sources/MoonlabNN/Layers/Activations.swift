@@ -32,7 +32,9 @@ public final class Identity: Module {
 /// [N, d1, d2, …] → [N, d1·d2·…], sharing storage.
 public final class Flatten: Module {
   public override func forward(_ x: Tensor) throws -> Tensor {
-    guard x.rank >= 1 else { throw TensorError("Flatten: expected a tensor with a batch dimension, got a scalar") }
+    guard x.rank >= 1 else {
+      throw TensorError("Flatten: expected a tensor with a batch dimension, got a scalar")
+    }
     let n = x.shape[0]
     return try x.reshape([n, n == 0 ? 0 : x.count / n])
   }

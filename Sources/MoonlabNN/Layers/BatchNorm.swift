@@ -15,7 +15,8 @@ public class BatchNorm: Module {
   init(features numFeatures: Int, momentum: Float, eps: Float) throws {
     guard numFeatures > 0, eps > 0, momentum >= 0, momentum <= 1 else {
       throw TensorError(
-        "\(Self.self): need num_features > 0, eps > 0 and momentum in [0, 1], got \(numFeatures), \(eps), \(momentum)")
+        "\(Self.self): need num_features > 0, eps > 0 and momentum in [0, 1], got \(numFeatures), \(eps), \(momentum)"
+      )
     }
     self.numFeatures = numFeatures
     self.momentum = momentum
@@ -35,7 +36,9 @@ public class BatchNorm: Module {
     buffer("num_batches_tracked", numBatchesTracked)
   }
 
-  public override var extraDescription: String { "\(numFeatures), momentum \(momentum), eps \(eps)" }
+  public override var extraDescription: String {
+    "\(numFeatures), momentum \(momentum), eps \(eps)"
+  }
 
   /// Whether `shape` is an input this variant accepts.
   func accepts(_ shape: [Int]) -> Bool { false }
@@ -43,17 +46,21 @@ public class BatchNorm: Module {
 
   public override func forward(_ x: Tensor) throws -> Tensor {
     guard accepts(x.shape), x.shape[1] == numFeatures else {
-      throw TensorError("\(typeName): expected input \(expectedInput), got \(describeShape(x.shape))")
+      throw TensorError(
+        "\(typeName): expected input \(expectedInput), got \(describeShape(x.shape))")
     }
     let (batch, channels) = (x.shape[0], numFeatures)
-    let kernel = BatchNormKernel(batch: batch, channels: channels, length: x.count / max(1, batch * channels))
+    let kernel = BatchNormKernel(
+      batch: batch, channels: channels, length: x.count / max(1, batch * channels))
     let m = kernel.perChannel
     let useBatch = training
     if useBatch, m <= 1 {
       throw TensorError(
-        "\(typeName): expected more than 1 value per channel when training, got input \(describeShape(x.shape))")
+        "\(typeName): expected more than 1 value per channel when training, got input \(describeShape(x.shape))"
+      )
     }
-    let mean = Tensor(zeros: [channels]), invstd = Tensor(zeros: [channels])
+    let mean = Tensor(zeros: [channels])
+    let invstd = Tensor(zeros: [channels])
     let (pm, pi) = (mean.data, invstd.data)
     if useBatch {
       let variance = Tensor(zeros: [channels])
@@ -72,19 +79,21 @@ public class BatchNorm: Module {
         pi[c] = 1 / (runningVar.data[c] + eps).squareRoot()
       }
     }
-    let y = Tensor(zeros: x.shape)
+    let y = Tensor.overwritten(x.shape)
     let (px, py, pw, pb) = (x.data, y.data, weight.data, bias.data)
     Parallel.forChunks(channels) {
       kernel.normalize($0, x: px, mean: pm, invstd: pi, gamma: pw, beta: pb, y: py)
     }
     return Autograd.record(typeName, output: y, inputs: [x, weight, bias]) {
       [x = x.detach(), needX = x.requiresGrad, weight] g in
-      let gx = needX ? Tensor(zeros: x.shape) : nil
-      let gw = Tensor(zeros: [channels]), gb = Tensor(zeros: [channels])
+      let gx = needX ? Tensor.overwritten(x.shape) : nil
+      let gw = Tensor(zeros: [channels])
+      let gb = Tensor(zeros: [channels])
       let (px, pw, pg, pgx, pgw, pgb) = (x.data, weight.data, g.data, gx?.data, gw.data, gb.data)
       Parallel.forChunks(channels) {
         kernel.backward(
-          $0, batchStatistics: useBatch, x: px, mean: mean.data, invstd: invstd.data, gamma: pw, gradOutput: pg,
+          $0, batchStatistics: useBatch, x: px, mean: mean.data, invstd: invstd.data, gamma: pw,
+          gradOutput: pg,
           gradInput: pgx, gradGamma: pgw, gradBeta: pgb)
       }
       return [gx, gw, gb]

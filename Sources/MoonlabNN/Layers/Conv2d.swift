@@ -14,7 +14,8 @@ public final class Conv2d: Module {
   private let scratch = Workspace()
 
   public init(
-    _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true
+    _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+    bias: Bool = true
   ) throws {
     guard inChannels > 0, outChannels > 0, kernelSize > 0, stride > 0, padding >= 0 else {
       throw TensorError(
@@ -29,72 +30,89 @@ public final class Conv2d: Module {
     weight = Tensor(zeros: [outChannels, inChannels, kernelSize, kernelSize])
     self.bias = bias ? Tensor(zeros: [outChannels]) : nil
     super.init()
-    let fanIn = inChannels * kernelSize * kernelSize
-    Init.pytorchDefault(weight, fanIn: fanIn)
-    param("weight", weight)
-    if let b = self.bias {
-      Init.pytorchDefault(b, fanIn: fanIn)
-      param("bias", b)
-    }
+    registerWeightAndBias(weight, self.bias, fanIn: inChannels * kernelSize * kernelSize)
   }
 
   public override var extraDescription: String {
-    "\(inChannels) -> \(outChannels), kernel \(kernelSize)" + (stride != 1 ? ", stride \(stride)" : "")
+    "\(inChannels) -> \(outChannels), kernel \(kernelSize)"
+      + (stride != 1 ? ", stride \(stride)" : "")
       + (padding != 0 ? ", padding \(padding)" : "") + (bias == nil ? ", no bias" : "")
   }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
     guard x.rank == 4, x.shape[1] == inChannels else {
-      throw TensorError("Conv2d: expected input [N,\(inChannels),H,W], got \(describeShape(x.shape))")
+      throw TensorError(
+        "Conv2d: expected input [N,\(inChannels),H,W], got \(describeShape(x.shape))")
     }
     let geo = ConvGeometry(
-      channels: inChannels, height: x.shape[2], width: x.shape[3], kernel: kernelSize, stride: stride,
+      channels: inChannels, height: x.shape[2], width: x.shape[3], kernel: kernelSize,
+      stride: stride,
       padding: padding)
     guard x.shape[2] + 2 * padding >= kernelSize, x.shape[3] + 2 * padding >= kernelSize else {
       throw TensorError(
-        "Conv2d: input \(describeShape(x.shape)) is smaller than the \(kernelSize)x\(kernelSize) kernel (padding \(padding))")
+        "Conv2d: input \(describeShape(x.shape)) is smaller than the \(kernelSize)x\(kernelSize) kernel (padding \(padding))"
+      )
     }
-    let (batch, cin, cout, patch, plane) = (x.shape[0], inChannels, outChannels, geo.patchSize, geo.outPlane)
-    let y = Tensor(zeros: [batch, cout, geo.outHeight, geo.outWidth])
-    let columns = scratch.pointer(max(1, min(Parallel.threads, batch)) * patch * plane)
+    let (batch, cin, cout, patch, plane) = (
+      x.shape[0], inChannels, outChannels, geo.patchSize, geo.outPlane
+    )
+    let lowering = ConvLowering(geo)
+    let cols = lowering.columns
+    let y = Tensor.overwritten([batch, cout, geo.outHeight, geo.outWidth])
+    // Per chunk: the lowered image, and the row-padded GEMM output.
+    let perChunk = patch * cols + (lowering.rowPadded ? cout * cols : 0)
+    let scratchBase = scratch.pointer(max(1, min(Parallel.threads, batch)) * perChunk)
     let (px, pw, py, pb) = (x.data, weight.data, y.data, bias?.data)
     forBatchChunks(batch) { chunk, images in
-      let col = columns + chunk * patch * plane
+      let col = scratchBase + chunk * perChunk
+      let wide = col + patch * cols
       for n in images {
         let out = py + n * cout * plane
-        if let pb {
-          for o in 0..<cout { (out + o * plane).update(repeating: pb[o], count: plane) }
+        lowering.lower(px + n * cin * geo.inPlane, col)
+        // y_n[Cout, HW] = W[Cout, K] · col[K, HW] + b
+        if lowering.rowPadded {
+          sgemm(
+            transA: false, transB: false, m: cout, n: cols, k: patch, a: pw, lda: patch, b: col,
+            ldb: cols, c: wide, ldc: cols)
+          lowering.compact(wide, rows: cout, bias: pb, out)
+        } else {
+          if let pb {
+            for o in 0..<cout { (out + o * plane).update(repeating: pb[o], count: plane) }
+          }
+          sgemm(
+            transA: false, transB: false, m: cout, n: cols, k: patch, a: pw, lda: patch, b: col,
+            ldb: cols,
+            beta: pb == nil ? 0 : 1, c: out, ldc: cols)
         }
-        Im2col.im2col(geo, image: px + n * cin * geo.inPlane, columns: col)
-        // y_n[Cout, HW] = W[Cout, K] · col[K, HW] (+ bias already in y_n)
-        sgemm(
-          transA: false, transB: false, m: cout, n: plane, k: patch, a: pw, lda: patch, b: col, ldb: plane,
-          beta: pb == nil ? 0 : 1, c: out, ldc: plane)
       }
     }
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return Autograd.record("Conv2d", output: y, inputs: inputs) {
       [x = x.detach(), needX = x.requiresGrad, weight, hasBias = bias != nil, scratch] g in
-      let gx = needX ? Tensor(zeros: x.shape) : nil
+      let gx = needX ? Tensor.overwritten(x.shape) : nil
       let gw = Tensor(zeros: weight.shape)
       let gb = Tensor(zeros: [cout])
       let chunks = max(1, min(Parallel.threads, batch))
-      // Per chunk: a column buffer, a column-gradient buffer, partial dW and db.
-      let perChunk = 2 * patch * plane + cout * patch + cout
+      // Per chunk: lowered image, its gradient, row-padded g_n, partial dW and db.
+      let perChunk = 2 * patch * cols + (lowering.rowPadded ? cout * cols : 0) + cout * patch + cout
       let base = scratch.pointer(chunks * perChunk)
       let (px, pw, pg, pgx) = (x.data, weight.data, g.data, gx?.data)
       forBatchChunks(batch) { chunk, images in
         let col = base + chunk * perChunk
-        let dcol = col + patch * plane
-        let dw = dcol + patch * plane
+        let dcol = col + patch * cols
+        let wide = dcol + patch * cols
+        let dw = wide + (lowering.rowPadded ? cout * cols : 0)
         let db = dw + cout * patch
         dw.update(repeating: 0, count: cout * patch + cout)
         for n in images {
           let gy = pg + n * cout * plane
-          Im2col.im2col(geo, image: px + n * cin * geo.inPlane, columns: col)
-          // dW += g_n[Cout, HW] · col[K, HW]ᵀ
+          let gyCols = lowering.rowPadded ? wide : gy
+          if lowering.rowPadded { lowering.expand(gy, rows: cout, wide) }
+          lowering.lower(px + n * cin * geo.inPlane, col)
+          // dW += g_n[Cout, cols] · col[K, cols]ᵀ (junk columns of g_n are zero)
           sgemm(
-            transA: false, transB: true, m: cout, n: patch, k: plane, a: gy, lda: plane, b: col, ldb: plane,
+            transA: false, transB: true, m: cout, n: patch, k: cols, a: gyCols, lda: cols, b: col,
+            ldb: cols,
             beta: 1, c: dw, ldc: patch)
           for o in 0..<cout {
             let row = gy + o * plane
@@ -103,16 +121,17 @@ public final class Conv2d: Module {
             db[o] += s
           }
           if let pgx {
-            // dcol = Wᵀ · g_n, then scatter back to the image.
+            // dcol = Wᵀ · g_n, then back to the image.
             sgemm(
-              transA: true, transB: false, m: patch, n: plane, k: cout, a: pw, lda: patch, b: gy, ldb: plane,
-              c: dcol, ldc: plane)
-            Im2col.col2im(geo, columns: dcol, image: pgx + n * cin * geo.inPlane)
+              transA: true, transB: false, m: patch, n: cols, k: cout, a: pw, lda: patch, b: gyCols,
+              ldb: cols,
+              c: dcol, ldc: cols)
+            lowering.raise(dcol, pgx + n * cin * geo.inPlane)
           }
         }
       }
       for chunk in 0..<chunks {
-        let dw = base + chunk * perChunk + 2 * patch * plane
+        let dw = base + chunk * perChunk + 2 * patch * cols + (lowering.rowPadded ? cout * cols : 0)
         for i in 0..<(cout * patch) { gw.data[i] += dw[i] }
         for o in 0..<cout { gb.data[o] += dw[cout * patch + o] }
       }

@@ -8,7 +8,9 @@ public final class Dropout: Module {
   public let p: Float
 
   public init(_ p: Float = 0.5) throws {
-    guard p >= 0, p <= 1 else { throw TensorError("Dropout: probability must be in [0, 1], got \(p)") }
+    guard p >= 0, p <= 1 else {
+      throw TensorError("Dropout: probability must be in [0, 1], got \(p)")
+    }
     self.p = p
   }
 

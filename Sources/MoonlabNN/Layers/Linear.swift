@@ -2,10 +2,15 @@ import MoonlabTensor
 
 /// y = x·Wᵀ + b over the last dimension (input [N, in] or [*, in]).
 /// Weight [out, in] and bias [out] start as U(±1/√in), PyTorch's default.
+///
+/// The rows are split into one chunk per thread, each a single-threaded GEMM (dW and db
+/// as per-chunk partial sums added in chunk order), like Conv2d: OpenBLAS's own threads
+/// then never wake, so they never spin against our pool (design.md §2).
 public final class Linear: Module {
   public let inFeatures, outFeatures: Int
   public let weight: Tensor
   public let bias: Tensor?
+  private let scratch = Workspace()
 
   public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) throws {
     guard inFeatures > 0, outFeatures > 0 else {
@@ -16,12 +21,7 @@ public final class Linear: Module {
     weight = Tensor(zeros: [outFeatures, inFeatures])
     self.bias = bias ? Tensor(zeros: [outFeatures]) : nil
     super.init()
-    Init.pytorchDefault(weight, fanIn: inFeatures)
-    param("weight", weight)
-    if let b = self.bias {
-      Init.pytorchDefault(b, fanIn: inFeatures)
-      param("bias", b)
-    }
+    registerWeightAndBias(weight, self.bias, fanIn: inFeatures)
   }
 
   public override var extraDescription: String {
@@ -33,40 +33,56 @@ public final class Linear: Module {
       throw TensorError("Linear: expected input [N,\(inFeatures)], got \(describeShape(x.shape))")
     }
     let (rows, nIn, nOut) = (x.count / inFeatures, inFeatures, outFeatures)
-    let y = Tensor(zeros: Array(x.shape.dropLast()) + [nOut])
-    if let bias {
-      for r in 0..<rows { (y.data + r * nOut).update(from: bias.data, count: nOut) }
-    }
-    if rows > 0 {
+    let y = Tensor.overwritten(Array(x.shape.dropLast()) + [nOut])
+    let (px, pw, py, pb) = (x.data, weight.data, y.data, bias?.data)
+    forBatchChunks(rows) { _, r in
+      guard !r.isEmpty else { return }
+      if let pb {
+        for i in r { (py + i * nOut).update(from: pb, count: nOut) }
+      }
+      // y[r] = x[r]·Wᵀ (+ bias already in y)
       sgemm(
-        transA: false, transB: true, m: rows, n: nOut, k: nIn, a: x.data, lda: nIn, b: weight.data, ldb: nIn,
-        beta: bias == nil ? 0 : 1, c: y.data, ldc: nOut)
+        transA: false, transB: true, m: r.count, n: nOut, k: nIn, a: px + r.lowerBound * nIn,
+        lda: nIn, b: pw,
+        ldb: nIn, beta: pb == nil ? 0 : 1, c: py + r.lowerBound * nOut, ldc: nOut)
     }
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
-    return Autograd.record("Linear", output: y, inputs: inputs) { [x = x.detach(), needX = x.requiresGrad, weight, bias] g in
-      var gx: Tensor?
-      if needX, rows > 0 {
-        // dx = g·W
-        let t = Tensor(zeros: x.shape)
-        sgemm(
-          transA: false, transB: false, m: rows, n: nIn, k: nOut, a: g.data, lda: nOut, b: weight.data, ldb: nIn,
-          c: t.data, ldc: nIn)
-        gx = t
-      }
-      // dW = gᵀ·x, db = Σ_rows g
+    return Autograd.record("Linear", output: y, inputs: inputs) {
+      [x = x.detach(), needX = x.requiresGrad, weight, hasBias = bias != nil, scratch] g in
+      let gx = needX ? Tensor.overwritten(x.shape) : nil
       let gw = Tensor(zeros: weight.shape)
-      if rows > 0 {
-        sgemm(
-          transA: true, transB: false, m: nOut, n: nIn, k: rows, a: g.data, lda: nOut, b: x.data, ldb: nIn,
-          c: gw.data, ldc: nIn)
-      }
-      guard bias != nil else { return [gx, gw] }
       let gb = Tensor(zeros: [nOut])
-      for r in 0..<rows {
-        let row = g.data + r * nOut
-        for o in 0..<nOut { gb.data[o] += row[o] }
+      let chunks = max(1, min(Parallel.threads, rows))
+      let perChunk = nOut * nIn + nOut
+      let partials = scratch.pointer(chunks * perChunk)
+      let (px, pw, pg, pgx) = (x.data, weight.data, g.data, gx?.data)
+      forBatchChunks(rows) { chunk, r in
+        let dw = partials + chunk * perChunk
+        let db = dw + nOut * nIn
+        dw.update(repeating: 0, count: perChunk)
+        guard !r.isEmpty else { return }
+        let (gr, xr) = (pg + r.lowerBound * nOut, px + r.lowerBound * nIn)
+        // dW = g[r]ᵀ·x[r], db = Σ_r g, dx[r] = g[r]·W
+        sgemm(
+          transA: true, transB: false, m: nOut, n: nIn, k: r.count, a: gr, lda: nOut, b: xr,
+          ldb: nIn, c: dw, ldc: nIn)
+        for i in 0..<r.count {
+          let row = gr + i * nOut
+          for o in 0..<nOut { db[o] += row[o] }
+        }
+        if let pgx {
+          sgemm(
+            transA: false, transB: false, m: r.count, n: nIn, k: nOut, a: gr, lda: nOut, b: pw,
+            ldb: nIn,
+            c: pgx + r.lowerBound * nIn, ldc: nIn)
+        }
       }
-      return [gx, gw, gb]
+      for chunk in 0..<chunks {
+        let dw = partials + chunk * perChunk
+        for i in 0..<(nOut * nIn) { gw.data[i] += dw[i] }
+        for o in 0..<nOut { gb.data[o] += dw[nOut * nIn + o] }
+      }
+      return hasBias ? [gx, gw, gb] : [gx, gw]
     }
   }
 }

@@ -8,7 +8,8 @@ public class Pool2d: Module {
   init(kernelSize: Int, stride: Int?) throws {
     let s = stride ?? kernelSize
     guard kernelSize > 0, s > 0 else {
-      throw TensorError("\(Self.self): kernel size and stride must be positive, got \(kernelSize) and \(s)")
+      throw TensorError(
+        "\(Self.self): kernel size and stride must be positive, got \(kernelSize) and \(s)")
     }
     self.kernelSize = kernelSize
     self.stride = s
@@ -18,53 +19,59 @@ public class Pool2d: Module {
     "kernel \(kernelSize)" + (stride != kernelSize ? ", stride \(stride)" : "")
   }
 
-  func geometry(_ x: Tensor) throws -> ConvGeometry {
+  typealias Kernel = (ConvGeometry, Range<Int>, UnsafePointer<Float>, UnsafeMutablePointer<Float>)
+    -> Void
+  /// (geometry, planes, input, gradOutput, gradInput)
+  typealias BackwardKernel = (
+    ConvGeometry, Range<Int>, UnsafePointer<Float>, UnsafePointer<Float>,
+    UnsafeMutablePointer<Float>
+  ) -> Void
+
+  /// One node: `kernel` over plane chunks forward, `backwardKernel` in backward.
+  func pool(_ x: Tensor, _ kernel: @escaping Kernel, _ backwardKernel: @escaping BackwardKernel)
+    throws -> Tensor
+  {
     guard x.rank == 4, x.shape[2] >= kernelSize, x.shape[3] >= kernelSize else {
       throw TensorError(
-        "\(typeName): expected input [N,C,H,W] with H and W ≥ \(kernelSize), got \(describeShape(x.shape))")
+        "\(typeName): expected input [N,C,H,W] with H and W ≥ \(kernelSize), got \(describeShape(x.shape))"
+      )
     }
-    return ConvGeometry(
-      channels: 1, height: x.shape[2], width: x.shape[3], kernel: kernelSize, stride: stride, padding: 0)
+    let geo = ConvGeometry(
+      channels: 1, height: x.shape[2], width: x.shape[3], kernel: kernelSize, stride: stride,
+      padding: 0)
+    let planes = x.shape[0] * x.shape[1]
+    let y = Tensor.overwritten([x.shape[0], x.shape[1], geo.outHeight, geo.outWidth])
+    let (px, py) = (x.data, y.data)
+    Parallel.forChunks(planes, minChunk: 16) { kernel(geo, $0, px, py) }
+    return Autograd.record(typeName, output: y, inputs: [x]) { [x = x.detach()] g in
+      let gx = Tensor.overwritten(x.shape)
+      let (px, pg, pgx) = (x.data, g.data, gx.data)
+      Parallel.forChunks(planes, minChunk: 16) { backwardKernel(geo, $0, px, pg, pgx) }
+      return [gx]
+    }
   }
 }
 
 public final class MaxPool2d: Pool2d {
-  public init(_ kernelSize: Int, stride: Int? = nil) throws { try super.init(kernelSize: kernelSize, stride: stride) }
+  public init(_ kernelSize: Int, stride: Int? = nil) throws {
+    try super.init(kernelSize: kernelSize, stride: stride)
+  }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
-    let geo = try geometry(x)
-    let planes = x.shape[0] * x.shape[1]
-    let y = Tensor(zeros: [x.shape[0], x.shape[1], geo.outHeight, geo.outWidth])
-    let (px, py) = (x.data, y.data)
-    Parallel.forChunks(planes, minChunk: 16) { Pooling.maxForward(geo, planes: $0, input: px, output: py) }
-    return Autograd.record("MaxPool2d", output: y, inputs: [x]) { [x = x.detach()] g in
-      let gx = Tensor(zeros: x.shape)
-      let (px, pg, pgx) = (x.data, g.data, gx.data)
-      Parallel.forChunks(planes, minChunk: 16) {
-        Pooling.maxBackward(geo, planes: $0, input: px, gradOutput: pg, gradInput: pgx)
-      }
-      return [gx]
-    }
+    try pool(
+      x, { Pooling.maxForward($0, planes: $1, input: $2, output: $3) },
+      { Pooling.maxBackward($0, planes: $1, input: $2, gradOutput: $3, gradInput: $4) })
   }
 }
 
 public final class AvgPool2d: Pool2d {
-  public init(_ kernelSize: Int, stride: Int? = nil) throws { try super.init(kernelSize: kernelSize, stride: stride) }
+  public init(_ kernelSize: Int, stride: Int? = nil) throws {
+    try super.init(kernelSize: kernelSize, stride: stride)
+  }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
-    let geo = try geometry(x)
-    let planes = x.shape[0] * x.shape[1]
-    let y = Tensor(zeros: [x.shape[0], x.shape[1], geo.outHeight, geo.outWidth])
-    let (px, py) = (x.data, y.data)
-    Parallel.forChunks(planes, minChunk: 16) { Pooling.averageForward(geo, planes: $0, input: px, output: py) }
-    let shape = x.shape
-    return Autograd.record("AvgPool2d", output: y, inputs: [x]) { g in
-      let gx = Tensor(zeros: shape)
-      let (pg, pgx) = (g.data, gx.data)
-      Parallel.forChunks(planes, minChunk: 16) {
-        Pooling.averageBackward(geo, planes: $0, gradOutput: pg, gradInput: pgx)
-      }
-      return [gx]
-    }
+    try pool(
+      x, { Pooling.averageForward($0, planes: $1, input: $2, output: $3) },
+      { Pooling.averageBackward($0, planes: $1, gradOutput: $3, gradInput: $4) })
   }
 }

@@ -28,20 +28,26 @@ public final class RNN: Module {
     biasIH = Tensor(zeros: [hiddenSize])
     biasHH = Tensor(zeros: [hiddenSize])
     super.init()
-    for (name, t) in [("weight_ih_l0", weightIH), ("weight_hh_l0", weightHH), ("bias_ih_l0", biasIH), ("bias_hh_l0", biasHH)] {
+    for (name, t) in [
+      ("weight_ih_l0", weightIH), ("weight_hh_l0", weightHH), ("bias_ih_l0", biasIH),
+      ("bias_hh_l0", biasHH),
+    ] {
       Init.uniform(t, bound: 1 / Float(hiddenSize).squareRoot())
       param(name, t)
     }
   }
 
-  public override var extraDescription: String { "\(inputSize) -> \(hiddenSize), \(nonlinearity.rawValue)" }
+  public override var extraDescription: String {
+    "\(inputSize) -> \(hiddenSize), \(nonlinearity.rawValue)"
+  }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
     guard x.rank == 3, x.shape[2] == inputSize else {
       throw TensorError("RNN: expected input [T,N,\(inputSize)], got \(describeShape(x.shape))")
     }
     let (steps, batch, nIn, nH) = (x.shape[0], x.shape[1], inputSize, hiddenSize)
-    let rows = steps * batch, stepSize = batch * nH
+    let rows = steps * batch
+    let stepSize = batch * nH
     let h = Tensor(zeros: [steps, batch, nH])
     let act = nonlinearity
     let (px, ph, wih, whh) = (x.data, h.data, weightIH.data, weightHH.data)
@@ -51,12 +57,15 @@ public final class RNN: Module {
       let row = ph + r * nH
       for j in 0..<nH { row[j] = biasIH.data[j] + biasHH.data[j] }
     }
-    sgemm(transA: false, transB: true, m: rows, n: nH, k: nIn, a: px, lda: nIn, b: wih, ldb: nIn, beta: 1, c: ph, ldc: nH)
+    sgemm(
+      transA: false, transB: true, m: rows, n: nH, k: nIn, a: px, lda: nIn, b: wih, ldb: nIn,
+      beta: 1, c: ph, ldc: nH)
     for t in 0..<steps {
       let z = ph + t * stepSize
       if t > 0 {
         sgemm(
-          transA: false, transB: true, m: batch, n: nH, k: nH, a: z - stepSize, lda: nH, b: whh, ldb: nH, beta: 1,
+          transA: false, transB: true, m: batch, n: nH, k: nH, a: z - stepSize, lda: nH, b: whh,
+          ldb: nH, beta: 1,
           c: z, ldc: nH)
       }
       switch act {
@@ -79,17 +88,22 @@ public final class RNN: Module {
         }
         if t > 0 {
           sgemm(
-            transA: false, transB: false, m: batch, n: nH, k: nH, a: pdz + off, lda: nH, b: weightHH.data, ldb: nH,
+            transA: false, transB: false, m: batch, n: nH, k: nH, a: pdz + off, lda: nH,
+            b: weightHH.data, ldb: nH,
             c: pc, ldc: nH)
         }
       }
-      let gih = Tensor(zeros: weightIH.shape), ghh = Tensor(zeros: weightHH.shape)
+      let gih = Tensor(zeros: weightIH.shape)
+      let ghh = Tensor(zeros: weightHH.shape)
       let gb = Tensor(zeros: [nH])
-      sgemm(transA: true, transB: false, m: nH, n: nIn, k: rows, a: pdz, lda: nH, b: x.data, ldb: nIn, c: gih.data, ldc: nIn)
+      sgemm(
+        transA: true, transB: false, m: nH, n: nIn, k: rows, a: pdz, lda: nH, b: x.data, ldb: nIn,
+        c: gih.data, ldc: nIn)
       if steps > 1 {
         // dW_hh = Σ_{t≥1} dzₜᵀ·hₜ₋₁
         sgemm(
-          transA: true, transB: false, m: nH, n: nH, k: rows - batch, a: pdz + stepSize, lda: nH, b: ph, ldb: nH,
+          transA: true, transB: false, m: nH, n: nH, k: rows - batch, a: pdz + stepSize, lda: nH,
+          b: ph, ldb: nH,
           c: ghh.data, ldc: nH)
       }
       for r in 0..<rows {
@@ -99,7 +113,9 @@ public final class RNN: Module {
       var gx: Tensor?
       if needX {
         let t = Tensor(zeros: x.shape)
-        sgemm(transA: false, transB: false, m: rows, n: nIn, k: nH, a: pdz, lda: nH, b: weightIH.data, ldb: nIn, c: t.data, ldc: nIn)
+        sgemm(
+          transA: false, transB: false, m: rows, n: nIn, k: nH, a: pdz, lda: nH, b: weightIH.data,
+          ldb: nIn, c: t.data, ldc: nIn)
         gx = t
       }
       return [gx, gih, ghh, gb, gb]  // b_ih and b_hh enter the sum alike

@@ -46,8 +46,11 @@ public final class Residual: Module {
   }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
-    let main: Tensor, skip: Tensor
-    do { main = try block.forward(x) } catch { throw TensorError("in block (\(block.typeName)) of Residual: \(error)") }
+    let main: Tensor
+    let skip: Tensor
+    do { main = try block.forward(x) } catch {
+      throw TensorError("in block (\(block.typeName)) of Residual: \(error)")
+    }
     if let shortcut {
       do { skip = try shortcut.forward(x) } catch {
         throw TensorError("in shortcut (\(shortcut.typeName)) of Residual: \(error)")
@@ -57,7 +60,8 @@ public final class Residual: Module {
     }
     guard main.shape == skip.shape else {
       throw TensorError(
-        "Residual: block output \(describeShape(main.shape)) and shortcut output \(describeShape(skip.shape)) differ")
+        "Residual: block output \(describeShape(main.shape)) and shortcut output \(describeShape(skip.shape)) differ"
+      )
     }
     return try main.add(skip)
   }

@@ -26,3 +26,11 @@ func forBatchChunks(_ count: Int, _ body: (_ chunk: Int, _ items: Range<Int>) ->
     for c in range { body(c, count * c / chunks..<count * (c + 1) / chunks) }
   }
 }
+
+extension Tensor {
+  /// A tensor of a known-valid shape that the caller overwrites completely (layer outputs
+  /// and input gradients): skipping the zero fill saves a pass over memory per step.
+  static func overwritten(_ shape: [Int]) -> Tensor {
+    Tensor(shape: shape, storage: TensorStorage(count: Shape.count(shape), zeroed: false))
+  }
+}

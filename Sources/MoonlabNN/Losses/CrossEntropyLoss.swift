@@ -8,7 +8,8 @@ import MoonlabTensor
 public final class CrossEntropyLoss: Loss {
   public override func forward(_ input: Tensor, _ target: Tensor) throws -> Tensor {
     guard input.rank == 2, input.shape[0] > 0, input.shape[1] > 0 else {
-      throw TensorError("CrossEntropyLoss: expected logits [N,C], got \(describeShape(input.shape))")
+      throw TensorError(
+        "CrossEntropyLoss: expected logits [N,C], got \(describeShape(input.shape))")
     }
     let (n, c) = (input.shape[0], input.shape[1])
     guard target.count == n, target.rank == 1 else {
@@ -20,7 +21,8 @@ public final class CrossEntropyLoss: Loss {
     for i in 0..<n {
       let v = target.data[i]
       guard let k = Int(exactly: v), k >= 0, k < c else {
-        throw TensorError("CrossEntropyLoss: label \(v) of sample \(i + 1) is not a class index in 0..<\(c)")
+        throw TensorError(
+          "CrossEntropyLoss: label \(v) of sample \(i + 1) is not a class index in 0..<\(c)")
       }
       labels[i] = k
     }
@@ -28,7 +30,8 @@ public final class CrossEntropyLoss: Loss {
     let probs = Tensor(zeros: input.shape)
     var total = 0.0
     for i in 0..<n {
-      let z = input.data + i * c, p = probs.data + i * c
+      let z = input.data + i * c
+      let p = probs.data + i * c
       var m = z[0]
       for j in 1..<c { m = max(m, z[j]) }
       var s: Float = 0
@@ -45,7 +48,8 @@ public final class CrossEntropyLoss: Loss {
       let scale = g.data[0] / Float(n)
       let gx = Tensor(zeros: probs.shape)
       for i in 0..<n {
-        let p = probs.data + i * c, d = gx.data + i * c
+        let p = probs.data + i * c
+        let d = gx.data + i * c
         for j in 0..<c { d[j] = p[j] * scale }
         d[labels[i]] -= scale
       }

@@ -40,7 +40,8 @@ public struct BatchNormKernel {
 
   /// y = (x − mean) · invstd · γ + β.
   public func normalize(
-    _ range: Range<Int>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>,
+    _ range: Range<Int>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>,
+    invstd: UnsafePointer<Float>,
     gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
   ) {
     for c in range {
@@ -48,7 +49,8 @@ public struct BatchNormKernel {
       let shift = beta[c] - mean[c] * scale
       for n in 0..<batch {
         let offset = (n * channels + c) * length
-        let src = x + offset, dst = y + offset
+        let src = x + offset
+        let dst = y + offset
         for i in 0..<length { dst[i] = src[i] * scale + shift }
       }
     }
@@ -65,11 +67,14 @@ public struct BatchNormKernel {
     gradBeta: UnsafeMutablePointer<Float>
   ) {
     for c in range {
-      let mu = mean[c], istd = invstd[c]
-      var sumG = 0.0, sumGXhat = 0.0
+      let mu = mean[c]
+      let istd = invstd[c]
+      var sumG = 0.0
+      var sumGXhat = 0.0
       for n in 0..<batch {
         let offset = (n * channels + c) * length
-        let px = x + offset, pg = gradOutput + offset
+        let px = x + offset
+        let pg = gradOutput + offset
         for i in 0..<length {
           sumG += Double(pg[i])
           sumGXhat += Double(pg[i] * (px[i] - mu) * istd)
@@ -83,7 +88,9 @@ public struct BatchNormKernel {
       let meanGXhat = batchStatistics ? Float(sumGXhat / Double(perChannel)) : 0
       for n in 0..<batch {
         let offset = (n * channels + c) * length
-        let px = x + offset, pg = gradOutput + offset, pd = gradInput + offset
+        let px = x + offset
+        let pg = gradOutput + offset
+        let pd = gradInput + offset
         for i in 0..<length {
           let xhat = (px[i] - mu) * istd
           pd[i] = scale * (pg[i] - meanG - xhat * meanGXhat)

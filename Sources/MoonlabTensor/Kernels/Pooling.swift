@@ -4,8 +4,31 @@
 public enum Pooling {
   /// Max over each window; ties and NaN go to the first element, as PyTorch's CPU kernel.
   public static func maxForward(
-    _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+    _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>
   ) {
+    if g.kernel == 2 && g.stride == 2 {
+      // The usual 2×2 pooling: a branch-free max (data-dependent branches mispredict
+      // half the time), NaN checked once per window.
+      let w = g.width
+      for plane in planes {
+        let src = input + plane * g.inPlane
+        let dst = output + plane * g.outPlane
+        for oy in 0..<g.outHeight {
+          let r0 = src + 2 * oy * w
+          let r1 = r0 + w
+          let d = dst + oy * g.outWidth
+          for ox in 0..<g.outWidth {
+            let (va, vb, vc, vd) = (r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1])
+            let top = va > vb ? va : vb
+            let bottom = vc > vd ? vc : vd
+            let m = top > bottom ? top : bottom
+            d[ox] = va.isNaN || vb.isNaN || vc.isNaN || vd.isNaN ? .nan : m
+          }
+        }
+      }
+      return
+    }
     for plane in planes {
       let src = input + plane * g.inPlane
       let dst = output + plane * g.outPlane
@@ -28,6 +51,22 @@ public enum Pooling {
       let gout = gradOutput + plane * g.outPlane
       let gin = gradInput + plane * g.inPlane
       gin.update(repeating: 0, count: g.inPlane)
+      if g.kernel == 2 && g.stride == 2 {
+        // Windows don't overlap: each of the four pixels gets g or 0, stored by select.
+        let w = g.width
+        for oy in 0..<g.outHeight {
+          for ox in 0..<g.outWidth {
+            let i = argmax2x2(w, src, oy, ox)
+            let a = 2 * oy * w + 2 * ox
+            let v = gout[oy * g.outWidth + ox]
+            gin[a] = i == a ? v : 0
+            gin[a + 1] = i == a + 1 ? v : 0
+            gin[a + w] = i == a + w ? v : 0
+            gin[a + w + 1] = i == a + w + 1 ? v : 0
+          }
+        }
+        continue
+      }
       for oy in 0..<g.outHeight {
         for ox in 0..<g.outWidth {
           gin[argmax(g, src, oy, ox)] += gout[oy * g.outWidth + ox]
@@ -38,7 +77,8 @@ public enum Pooling {
 
   @inline(__always)
   static func argmax(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ oy: Int, _ ox: Int) -> Int {
-    let y0 = oy * g.stride, x0 = ox * g.stride
+    let y0 = oy * g.stride
+    let x0 = ox * g.stride
     var best = y0 * g.width + x0
     var bestValue = src[best]
     for ky in 0..<g.kernel {
@@ -55,8 +95,33 @@ public enum Pooling {
     return best
   }
 
+  /// `argmax` for a 2×2 window at stride 2, same tie and NaN rules, unrolled and
+  /// written with selects so the compiler emits conditional moves, not branches.
+  @inline(__always)
+  static func argmax2x2(_ width: Int, _ src: UnsafePointer<Float>, _ oy: Int, _ ox: Int) -> Int {
+    let a = 2 * oy * width + 2 * ox
+    let b = a + 1
+    let c = a + width
+    let d = c + 1
+    let va = src[a]
+    let vb = src[b]
+    let vc = src[c]
+    let vd = src[d]
+    if va.isNaN || vb.isNaN || vc.isNaN || vd.isNaN {
+      return va.isNaN ? a : vb.isNaN ? b : vc.isNaN ? c : d
+    }
+    let takeB = vb > va
+    var best = takeB ? b : a
+    var value = takeB ? vb : va
+    let takeC = vc > value
+    best = takeC ? c : best
+    value = takeC ? vc : value
+    return vd > value ? d : best
+  }
+
   public static func averageForward(
-    _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+    _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>
   ) {
     let scale = 1 / Float(g.kernel * g.kernel)
     for plane in planes {
@@ -77,7 +142,8 @@ public enum Pooling {
 
   /// Each input pixel gets 1/k² of the gradient of every window that contains it.
   public static func averageBackward(
-    _ g: ConvGeometry, planes: Range<Int>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
+    _ g: ConvGeometry, planes: Range<Int>, gradOutput: UnsafePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>
   ) {
     let scale = 1 / Float(g.kernel * g.kernel)
     for plane in planes {
