@@ -1,18 +1,19 @@
 extension Tensor {
-  /// One-hot rows for 0-based class labels: labels of shape [N] (or any shape, read
-  /// flat) → [N, classes] of zeros with a 1 at each label. Not differentiable (labels
-  /// are data).
-  public static func oneHot(_ labels: Tensor, classes: Int) throws -> Tensor {
-    guard classes > 0 else { throw TensorError("one_hot: number of classes must be positive, got \(classes)") }
-    try Shape.validate([labels.count, classes], op: "one_hot")
-    let out = Tensor(zeros: [labels.count, classes])
-    let src = labels.data, dst = out.data
-    for i in 0..<labels.count {
-      let v = src[i]
-      guard let c = Int(exactly: v), c >= 0, c < classes else {
-        throw TensorError("one_hot: label \(v + 1) at position \(i + 1) is not a class in 1…\(classes)")
+  /// One-hot rows for a tensor of 0-based class indices: shape [..., classes], 1 at each
+  /// index, 0 elsewhere. Not differentiable (indices are data, not parameters).
+  public func oneHot(classes: Int) throws -> Tensor {
+    guard classes > 0 else {
+      throw TensorError("one_hot: number of classes must be positive, got \(classes)")
+    }
+    try Shape.validate(shape + [classes], op: "one_hot")
+    let out = Tensor(zeros: shape + [classes])
+    for i in 0..<count {
+      let v = data[i]
+      guard v >= 0, v < Float(classes), v.rounded() == v else {
+        throw TensorError(
+          "one_hot: class index \(v) at position \(i) is not an integer in 0..<\(classes)")
       }
-      dst[i * classes + c] = 1
+      out.data[i * classes + Int(v)] = 1
     }
     return out
   }
