@@ -26,11 +26,6 @@ enum TensorLibrary {
       },
       "arange": { lua in pushed(lua, try Tensor.arange(try lua.integer(1, "arange"))) },
       "eye": { lua in pushed(lua, try Tensor.eye(try lua.integer(1, "eye"))) },
-      // Lua labels are 1-based; Swift's are 0-based.
-      "one_hot": { lua in
-        let labels = try lua.tensor(1, "one_hot").add(-1)
-        return pushed(lua, try Tensor.oneHot(labels, classes: try lua.integer(2, "one_hot")))
-      },
       "from": { lua in
         if lua.type(1) == LUA_TNUMBER {
           return pushed(lua, Tensor(scalar: Float(try lua.number(1, "from"))))
