@@ -25,8 +25,8 @@ enum SVGChart {
       var lo = v.min() ?? 0
       var hi = v.max() ?? 1
       if lo == hi {
-        lo -= log ? 0.5 : max(abs(lo) * 0.1, 0.5)
-        hi += log ? 0.5 : max(abs(hi) * 0.1, 0.5)
+        lo -= log ? 0.5 : (lo == 0 ? 0.5 : abs(lo) * 0.1)
+        hi += log ? 0.5 : (hi == 0 ? 0.5 : abs(hi) * 0.1)
       }
       if log {
         lo = floor(lo * 1e9) / 1e9
