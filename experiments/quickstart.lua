@@ -8,7 +8,7 @@
 --%%
 local cfg = lab.config
 local smoke = cfg.smoke
-local epochs = cfg.epochs or (smoke and 1 or 3)
+local epochs = cfg.epochs or (smoke and 1 or 10)
 
 local train_set = data.cifar10{split = 'train'}
 local test_set = data.cifar10{split = 'test'}

@@ -7,6 +7,7 @@ cd "$root"
 scripts/setup.sh
 export MOONLAB_DATA="${MOONLAB_DATA:-$root/../shared/data}"
 # Numeric suites run in release: debug builds run the kernels 10–100× slower.
-swift build -c release -Xswiftc -enable-testing
-swift test -c release -Xswiftc -enable-testing
+# One build serves the suites and the smoke runs (testing enabled for @testable imports).
+swift build -c release -Xswiftc -enable-testing --build-tests
+swift test -c release -Xswiftc -enable-testing --skip-build
 scripts/smoke.sh

@@ -20,6 +20,7 @@ typedef struct {
   int in_swift;
   volatile int cancel;
   double deadline;  // CLOCK_MONOTONIC seconds, 0 = none
+  double limit;     // the time limit in seconds, for the message
 } moonlab_state_info;
 
 static void *moonlab_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -83,7 +84,7 @@ static void limit_hook(lua_State *L, lua_Debug *ar) {
     luaL_error(L, "interrupted");
   }
   if (info->deadline > 0 && now_seconds() > info->deadline)
-    luaL_error(L, "time limit exceeded");
+    luaL_error(L, "script stopped: time limit of %f s exceeded (--time-limit)", info->limit);
 }
 
 static void install_hook(lua_State *L) { lua_sethook(L, limit_hook, LUA_MASKCOUNT, 10000); }
@@ -92,6 +93,7 @@ void moonlab_set_time_limit(lua_State *L, double seconds) {
   moonlab_state_info *info = info_of(L);
   if (!info) return;
   info->deadline = seconds > 0 ? now_seconds() + seconds : 0;
+  info->limit = seconds;
   install_hook(L);
 }
 
@@ -193,7 +195,13 @@ int moonlab_pcall(lua_State *L, int nargs, int nresults) {
   int base = lua_gettop(L) - nargs;
   lua_pushcfunction(L, traceback_handler);
   lua_insert(L, base);
+  // Lua called from a Swift-bound function (a sweep's run, a Lua-defined layer) is
+  // protected by this pcall, so the memory cap applies again inside it.
+  moonlab_state_info *info = info_of(L);
+  int in_swift = info ? info->in_swift : 0;
+  if (info) info->in_swift = 0;
   int status = lua_pcall(L, nargs, nresults, base);
+  if (info) info->in_swift = in_swift;
   lua_remove(L, base);
   return status;
 }

@@ -5,17 +5,22 @@ import Foundation
 /// small real sample bundled with Moonlab stands in, and a line on stderr says so.
 public enum DataRoot {
   /// The candidate roots in order of preference.
-  public static func candidates(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {
+  public static func candidates(environment: [String: String] = ProcessInfo.processInfo.environment)
+    -> [URL]
+  {
     var roots: [URL] = []
-    if let env = environment["MOONLAB_DATA"], !env.isEmpty { roots.append(URL(fileURLWithPath: env)) }
-    roots.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("data"))
+    if let env = environment["MOONLAB_DATA"], !env.isEmpty {
+      roots.append(URL(fileURLWithPath: env))
+    }
+    roots.append(
+      URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("data"))
     return roots
   }
 
   /// The folder of dataset `name` ("cifar10", "mnist") under an explicit root, or the
-  /// first candidate root that has it.
-  public static func folder(_ name: String, root: String?) -> URL? {
-    let roots = root.map { [URL(fileURLWithPath: $0)] } ?? candidates()
+  /// first of the default roots that has it.
+  public static func folder(_ name: String, root: String?, defaults: [URL] = candidates()) -> URL? {
+    let roots = root.map { [URL(fileURLWithPath: $0)] } ?? defaults
     for r in roots {
       let f = r.appendingPathComponent(name)
       if isComplete(name, f) { return f }
@@ -27,7 +32,9 @@ public enum DataRoot {
     let fm = FileManager.default
     switch name {
     case "cifar10":
-      return ((try? CIFAR10.files(split: "train", in: folder)) ?? []).allSatisfy { fm.fileExists(atPath: $0.path) }
+      return ((try? CIFAR10.files(split: "train", in: folder)) ?? []).allSatisfy {
+        fm.fileExists(atPath: $0.path)
+      }
         && fm.fileExists(atPath: folder.appendingPathComponent("test_batch.bin").path)
     case "mnist":
       return MNIST.fileNames.allSatisfy { (try? MNIST.find($0, in: folder)) != nil }
@@ -38,11 +45,20 @@ public enum DataRoot {
 
   /// CIFAR-10 `split` from `root` (if given) or the default roots, falling back to the
   /// bundled sample (with a note on stderr) when no default root has it.
-  public static func cifar10(split: String, root: String?) throws -> Dataset {
-    if let folder = folder("cifar10", root: root) { return try CIFAR10.load(split: split, folder: folder) }
-    if let root { throw DataError("cifar10: no CIFAR-10 in \(root)/cifar10 (run: moonlab data fetch cifar10 --root \(root))") }
+  public static func cifar10(split: String, root: String?, defaults: [URL] = candidates()) throws
+    -> Dataset
+  {
+    if let folder = folder("cifar10", root: root, defaults: defaults) {
+      return try CIFAR10.load(split: split, folder: folder)
+    }
+    if let root {
+      throw DataError(
+        "cifar10: no CIFAR-10 in \(root)/cifar10 (run: moonlab data fetch cifar10 --root \(root))")
+    }
     guard let sample = Sample.cifar10Folder() else {
-      throw DataError("cifar10: no CIFAR-10 under $MOONLAB_DATA or ./data, and the bundled sample is missing (run: moonlab data fetch cifar10)")
+      throw DataError(
+        "cifar10: no CIFAR-10 under $MOONLAB_DATA or ./data, and the bundled sample is missing (run: moonlab data fetch cifar10)"
+      )
     }
     let ds = try Sample.cifar10(split: split, folder: sample)
     Sample.announce(
@@ -68,10 +84,16 @@ public enum Sample {
   public static func cifar10Folder() -> URL? {
     var places: [URL] = []
     if let exe = Bundle.main.executableURL?.resolvingSymlinksInPath() {
-      places.append(exe.deletingLastPathComponent().appendingPathComponent("Moonlab_MoonlabData.resources/Sample/cifar10"))
+      places.append(
+        exe.deletingLastPathComponent().appendingPathComponent(
+          "Moonlab_MoonlabData.resources/Sample/cifar10"))
     }
-    places.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Sample/cifar10"))
-    return places.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("train.bin.gz").path) }
+    places.append(
+      URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Sample/cifar10"))
+    return places.first {
+      FileManager.default.fileExists(atPath: $0.appendingPathComponent("train.bin.gz").path)
+    }
   }
 
   public static func cifar10(split: String, folder: URL) throws -> Dataset {
@@ -79,7 +101,8 @@ public enum Sample {
       throw DataError("cifar10: split must be 'train' or 'test', got '\(split)'")
     }
     return try CIFAR10.load(
-      files: [folder.appendingPathComponent("\(split).bin.gz")], metaFile: folder.appendingPathComponent("batches.meta.txt"))
+      files: [folder.appendingPathComponent("\(split).bin.gz")],
+      metaFile: folder.appendingPathComponent("batches.meta.txt"))
   }
 
   /// Says once per process and split that the sample is in use.

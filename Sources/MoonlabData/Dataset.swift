@@ -45,7 +45,8 @@ public final class Dataset {
     case .floats(let f): values = f.count
     }
     guard sampleSize > 0, values % sampleSize == 0 else {
-      throw DataError("\(name): \(values) values don't fill samples of shape \(describeShape(sampleShape))")
+      throw DataError(
+        "\(name): \(values) values don't fill samples of shape \(describeShape(sampleShape))")
     }
     let n = values / sampleSize
     guard targets.count == n * targetSize else {
@@ -84,7 +85,8 @@ public final class Dataset {
   /// Samples `range` (0-based, half-open) as a view.
   public func subset(_ range: Range<Int>) throws -> Dataset {
     guard range.lowerBound >= 0, range.upperBound <= count else {
-      throw DataError("subset: range \(range.lowerBound)..<\(range.upperBound) is outside 0..<\(count)")
+      throw DataError(
+        "subset: range \(range.lowerBound)..<\(range.upperBound) is outside 0..<\(count)")
     }
     return Dataset(view: self, indices: range.map(position))
   }
@@ -120,7 +122,10 @@ public final class Dataset {
   /// Copies samples `items` (0-based positions in this view) into `x` (as floats, bytes
   /// scaled to [0,1]) and their targets into `y`. Runs on loader worker threads: it only
   /// reads immutable storage.
-  public func gather(_ items: UnsafeBufferPointer<Int>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
+  public func gather(
+    _ items: UnsafeBufferPointer<Int>, x: UnsafeMutablePointer<Float>,
+    y: UnsafeMutablePointer<Float>
+  ) {
     let d = sampleSize
     let t = targetSize
     switch storage {
@@ -136,21 +141,26 @@ public final class Dataset {
     case .floats(let floats):
       floats.withUnsafeBufferPointer { src in
         guard let base = src.baseAddress else { return }
-        for (k, i) in items.enumerated() { (x + k * d).update(from: base + position(i) * d, count: d) }
+        for (k, i) in items.enumerated() {
+          (x + k * d).update(from: base + position(i) * d, count: d)
+        }
       }
     }
     targets.withUnsafeBufferPointer { src in
       guard let base = src.baseAddress else { return }
-      for (k, i) in items.enumerated() { (y + k * t).update(from: base + position(i) * t, count: t) }
+      for (k, i) in items.enumerated() {
+        (y + k * t).update(from: base + position(i) * t, count: t)
+      }
     }
   }
 
-  /// How many samples of each class (for datasets with class-index targets).
+  /// How many samples of each class (for datasets with class-index targets; other values
+  /// are not counted).
   public func classCounts() -> [Int] {
     var counts = [Int](repeating: 0, count: classes?.count ?? 0)
     guard targetSize == 1 else { return counts }
     for i in 0..<count {
-      let c = Int(targets[position(i)])
+      guard let c = Int(exactly: targets[position(i)]), c >= 0, c < 1 << 20 else { continue }
       if c >= counts.count { counts += [Int](repeating: 0, count: c + 1 - counts.count) }
       counts[c] += 1
     }

@@ -23,7 +23,9 @@ public enum Synthetic {
   }
 
   public static func make(_ o: Options) throws -> Dataset {
-    guard o.n > 0 else { throw DataError("synth: n must be positive, got \(o.n)") }
+    guard o.n > 0, o.n <= 100_000_000 else {
+      throw DataError("synth: n must be in 1…100,000,000, got \(o.n)")
+    }
     guard kinds.contains(o.kind) else {
       throw DataError("synth: unknown kind '\(o.kind)' (expected \(kinds.joined(separator: ", ")))")
     }
@@ -56,7 +58,8 @@ public enum Synthetic {
       x[2 * i + 1] = Float(py + noise * Double(g.normal()))
     }
     return try Dataset(
-      name: "synth." + o.kind, sampleShape: [2], storage: .floats(x), targets: labels.map(Float.init),
+      name: "synth." + o.kind, sampleShape: [2], storage: .floats(x),
+      targets: labels.map(Float.init),
       classes: (1...k).map { "class \($0)" })
   }
 

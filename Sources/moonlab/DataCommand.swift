@@ -14,7 +14,9 @@ struct DataCommand: ParsableCommand {
 
     @Argument(help: "cifar10 or mnist.") var dataset: String
     @Option(help: "Data root (default: $MOONLAB_DATA, then ./data).") var root: String?
-    @Option(name: .customLong("url-base"), help: "Download from this base URL instead of the official host.")
+    @Option(
+      name: .customLong("url-base"),
+      help: "Download from this base URL instead of the official host.")
     var urlBase: String?
 
     func run() throws {
@@ -28,7 +30,8 @@ struct DataCommand: ParsableCommand {
   }
 
   struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show which datasets are found where.")
+    static let configuration = CommandConfiguration(
+      abstract: "Show which datasets are found where.")
     @Option(help: "Data root to inspect (default: $MOONLAB_DATA, then ./data).") var root: String?
 
     func run() throws {

@@ -9,7 +9,16 @@ struct Moonlab: ParsableCommand {
     commandName: "moonlab",
     abstract: "Run Lua deep-learning experiments on a Swift engine.",
     version: MoonlabVersion.string,
-    subcommands: [RunCommand.self, ReplCommand.self, DataCommand.self])
+    subcommands: [
+      RunCommand.self,
+      SweepCommand.self,
+      RerunCommand.self,
+      ReportCommand.self,
+      ReplCommand.self,
+      DataCommand.self,
+      NotebookCommand.self,
+      KernelCommand.self,
+    ])
 }
 
 /// Prints an error for the user and leaves with `code`: 1 for script errors, 2 for a
@@ -19,50 +28,22 @@ func fail(_ message: String, code: Int32) -> ExitCode {
   return ExitCode(code)
 }
 
-struct RunCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "run", abstract: "Run a Lua experiment script.")
-
-  @Argument(help: "The Lua script to run.") var script: String
-  @Option(help: "Seed of the run's random generator.") var seed: UInt64 = 0
-  @Option(help: "Threads for OpenBLAS and Moonlab's kernels.")
-  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-  @Option(name: .customLong("set"), help: "key=value into lab.config (repeatable).")
-  var settings: [String] = []
-  @Flag(help: "Restricted standard library, memory and time caps (scripts from elsewhere).")
-  var sandbox = false
-  @Argument(parsing: .postTerminator, help: "Arguments passed to the script (after --).")
-  var scriptArguments: [String] = []
-
-  func run() throws {
-    var request = RunRequest(scriptPath: script)
-    request.arguments = scriptArguments
-    request.seed = seed
-    request.threads = threads
-    request.sandbox = sandbox
-    for s in settings {
-      guard let eq = s.firstIndex(of: "="), eq != s.startIndex else {
-        throw fail("--set expects key=value, got '\(s)'", code: 2)
-      }
-      request.config.append((String(s[..<eq]), ConfigValue(parsing: String(s[s.index(after: eq)...]))))
+/// Runs a request the way every command does: a missing script exits 2, a failing one
+/// prints its error (with traceback) and exits 1.
+@discardableResult
+func execute(_ request: RunRequest) throws -> URL? {
+  do {
+    return try ScriptRunner.run(request)
+  } catch let e as ScriptNotFound {
+    throw fail(e.description, code: 2)
+  } catch let e as ScriptFailed {
+    var message = e.message
+    if let dir = e.runDir {
+      message += "\n(report: \(dir.appendingPathComponent("report.html").path))"
     }
-    do {
-      try ScriptRunner.run(request)
-    } catch let e as ScriptNotFound {
-      throw fail(e.description, code: 2)
-    } catch {
-      FileHandle.standardError.write(Data((String(describing: error) + "\n").utf8))
-      throw ExitCode(1)
-    }
-  }
-}
-
-struct ReplCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "repl", abstract: "Read Lua from standard input, line by line.")
-
-  func run() throws {
-    let host = try ScriptRunner.makeHost(RunRequest(scriptPath: "stdin"))
-    Repl.run(host: host)
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    throw ExitCode(1)
+  } catch {
+    throw fail(String(describing: error), code: 1)
   }
 }

@@ -5,10 +5,14 @@ import XCTest
 
 final class DatasetTests: XCTestCase {
   func ids(_ n: Int) throws -> Dataset {
-    try Dataset(name: "ids", sampleShape: [1], storage: .floats((0..<n).map(Float.init)), targets: (0..<n).map { Float($0 % 3) })
+    try Dataset(
+      name: "ids", sampleShape: [1], storage: .floats((0..<n).map(Float.init)),
+      targets: (0..<n).map { Float($0 % 3) })
   }
 
-  func values(_ ds: Dataset) throws -> [Float] { try (0..<ds.count).map { try ds.get($0).x.item() } }
+  func values(_ ds: Dataset) throws -> [Float] {
+    try (0..<ds.count).map { try ds.get($0).x.item() }
+  }
 
   func testSubsetAndNestedSubset() throws {
     let ds = try ids(20)
@@ -33,10 +37,13 @@ final class DatasetTests: XCTestCase {
   }
 
   func testSizeMismatchIsAnError() {
-    XCTAssertThrowsError(try Dataset(name: "bad", sampleShape: [2], storage: .floats([1, 2, 3]), targets: [0])) { e in
+    XCTAssertThrowsError(
+      try Dataset(name: "bad", sampleShape: [2], storage: .floats([1, 2, 3]), targets: [0])
+    ) { e in
       XCTAssertEqual("\(e)", "bad: 3 values don't fill samples of shape [2]")
     }
-    XCTAssertThrowsError(try Dataset(name: "bad", sampleShape: [2], storage: .floats([1, 2, 3, 4]), targets: [0]))
+    XCTAssertThrowsError(
+      try Dataset(name: "bad", sampleShape: [2], storage: .floats([1, 2, 3, 4]), targets: [0]))
   }
 
   func testSyntheticSets() throws {
@@ -58,7 +65,9 @@ final class DatasetTests: XCTestCase {
     }
     var o = Synthetic.Options()
     o.kind = "squares"
-    XCTAssertThrowsError(try Synthetic.make(o)) { e in XCTAssertTrue("\(e)".contains("unknown kind 'squares'")) }
+    XCTAssertThrowsError(try Synthetic.make(o)) { e in
+      XCTAssertTrue("\(e)".contains("unknown kind 'squares'"))
+    }
   }
 
   /// Circles: the classes sit at radii 1 and 0.5, so no straight line separates them,

@@ -11,7 +11,11 @@ final class FetchTests: XCTestCase {
     let process = Process()
     let base: String
     init(serving folder: URL) throws {
-      guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+      guard
+        let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: {
+          FileManager.default.isExecutableFile(atPath: $0)
+        })
+      else {
         throw XCTSkip("python3 is not installed")
       }
       process.executableURL = URL(fileURLWithPath: python)
@@ -36,7 +40,8 @@ final class FetchTests: XCTestCase {
         if chunk.isEmpty { break }
         line.append(chunk)
       }
-      let port = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+      let port = String(decoding: line, as: UTF8.self).trimmingCharacters(
+        in: .whitespacesAndNewlines)
       guard Int(port) != nil else { throw XCTSkip("http server did not start") }
       base = "http://127.0.0.1:\(port)/"
     }
@@ -44,14 +49,17 @@ final class FetchTests: XCTestCase {
   }
 
   /// A small cifar-10-binary.tar.gz: the first `records` records of each shared batch.
-  func cifarArchive(in folder: URL, records: Int = 20, damage: ((URL) throws -> Void)? = nil) throws -> URL {
+  func cifarArchive(in folder: URL, records: Int = 20, damage: ((URL) throws -> Void)? = nil) throws
+    -> URL
+  {
     let shared = try sharedData("cifar10")
     let staging = folder.appendingPathComponent("staging")
     let members = staging.appendingPathComponent("cifar-10-batches-bin")
     try FileManager.default.createDirectory(at: members, withIntermediateDirectories: true)
     for name in Fetch.cifar10Members {
       let data = try Data(contentsOf: shared.appendingPathComponent(name))
-      try (name.hasSuffix(".bin") ? data.prefix(records * CIFAR10.recordSize) : data).write(to: members.appendingPathComponent(name))
+      try (name.hasSuffix(".bin") ? data.prefix(records * CIFAR10.recordSize) : data).write(
+        to: members.appendingPathComponent(name))
     }
     try damage?(members)
     let archive = folder.appendingPathComponent("cifar-10-binary.tar.gz")
@@ -59,7 +67,9 @@ final class FetchTests: XCTestCase {
     return archive
   }
 
-  func digest(_ url: URL) throws -> [String: String] { [url.lastPathComponent: MD5.hex(try Data(contentsOf: url))] }
+  func digest(_ url: URL) throws -> [String: String] {
+    [url.lastPathComponent: MD5.hex(try Data(contentsOf: url))]
+  }
 
   /// Nothing but what was there before: no dataset folder, no temporary folder.
   func assertUntouched(_ root: URL, file: StaticString = #filePath, line: UInt = #line) {
@@ -71,7 +81,9 @@ final class FetchTests: XCTestCase {
     XCTAssertEqual(MD5.hex(Data()), "d41d8cd98f00b204e9800998ecf8427e")
     XCTAssertEqual(MD5.hex(Data("abc".utf8)), "900150983cd24fb0d6963f7d28e17f72")
     XCTAssertEqual(
-      MD5.hex(Data("12345678901234567890123456789012345678901234567890123456789012345678901234567890".utf8)),
+      MD5.hex(
+        Data(
+          "12345678901234567890123456789012345678901234567890123456789012345678901234567890".utf8)),
       "57edf4a22be3c955ac49da2e2107b67a")
   }
 
@@ -81,13 +93,19 @@ final class FetchTests: XCTestCase {
     let server = try Server(serving: served)
     let root = try temporaryFolder(self).appendingPathComponent("root")
     var log: [String] = []
-    try Fetch.fetch("cifar10", root: root, urlBase: server.base, digests: try digest(archive)) { log.append($0) }
+    try Fetch.fetch("cifar10", root: root, urlBase: server.base, digests: try digest(archive)) {
+      log.append($0)
+    }
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path), ["cifar10"])
-    XCTAssertEqual(try CIFAR10.load(split: "train", folder: root.appendingPathComponent("cifar10")).count, 100)
-    XCTAssertEqual(try CIFAR10.load(split: "test", folder: root.appendingPathComponent("cifar10")).count, 20)
+    XCTAssertEqual(
+      try CIFAR10.load(split: "train", folder: root.appendingPathComponent("cifar10")).count, 100)
+    XCTAssertEqual(
+      try CIFAR10.load(split: "test", folder: root.appendingPathComponent("cifar10")).count, 20)
     XCTAssertTrue(log.contains { $0.contains("installed in") }, "\(log)")
     // A second fetch finds it and does nothing.
-    try Fetch.fetch("cifar10", root: root, urlBase: server.base, digests: try digest(archive)) { log.append($0) }
+    try Fetch.fetch("cifar10", root: root, urlBase: server.base, digests: try digest(archive)) {
+      log.append($0)
+    }
     XCTAssertTrue(log.last?.contains("already in") ?? false)
   }
 
@@ -101,15 +119,27 @@ final class FetchTests: XCTestCase {
     let server = try Server(serving: served)
     let root = try temporaryFolder(self).appendingPathComponent("root")
     // The digest check catches it…
-    XCTAssertThrowsError(try Fetch.fetch("cifar10", root: root, urlBase: server.base, digests: good)) { e in
+    XCTAssertThrowsError(
+      try Fetch.fetch("cifar10", root: root, urlBase: server.base, digests: good)
+    ) { e in
       XCTAssertTrue("\(e)".contains("has MD5"), "\(e)")
     }
     assertUntouched(root)
     // …and with the digest check passed (the corrupt file's own digest), unpacking does.
-    XCTAssertThrowsError(try Fetch.fetch("cifar10", root: root, urlBase: server.base, digests: try digest(archive))) { e in
-      XCTAssertTrue("\(e)".contains("cifar-10-binary.tar.gz"), "\(e)")
+    try assertRefused(archive, server, root, saying: "cifar-10-binary.tar.gz")
+  }
+
+  /// Fetching `archive` (with its own digest) fails with `message` and leaves `root` empty.
+  func assertRefused(
+    _ archive: URL, _ server: Server, _ root: URL, saying message: String, line: UInt = #line
+  ) throws {
+    XCTAssertThrowsError(
+      try Fetch.fetch("cifar10", root: root, urlBase: server.base, digests: try digest(archive)),
+      line: line
+    ) { e in
+      XCTAssertTrue("\(e)".contains(message), "\(e)", line: line)
     }
-    assertUntouched(root)
+    assertUntouched(root, line: line)
   }
 
   /// An archive whose members are damaged (a truncated batch) fails validation after
@@ -122,17 +152,16 @@ final class FetchTests: XCTestCase {
     }
     let server = try Server(serving: served)
     let root = try temporaryFolder(self).appendingPathComponent("root")
-    XCTAssertThrowsError(try Fetch.fetch("cifar10", root: root, urlBase: server.base, digests: try digest(archive))) { e in
-      XCTAssertTrue("\(e)".contains("data_batch_3.bin"), "\(e)")
-    }
-    assertUntouched(root)
+    try assertRefused(archive, server, root, saying: "data_batch_3.bin")
   }
 
   func testMissingFileOnServer() throws {
     let server = try Server(serving: try temporaryFolder(self))
     let root = try temporaryFolder(self).appendingPathComponent("root")
     XCTAssertThrowsError(try Fetch.fetch("mnist", root: root, urlBase: server.base)) { e in
-      XCTAssertTrue("\(e)".contains("could not download train-images-idx3-ubyte.gz") && "\(e)".contains("404"), "\(e)")
+      XCTAssertTrue(
+        "\(e)".contains("could not download train-images-idx3-ubyte.gz") && "\(e)".contains("404"),
+        "\(e)")
     }
     assertUntouched(root)
   }
@@ -142,9 +171,12 @@ final class FetchTests: XCTestCase {
     let server = try Server(serving: shared)
     let root = try temporaryFolder(self).appendingPathComponent("root")
     var digests: [String: String] = [:]
-    for name in MNIST.fileNames { digests.merge(try digest(shared.appendingPathComponent(name + ".gz"))) { a, _ in a } }
+    for name in MNIST.fileNames {
+      digests.merge(try digest(shared.appendingPathComponent(name + ".gz"))) { a, _ in a }
+    }
     try Fetch.fetch("mnist", root: root, urlBase: server.base, digests: digests)
-    XCTAssertEqual(try MNIST.load(split: "test", folder: root.appendingPathComponent("mnist")).count, 10_000)
+    XCTAssertEqual(
+      try MNIST.load(split: "test", folder: root.appendingPathComponent("mnist")).count, 10_000)
   }
 
   /// Tar entries with absolute paths or ".." are refused.
@@ -160,7 +192,9 @@ final class FetchTests: XCTestCase {
       h[154] = 0
       return Data(h)
     }
-    func archive(_ name: String) -> Data { header(name, size: 3) + Data([1, 2, 3] + [UInt8](repeating: 0, count: 509 + 1024)) }
+    func archive(_ name: String) -> Data {
+      header(name, size: 3) + Data([1, 2, 3] + [UInt8](repeating: 0, count: 509 + 1024))
+    }
     XCTAssertEqual(try Tar.entries(archive("a/b.bin"), what: "t").map(\.path), ["a/b.bin"])
     for bad in ["../evil.bin", "/etc/evil", "a/../../evil"] {
       XCTAssertThrowsError(try Tar.entries(archive(bad), what: "t")) { e in
@@ -169,7 +203,9 @@ final class FetchTests: XCTestCase {
     }
     var corrupt = archive("a/b.bin")
     corrupt[10] ^= 1
-    XCTAssertThrowsError(try Tar.entries(corrupt, what: "t")) { e in XCTAssertTrue("\(e)".contains("checksum")) }
+    XCTAssertThrowsError(try Tar.entries(corrupt, what: "t")) { e in
+      XCTAssertTrue("\(e)".contains("checksum"))
+    }
     XCTAssertThrowsError(try Tar.entries(archive("a/b.bin").prefix(600), what: "t"))
   }
 }

@@ -9,7 +9,8 @@ final class LoaderTests: XCTestCase {
     let g = Generator(seed: 42)
     let bytes = (0..<(n * 192)).map { _ in UInt8(truncatingIfNeeded: g.next()) }
     return try Dataset(
-      name: "t", sampleShape: [3, 8, 8], storage: .bytes(bytes), targets: (0..<n).map { Float($0 % 10) },
+      name: "t", sampleShape: [3, 8, 8], storage: .bytes(bytes),
+      targets: (0..<n).map { Float($0 % 10) },
       classes: (0..<10).map(String.init))
   }
 
@@ -35,7 +36,8 @@ final class LoaderTests: XCTestCase {
     var o = Loader.Options()
     o.batchSize = 32
     XCTAssertEqual(try Loader(ds, o).count, 4)
-    XCTAssertEqual(try run(try Loader(ds, o), epochs: 1).map(\.count), [32, 32, 32, 4].map { $0 * 193 })
+    XCTAssertEqual(
+      try run(try Loader(ds, o), epochs: 1).map(\.count), [32, 32, 32, 4].map { $0 * 193 })
     o.dropLast = true
     XCTAssertEqual(try Loader(ds, o).count, 3)
     XCTAssertEqual(try run(try Loader(ds, o), epochs: 1).count, 3)
@@ -45,7 +47,9 @@ final class LoaderTests: XCTestCase {
 
   /// Each epoch is a new permutation covering every sample once.
   func testShufflePerEpoch() throws {
-    let ds = try Dataset(name: "ids", sampleShape: [1], storage: .floats((0..<50).map(Float.init)), targets: [Float](repeating: 0, count: 50))
+    let ds = try Dataset(
+      name: "ids", sampleShape: [1], storage: .floats((0..<50).map(Float.init)),
+      targets: [Float](repeating: 0, count: 50))
     var o = Loader.Options()
     o.batchSize = 7
     o.shuffle = true
@@ -120,7 +124,9 @@ final class LoaderTests: XCTestCase {
     o.batchSize = 10
     o.transform = Transform(try Normalize(mean: [0, 0], std: [1, 1]))
     let epoch = try Loader(try images(30), o).nextEpoch()
-    XCTAssertThrowsError(try epoch.next()) { e in XCTAssertTrue("\(e)".contains("Normalize"), "\(e)") }
+    XCTAssertThrowsError(try epoch.next()) { e in
+      XCTAssertTrue("\(e)".contains("Normalize"), "\(e)")
+    }
     XCTAssertThrowsError(try epoch.next())
   }
 
@@ -131,7 +137,9 @@ final class LoaderTests: XCTestCase {
     var o = Loader.Options()
     o.batchSize = 16
     o.prefetch = 2
-    o.transform = Transform([.batch(try PadCrop(pad: 2, size: 8)), .mainThread(marker), .batch(try HFlip(p: 0.5))])
+    o.transform = Transform([
+      .batch(try PadCrop(pad: 2, size: 8)), .mainThread(marker), .batch(try HFlip(p: 0.5)),
+    ])
     let loader = try Loader(try images(64), o)
     let epoch = loader.nextEpoch()
     var calls = 0
@@ -148,7 +156,9 @@ final class LoaderTests: XCTestCase {
     o.prefetch = 0
     o.transform = Transform([.batch(try PadCrop(pad: 2, size: 8)), .batch(try HFlip(p: 0.5))])
     let direct = try run(try Loader(try images(64), o), epochs: 1)
-    o.transform = Transform([.batch(try PadCrop(pad: 2, size: 8)), .mainThread(marker), .batch(try HFlip(p: 0.5))])
+    o.transform = Transform([
+      .batch(try PadCrop(pad: 2, size: 8)), .mainThread(marker), .batch(try HFlip(p: 0.5)),
+    ])
     o.prefetch = 3
     let split = try run(try Loader(try images(64), o), epochs: 1)
     XCTAssertEqual(split, direct)

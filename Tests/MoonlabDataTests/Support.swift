@@ -16,7 +16,8 @@ func sharedData(_ name: String) throws -> URL {
 
 /// A fresh temporary folder, removed when the test ends.
 func temporaryFolder(_ test: XCTestCase) throws -> URL {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent("moonlab-data-\(UUID().uuidString)")
+  let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "moonlab-data-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
   return url
@@ -25,9 +26,11 @@ func temporaryFolder(_ test: XCTestCase) throws -> URL {
 /// Runs a command line tool; throws XCTSkip when it is not installed.
 @discardableResult
 func runTool(_ tool: String, _ arguments: [String], in folder: URL? = nil) throws -> Data {
-  guard let path = ["/usr/bin/", "/bin/", "/usr/local/bin/"].map({ $0 + tool }).first(where: {
-    FileManager.default.isExecutableFile(atPath: $0)
-  }) else { throw XCTSkip("\(tool) is not installed") }
+  guard
+    let path = ["/usr/bin/", "/bin/", "/usr/local/bin/"].map({ $0 + tool }).first(where: {
+      FileManager.default.isExecutableFile(atPath: $0)
+    })
+  else { throw XCTSkip("\(tool) is not installed") }
   let p = Process()
   p.executableURL = URL(fileURLWithPath: path)
   p.arguments = arguments
@@ -37,6 +40,8 @@ func runTool(_ tool: String, _ arguments: [String], in folder: URL? = nil) throw
   try p.run()
   let data = out.fileHandleForReading.readDataToEndOfFile()
   p.waitUntilExit()
-  guard p.terminationStatus == 0 else { throw NSError(domain: "\(tool) failed", code: Int(p.terminationStatus)) }
+  guard p.terminationStatus == 0 else {
+    throw NSError(domain: "\(tool) failed", code: Int(p.terminationStatus))
+  }
   return data
 }

@@ -14,7 +14,9 @@ final class TransformTests: XCTestCase {
   }
 
   /// The naive oracle: pixel (y, x) of the image padded by `pad` (zero or reflect).
-  func padded(_ img: UnsafeMutablePointer<Float>, h: Int, w: Int, pad: Int, reflect: Bool, _ y: Int, _ x: Int) -> Float {
+  func padded(
+    _ img: UnsafeMutablePointer<Float>, h: Int, w: Int, pad: Int, reflect: Bool, _ y: Int, _ x: Int
+  ) -> Float {
     var (sy, sx) = (y - pad, x - pad)
     if reflect {
       if sy < 0 { sy = -sy } else if sy >= h { sy = 2 * (h - 1) - sy }
@@ -25,7 +27,10 @@ final class TransformTests: XCTestCase {
   }
 
   /// Offsets (oy, ox) at which `out` equals a window of the padded `img`, per channel-set.
-  func windows(of out: UnsafeMutablePointer<Float>, in img: UnsafeMutablePointer<Float>, c: Int, h: Int, w: Int, pad: Int, size: Int, reflect: Bool) -> [(Int, Int)] {
+  func windows(
+    of out: UnsafeMutablePointer<Float>, in img: UnsafeMutablePointer<Float>, c: Int, h: Int,
+    w: Int, pad: Int, size: Int, reflect: Bool
+  ) -> [(Int, Int)] {
     var found: [(Int, Int)] = []
     for oy in 0...(h + 2 * pad - size) {
       for ox in 0...(w + 2 * pad - size) {
@@ -33,7 +38,9 @@ final class TransformTests: XCTestCase {
         outer: for ch in 0..<c {
           for r in 0..<size {
             for j in 0..<size
-            where out[(ch * size + r) * size + j] != padded(img + ch * h * w, h: h, w: w, pad: pad, reflect: reflect, oy + r, ox + j) {
+            where out[(ch * size + r) * size + j]
+              != padded(img + ch * h * w, h: h, w: w, pad: pad, reflect: reflect, oy + r, ox + j)
+            {
               same = false
               break outer
             }
@@ -54,9 +61,13 @@ final class TransformTests: XCTestCase {
       XCTAssertEqual(out.shape, [n, c, 32, 32])
       let drawn = crop.drawOffsets(n, h: h, w: w, Generator(seed: 7))
       for i in 0..<n {
-        let found = windows(of: out.data + i * c * 32 * 32, in: x.data + i * c * h * w, c: c, h: h, w: w, pad: 4, size: 32, reflect: reflect)
+        let found = windows(
+          of: out.data + i * c * 32 * 32, in: x.data + i * c * h * w, c: c, h: h, w: w, pad: 4,
+          size: 32, reflect: reflect)
         XCTAssertEqual(found.count, 1, "image \(i) reflect=\(reflect)")
-        XCTAssertTrue(found.first.map { $0 == drawn[i] } ?? false, "image \(i): window \(found) but drew \(drawn[i])")
+        XCTAssertTrue(
+          found.first.map { $0 == drawn[i] } ?? false,
+          "image \(i): window \(found) but drew \(drawn[i])")
       }
     }
   }
@@ -66,10 +77,16 @@ final class TransformTests: XCTestCase {
     let crop = try PadCrop(pad: 2, size: 5, fill: .reflect)
     let out = try crop.apply(x, Generator(seed: 3))
     for i in 0..<10 {
-      XCTAssertFalse(windows(of: out.data + i * 2 * 25, in: x.data + i * 2 * 54, c: 2, h: 6, w: 9, pad: 2, size: 5, reflect: true).isEmpty)
+      XCTAssertFalse(
+        windows(
+          of: out.data + i * 2 * 25, in: x.data + i * 2 * 54, c: 2, h: 6, w: 9, pad: 2, size: 5,
+          reflect: true
+        ).isEmpty)
     }
     XCTAssertThrowsError(try PadCrop(pad: 1, size: 40).apply(x, Generator(seed: 1)))
-    XCTAssertThrowsError(try PadCrop(pad: 4, size: 32).apply(Tensor(zeros: [2, 3]), Generator(seed: 1))) { e in
+    XCTAssertThrowsError(
+      try PadCrop(pad: 4, size: 32).apply(Tensor(zeros: [2, 3]), Generator(seed: 1))
+    ) { e in
       XCTAssertEqual("\(e)", "PadCrop: expected images [N,C,H,W], got [2,3]")
     }
   }
@@ -103,7 +120,8 @@ final class TransformTests: XCTestCase {
     let n = 100_000
     let flips = flip.drawFlips(n, Generator(seed: 5)).filter { $0 }.count
     // Binomial(n, 0.3): sd = 144.9; allow 4.5 sd.
-    XCTAssertEqual(Double(flips), 0.3 * Double(n), accuracy: 4.5 * (Double(n) * 0.3 * 0.7).squareRoot())
+    XCTAssertEqual(
+      Double(flips), 0.3 * Double(n), accuracy: 4.5 * (Double(n) * 0.3 * 0.7).squareRoot())
     XCTAssertEqual(try HFlip(p: 0).drawFlips(1000, Generator(seed: 1)).filter { $0 }.count, 0)
     XCTAssertEqual(try HFlip(p: 1).drawFlips(1000, Generator(seed: 1)).filter { $0 }.count, 1000)
     XCTAssertThrowsError(try HFlip(p: 1.5))
@@ -129,7 +147,9 @@ final class TransformTests: XCTestCase {
     _ = try Normalize(mean: [0.5, 0.25], std: [0.5, 0.25]).apply(x, Generator(seed: 0))
     XCTAssertEqual(x.toArray(), [0, 1, 0, -1])
     XCTAssertThrowsError(try Normalize(mean: [0.5], std: [0.5, 0.1]))
-    XCTAssertThrowsError(try Normalize(mean: [0.5, 0.5, 0.5], std: [1, 1, 1]).apply(x, Generator(seed: 0))) { e in
+    XCTAssertThrowsError(
+      try Normalize(mean: [0.5, 0.5, 0.5], std: [1, 1, 1]).apply(x, Generator(seed: 0))
+    ) { e in
       XCTAssertTrue("\(e)".contains("Normalize: 3 channel means for a batch of shape [1,2,1,2]"))
     }
   }
@@ -139,7 +159,9 @@ final class TransformTests: XCTestCase {
     let crop = try PadCrop(pad: 2, size: 8, fill: .zero)
     let flip = try HFlip(p: 0.5)
     let norm = try Normalize(mean: [0.1, 0.2, 0.3], std: [0.5, 0.6, 0.7])
-    let composed = Transform.compose([Transform(crop), Transform.compose([Transform(flip), Transform(norm)])])
+    let composed = Transform.compose([
+      Transform(crop), Transform.compose([Transform(flip), Transform(norm)]),
+    ])
     XCTAssertEqual(composed.stages.count, 3)
     let x = batch(16, 3, 8, 8)
     var a = x.clone()

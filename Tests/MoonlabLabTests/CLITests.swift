@@ -8,7 +8,9 @@ final class CLITests: XCTestCase {
     guard FileManager.default.isExecutableFile(atPath: TestPaths.moonlab.path) else {
       throw XCTSkip("build the moonlab product first (swift build): \(TestPaths.moonlab.path)")
     }
-    return try runProcess(TestPaths.moonlab, args, stdin: stdin)
+    // In a fresh folder: `moonlab run` records into ./runs/.
+    return try runProcess(
+      TestPaths.moonlab, args, currentDirectory: try TestPaths.temporaryDirectory(), stdin: stdin)
   }
 
   private func script(_ name: String, _ code: String) throws -> String {
@@ -28,7 +30,8 @@ final class CLITests: XCTestCase {
     let path = try script("runtime.lua", "local a = tensor.zeros{2, 3}\n\nlocal b = a:matmul(a)\n")
     let r = try moonlab(["run", path])
     XCTAssertEqual(r.status, 1)
-    XCTAssertTrue(r.stderr.contains("runtime.lua:3: matmul: shapes [2,3] and [2,3] don't match"), r.stderr)
+    XCTAssertTrue(
+      r.stderr.contains("runtime.lua:3: matmul: shapes [2,3] and [2,3] don't match"), r.stderr)
     XCTAssertTrue(r.stderr.contains("stack traceback"), r.stderr)
   }
 
@@ -41,8 +44,12 @@ final class CLITests: XCTestCase {
 
   func testArgAndSetValuesReachTheScript() throws {
     let path = try script(
-      "args.lua", "print(arg[0] ~= nil, arg[1], select('#', ...), lab.config.lr, lab.config.bn, lab.config.name)")
-    let r = try moonlab(["run", path, "--set", "lr=0.5", "--set", "bn=true", "--set", "name=abc", "--", "x", "y"])
+      "args.lua",
+      "print(arg[0] ~= nil, arg[1], select('#', ...), lab.config.lr, lab.config.bn, lab.config.name)"
+    )
+    let r = try moonlab([
+      "run", path, "--set", "lr=0.5", "--set", "bn=true", "--set", "name=abc", "--", "x", "y",
+    ])
     XCTAssertEqual(r.status, 0, r.stderr)
     XCTAssertEqual(r.stdout, "true\tx\t2\t0.5\ttrue\tabc\n")
   }

@@ -32,8 +32,12 @@ final class DataLibraryTests: XCTestCase {
     XCTAssertEqual(try global(h, "x3_").toArray(), [3, 3])
     // The last batch holds sample 5, label 2 exactly as given: labels come back unchanged.
     XCTAssertEqual(try global(h, "last_y").toArray(), [2])
-    XCTAssertThrowsError(try h.run("ds:get(6)")) { e in XCTAssertTrue("\(e)".contains("get: index 6 is outside 1…5"), "\(e)") }
-    XCTAssertThrowsError(try h.run("ds:subset(0, 2)")) { e in XCTAssertTrue("\(e)".contains("subset: range 0…2"), "\(e)") }
+    XCTAssertThrowsError(try h.run("ds:get(6)")) { e in
+      XCTAssertTrue("\(e)".contains("get: index 6 is outside 1…5"), "\(e)")
+    }
+    XCTAssertThrowsError(try h.run("ds:subset(0, 2)")) { e in
+      XCTAssertTrue("\(e)".contains("subset: range 0…2"), "\(e)")
+    }
   }
 
   func testSynthLabelsAreOneBased() throws {
@@ -54,9 +58,14 @@ final class DataLibraryTests: XCTestCase {
 
   func testCIFARLabelsAreOneBasedInLua() throws {
     let h = try LuaHost()
-    let root = ProcessInfo.processInfo.environment["MOONLAB_DATA"]
-      ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/data").standardized.path
-    guard FileManager.default.fileExists(atPath: root + "/cifar10/test_batch.bin") else { throw XCTSkip("no CIFAR-10 data") }
+    let root =
+      ProcessInfo.processInfo.environment["MOONLAB_DATA"]
+      ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "../../../shared/data"
+      ).standardized.path
+    guard FileManager.default.fileExists(atPath: root + "/cifar10/test_batch.bin") else {
+      throw XCTSkip("no CIFAR-10 data")
+    }
     let out = try h.run(
       """
       local ds = data.cifar10{split = 'train', root = '\(root)'}
@@ -70,10 +79,14 @@ final class DataLibraryTests: XCTestCase {
   func testTransformsAndLambdaOnTheLuaThread() throws {
     let h = try LuaHost()
     var threads: [Bool] = []
-    h.registerLibrary("probe", ["main": { lua in
-      threads.append(Thread.isMainThread)
-      return 0
-    }])
+    h.registerLibrary(
+      "probe",
+      [
+        "main": { lua in
+          threads.append(Thread.isMainThread)
+          return 0
+        }
+      ])
     let out = try h.run(
       """
       local ds = data.cifar10{split = 'test'}
@@ -99,9 +112,15 @@ final class DataLibraryTests: XCTestCase {
       ("data.PadCrop{fill = 'wrap'}", "PadCrop: fill must be 'zero' or 'reflect'"),
       ("data.HFlip{p = 2}", "HFlip: p must be in [0, 1]"),
       ("data.Normalize{mean = {0.5}}", "Normalize: options 'mean' and 'std' are required"),
-      ("data.Loader(data.synth{}, {batch_size = 0})", "Loader: batch_size must be positive"),
+      (
+        "data.Loader(data.synth{}, {batch_size = 0})", "Loader: batch_size must be in 1…2^31, got 0"
+      ),
       ("data.Loader(3)", "bad argument #1 to 'Loader' (Dataset expected, got number)"),
       ("data.synth{kind = 'zigzag'}", "synth: unknown kind 'zigzag'"),
+      ("data.synth{n = 1e12}", "synth: n must be in 1…100,000,000"),
+      ("data.PadCrop{pad = 1e9, size = 1e9}", "PadCrop: pad must be in 0…4096"),
+      ("data.Loader(data.synth{}, {batch_size = 1 << 40})", "Loader: batch_size must be in 1…2^31"),
+      ("data.synth{}:split({0.5, 0 / 0})", "split: fractions must be ≥ 0"),
       ("data.mnist{root = '/nonexistent'}", "mnist: no MNIST in /nonexistent/mnist"),
       (
         "for x in data.Loader(data.synth{n = 4}, {transform = data.Lambda(function() error('boom') end)}):batches() do end",

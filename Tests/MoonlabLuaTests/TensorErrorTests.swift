@@ -88,6 +88,14 @@ final class TensorErrorTests: XCTestCase {
     try assertError(
       "tensor.gradcheck(function(x) return x end, {a}, {eps = 'big'})",
       "gradcheck: option 'eps' (number expected, got string)")
+    try assertError(
+      "local c = tensor.one_hot(tensor.from{1, 5}, 4)",
+      "one_hot: label 5.0 at position 2 is not a class in 1..4")
+    try assertError(
+      "local c = tensor.one_hot(tensor.from{0}, 4)",
+      "one_hot: label 0.0 at position 1 is not a class in 1..4")
+    try assertError(
+      "local c = tensor.one_hot(a, 0)", "one_hot: number of classes must be positive, got 0")
     try assertError("a.foo = 1", "Tensor: can't set field 'foo'")
     try assertError(
       "a.grad = tensor.ones{3}", "grad: gradient shape [3] doesn't match tensor shape [2,3]")

@@ -60,7 +60,7 @@ final class TensorFuzzTests: XCTestCase {
       else return roptions() end
     end
 
-    local lib = {"zeros", "ones", "full", "rand", "randn", "arange", "eye", "from", "seed", "no_grad", "gradcheck"}
+    local lib = {"zeros", "ones", "full", "rand", "randn", "arange", "eye", "from", "one_hot", "seed", "no_grad", "gradcheck"}
     local methods = {"shape", "size", "numel", "dim", "item", "totable", "clone", "detach", "reshape", "t",
       "matmul", "sum", "mean", "max", "argmax", "exp", "log", "sqrt", "abs", "pow", "relu", "sigmoid",
       "tanh", "softmax", "log_softmax", "requires_grad", "backward", "zero_grad"}

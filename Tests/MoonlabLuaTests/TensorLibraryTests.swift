@@ -45,6 +45,18 @@ final class TensorLibraryTests: XCTestCase {
       ["true"])
   }
 
+  func testOneHotTakesOneBasedLabels() throws {
+    XCTAssertEqual(
+      try eval(
+        "tensor.one_hot(tensor.from{3, 1}, 4):totable()[1][3], tensor.one_hot(tensor.from{3, 1}, 4):sum(2):totable()[2]"
+      ),
+      ["1.0", "1.0"])
+    XCTAssertEqual(
+      try eval(
+        "tensor.one_hot(tensor.from{{2, 1}}, 3):dim(), tensor.one_hot(tensor.from{{2, 1}}, 3):size(3)"
+      ), ["3", "3"])
+  }
+
   func testReductionsUseOneBasedDimensions() throws {
     XCTAssertEqual(
       try eval("a:sum():item(), a:mean():item(), a:max():item()"), ["21.0", "3.5", "6.0"])

@@ -33,6 +33,8 @@ enum PipelineBench {
     }
     Timing.report(
       "pipeline", Double(images) / seconds, "images/s",
-      String(format: "PadCrop+HFlip+Normalize, batch 256, one core; gather alone %.0f images/s", Double(images) / gatherSeconds))
+      String(
+        format: "PadCrop+HFlip+Normalize, batch 256, one core; gather alone %.0f images/s",
+        Double(images) / gatherSeconds))
   }
 }

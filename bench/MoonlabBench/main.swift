@@ -9,6 +9,7 @@ let benchmarks: [(name: String, run: () throws -> Void)] = [
   ("tensor", TensorBench.run),
   ("pipeline", PipelineBench.run),
   ("lenet", LeNetBench.run),
+  ("lenet_augment", LeNetAugmentBench.run),
 ]
 
 if let t = ProcessInfo.processInfo.environment["MOONLAB_THREADS"].flatMap(Int.init) { Parallel.setThreads(t) }

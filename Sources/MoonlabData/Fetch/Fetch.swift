@@ -14,7 +14,9 @@ public enum Fetch {
   public static let cifar10Base = "https://www.cs.toronto.edu/~kriz/"
   public static let cifar10Archive = "cifar-10-binary.tar.gz"
   /// MNIST mirrors and MD5s as torchvision lists them (torchvision/datasets/mnist.py).
-  public static let mnistMirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"]
+  public static let mnistMirrors = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/",
+  ]
   public static let officialDigests = [
     "cifar-10-binary.tar.gz": "c32a1d4ab5d03f1284b67883e8d87530",
     "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
@@ -22,13 +24,15 @@ public enum Fetch {
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
   ]
-  static let cifar10Members = (1...5).map { "data_batch_\($0).bin" } + ["test_batch.bin", "batches.meta.txt"]
+  static let cifar10Members =
+    (1...5).map { "data_batch_\($0).bin" } + ["test_batch.bin", "batches.meta.txt"]
 
   /// Fetches `dataset` into `root`/`dataset`. `urlBase` replaces the official host (a
   /// mirror, or a local server in tests); `digests` replaces the official MD5s (tests
   /// serve their own small archives). Progress lines go to `log`.
   public static func fetch(
-    _ dataset: String, root: URL, urlBase: String? = nil, digests: [String: String] = officialDigests,
+    _ dataset: String, root: URL, urlBase: String? = nil,
+    digests: [String: String] = officialDigests,
     log: (String) -> Void = { _ in }
   ) throws {
     guard dataset == "cifar10" || dataset == "mnist" else {
@@ -41,7 +45,8 @@ public enum Fetch {
       return
     }
     guard !fm.fileExists(atPath: target.path) else {
-      throw DataError("data fetch: \(target.path) exists but is incomplete; remove it and fetch again")
+      throw DataError(
+        "data fetch: \(target.path) exists but is incomplete; remove it and fetch again")
     }
     try fm.createDirectory(at: root, withIntermediateDirectories: true)
     let temp = root.appendingPathComponent(".\(dataset).fetch-\(getpid())")
@@ -49,7 +54,8 @@ public enum Fetch {
     try fm.createDirectory(at: temp, withIntermediateDirectories: false)
     do {
       if dataset == "cifar10" {
-        let archive = try download(cifar10Archive, bases: [urlBase ?? cifar10Base], digests: digests, log: log)
+        let archive = try download(
+          cifar10Archive, bases: [urlBase ?? cifar10Base], digests: digests, log: log)
         try unpackCIFAR10(archive, into: temp)
         for split in ["train", "test"] {
           let ds = try CIFAR10.load(split: split, folder: temp)
@@ -57,7 +63,8 @@ public enum Fetch {
         }
       } else {
         for name in MNIST.fileNames.map({ $0 + ".gz" }) {
-          let data = try download(name, bases: urlBase.map { [$0] } ?? mnistMirrors, digests: digests, log: log)
+          let data = try download(
+            name, bases: urlBase.map { [$0] } ?? mnistMirrors, digests: digests, log: log)
           try data.write(to: temp.appendingPathComponent(name))
         }
         for split in ["train", "test"] {
@@ -66,7 +73,9 @@ public enum Fetch {
         }
       }
       guard rename(temp.path, target.path) == 0 else {
-        throw DataError("data fetch: can't move \(temp.path) to \(target.path): \(String(cString: strerror(errno)))")
+        throw DataError(
+          "data fetch: can't move \(temp.path) to \(target.path): \(String(cString: strerror(errno)))"
+        )
       }
     } catch {
       try? fm.removeItem(at: temp)
@@ -76,7 +85,9 @@ public enum Fetch {
   }
 
   /// Downloads `file` from the first base that serves it and checks its MD5.
-  static func download(_ file: String, bases: [String], digests: [String: String], log: (String) -> Void) throws -> Data {
+  static func download(
+    _ file: String, bases: [String], digests: [String: String], log: (String) -> Void
+  ) throws -> Data {
     var failures: [String] = []
     for base in bases {
       let urlText = base.hasSuffix("/") ? base + file : base + "/" + file
@@ -92,10 +103,14 @@ public enum Fetch {
         failures.append("\(urlText): \(error)")
         continue
       }
-      guard let expected = digests[file] else { throw DataError("data fetch: no digest known for \(file)") }
+      guard let expected = digests[file] else {
+        throw DataError("data fetch: no digest known for \(file)")
+      }
       let actual = MD5.hex(data)
       guard actual == expected else {
-        throw DataError("data fetch: \(file) from \(urlText) has MD5 \(actual), expected \(expected) (corrupt or wrong file); nothing installed")
+        throw DataError(
+          "data fetch: \(file) from \(urlText) has MD5 \(actual), expected \(expected) (corrupt or wrong file); nothing installed"
+        )
       }
       return data
     }
@@ -106,7 +121,9 @@ public enum Fetch {
   static func get(_ url: URL) throws -> Data {
     // The completion handler runs on URLSession's queue; the semaphore orders its write
     // before our read.
-    final class Response: @unchecked Sendable { var result: Result<Data, Error> = .failure(DataError("no response")) }
+    final class Response: @unchecked Sendable {
+      var result: Result<Data, Error> = .failure(DataError("no response"))
+    }
     let response = Response()
     let done = DispatchSemaphore(value: 0)
     let task = URLSession.shared.dataTask(with: url) { data, reply, error in
@@ -137,6 +154,8 @@ public enum Fetch {
       try entry.contents.write(to: folder.appendingPathComponent(name))
     }
     let missing = cifar10Members.filter { !found.contains($0) }
-    guard missing.isEmpty else { throw DataError("\(what): archive lacks \(missing.joined(separator: ", "))") }
+    guard missing.isEmpty else {
+      throw DataError("\(what): archive lacks \(missing.joined(separator: ", "))")
+    }
   }
 }

@@ -10,7 +10,9 @@ enum MD5 {
     6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
   ]
   /// K[i] = floor(2^32 · |sin(i + 1)|).
-  private static let k: [UInt32] = (0..<64).map { UInt32(truncatingIfNeeded: Int64(abs(sin(Double($0 + 1))) * 4_294_967_296)) }
+  private static let k: [UInt32] = (0..<64).map {
+    UInt32(truncatingIfNeeded: Int64(abs(sin(Double($0 + 1))) * 4_294_967_296))
+  }
 
   /// The lowercase hex digest of `data`.
   static func hex(_ data: Data) -> String {
@@ -26,7 +28,9 @@ enum MD5 {
     message.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
       var m = [UInt32](repeating: 0, count: 16)
       for chunk in stride(from: 0, to: raw.count, by: 64) {
-        for j in 0..<16 { m[j] = raw.loadUnaligned(fromByteOffset: chunk + 4 * j, as: UInt32.self).littleEndian }
+        for j in 0..<16 {
+          m[j] = raw.loadUnaligned(fromByteOffset: chunk + 4 * j, as: UInt32.self).littleEndian
+        }
         var (a, b, c, d) = (a0, b0, c0, d0)
         for i in 0..<64 {
           var f: UInt32

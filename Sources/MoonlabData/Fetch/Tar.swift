@@ -21,13 +21,17 @@ enum Tar {
       let size = try octal(header, 124, 12, what: what)
       let type = header[header.startIndex + 156]
       let start = offset + 512
-      guard size <= archive.endIndex - start else { throw DataError("\(what): tar entry runs past the end (truncated)") }
+      guard size <= archive.endIndex - start else {
+        throw DataError("\(what): tar entry runs past the end (truncated)")
+      }
       let contents = archive[start..<(start + size)]
       offset = start + (size + 511) / 512 * 512
       var name = longName ?? string(header, 0, 100)
       longName = nil
       let prefix = string(header, 345, 155)
-      if !prefix.isEmpty && string(header, 257, 6).hasPrefix("ustar") && name == string(header, 0, 100) {
+      if !prefix.isEmpty && string(header, 257, 6).hasPrefix("ustar")
+        && name == string(header, 0, 100)
+      {
         name = prefix + "/" + name
       }
       switch type {
@@ -68,6 +72,8 @@ enum Tar {
     let stored = try octal(header, 148, 8, what: what)
     var sum = 0
     for (i, b) in header.enumerated() { sum += (148..<156).contains(i) ? 32 : Int(b) }
-    guard sum == stored else { throw DataError("\(what): tar header checksum mismatch (corrupt archive)") }
+    guard sum == stored else {
+      throw DataError("\(what): tar header checksum mismatch (corrupt archive)")
+    }
   }
 }

@@ -34,8 +34,12 @@ public final class Loader {
   private var current: Epoch?
 
   public init(_ dataset: Dataset, _ options: Options) throws {
-    guard options.batchSize > 0 else { throw DataError("Loader: batch_size must be positive, got \(options.batchSize)") }
-    guard options.prefetch >= 0 else { throw DataError("Loader: prefetch must be ≥ 0, got \(options.prefetch)") }
+    guard options.batchSize > 0, options.batchSize <= 1 << 31 else {
+      throw DataError("Loader: batch_size must be in 1…2^31, got \(options.batchSize)")
+    }
+    guard options.prefetch >= 0 else {
+      throw DataError("Loader: prefetch must be ≥ 0, got \(options.prefetch)")
+    }
     self.dataset = dataset
     self.options = options
   }
@@ -54,11 +58,15 @@ public final class Loader {
     epoch += 1
     let order =
       options.shuffle
-      ? Generator(seed: options.seed, stream: "shuffle.\(e)").permutation(dataset.count) : Array(0..<dataset.count)
+      ? Generator(seed: options.seed, stream: "shuffle.\(e)").permutation(dataset.count)
+      : Array(0..<dataset.count)
     let plan = BatchPlan(
-      dataset: dataset, order: order, batchSize: options.batchSize, batches: count, seed: options.seed, epoch: e,
+      dataset: dataset, order: order, batchSize: options.batchSize, batches: count,
+      seed: options.seed, epoch: e,
       stages: options.transform?.workerPrefix ?? [])
-    let epoch = Epoch(plan: plan, rest: Array((options.transform?.stages ?? []).dropFirst(plan.stages.count)), prefetch: options.prefetch)
+    let epoch = Epoch(
+      plan: plan, rest: Array((options.transform?.stages ?? []).dropFirst(plan.stages.count)),
+      prefetch: options.prefetch)
     current = epoch
     return epoch
   }
@@ -78,8 +86,13 @@ struct BatchPlan {
   func make(_ b: Int) throws -> Batch {
     let lo = b * batchSize
     let hi = min(order.count, lo + batchSize)
-    let x = Tensor(zeros: [hi - lo] + dataset.sampleShape)
-    let y = Tensor(zeros: [hi - lo] + dataset.targetShape)
+    // gather writes every element: no need to zero the storage first.
+    let x = Tensor(
+      shape: [hi - lo] + dataset.sampleShape,
+      storage: TensorStorage(count: (hi - lo) * dataset.sampleSize, zeroed: false))
+    let y = Tensor(
+      shape: [hi - lo] + dataset.targetShape,
+      storage: TensorStorage(count: (hi - lo) * dataset.targetSize, zeroed: false))
     order[lo..<hi].withUnsafeBufferPointer { dataset.gather($0, x: x.data, y: y.data) }
     let rng = Generator(seed: seed, stream: "augment.\(epoch).\(b)")
     var out = x
@@ -106,7 +119,9 @@ public final class Epoch {
 
   func stop() { prefetcher?.stop() }
 
-  public func next(runMainThread: (MainThreadTransform, Batch) throws -> Batch = { _, b in b }) throws -> Batch? {
+  public func next(runMainThread: (MainThreadTransform, Batch) throws -> Batch = { _, b in b })
+    throws -> Batch?
+  {
     guard nextIndex < plan.batches else { return nil }
     let b = nextIndex
     nextIndex += 1

@@ -21,7 +21,9 @@ public enum CIFAR10 {
   /// Reads a split from `folder` (data_batch_1…5.bin or test_batch.bin, and
   /// batches.meta.txt for the class names).
   public static func load(split: String, folder: URL) throws -> Dataset {
-    try load(files: files(split: split, in: folder), metaFile: folder.appendingPathComponent("batches.meta.txt"))
+    try load(
+      files: files(split: split, in: folder),
+      metaFile: folder.appendingPathComponent("batches.meta.txt"))
   }
 
   /// Reads and concatenates batch files (plain or gzipped), validating every record.
@@ -47,7 +49,8 @@ public enum CIFAR10 {
         for r in 0..<n {
           let label = bytes[r * recordSize]
           guard label < 10 else {
-            throw DataError("cifar10: \(name): record \(r + 1) has label byte \(label), expected 0…9")
+            throw DataError(
+              "cifar10: \(name): record \(r + 1) has label byte \(label), expected 0…9")
           }
           labels.append(Float(label))
           pixels.append(contentsOf: bytes[(r * recordSize + 1)..<((r + 1) * recordSize)])
@@ -62,11 +65,14 @@ public enum CIFAR10 {
   /// Class names from batches.meta.txt (one per line), or the standard ones if absent.
   static func classNames(_ url: URL) throws -> [String] {
     guard let text = try? String(contentsOf: url, encoding: .utf8) else { return defaultClasses }
-    let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+    let names = text.split(whereSeparator: \.isNewline).map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }.filter {
       !$0.isEmpty
     }
     guard names.count == 10 else {
-      throw DataError("cifar10: \(url.lastPathComponent): expected 10 class names, found \(names.count)")
+      throw DataError(
+        "cifar10: \(url.lastPathComponent): expected 10 class names, found \(names.count)")
     }
     return names
   }

@@ -5,7 +5,9 @@ import Foundation
 /// and fetched .tar.gz archives.
 enum Gzip {
   /// gzip files start with these two bytes.
-  static func isGzip(_ data: Data) -> Bool { data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b }
+  static func isGzip(_ data: Data) -> Bool {
+    data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b
+  }
 
   /// Inflates a whole gzip stream. `limit` caps the output so a hostile file (a "zip
   /// bomb") can't exhaust memory; `what` names the file in errors.
@@ -13,7 +15,10 @@ enum Gzip {
     guard isGzip(data) else { throw DataError("\(what): not a gzip file (bad magic bytes)") }
     var stream = z_stream()
     // 16 + MAX_WBITS: expect a gzip header and trailer (zlib's inflateInit2 convention).
-    guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+    guard
+      inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        == Z_OK
+    else {
       throw DataError("\(what): zlib could not start inflating")
     }
     defer { inflateEnd(&stream) }
@@ -36,7 +41,9 @@ enum Gzip {
           throw DataError("\(what): gzip data is \(reason)")
         }
         out.append(contentsOf: buffer[0..<produced])
-        guard out.count <= limit else { throw DataError("\(what): decompresses to more than \(limit) bytes") }
+        guard out.count <= limit else {
+          throw DataError("\(what): decompresses to more than \(limit) bytes")
+        }
         if status == Z_OK && produced == 0 && stream.avail_in == 0 {
           throw DataError("\(what): gzip data is truncated")
         }

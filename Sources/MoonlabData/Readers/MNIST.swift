@@ -6,7 +6,8 @@ import Foundation
 public enum MNIST {
   public static let classes = (0...9).map(String.init)
   public static let fileNames = [
-    "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
   ]
 
   /// Reads a split from `folder`, taking `NAME.gz` or plain `NAME` for each file.
@@ -58,21 +59,27 @@ public enum MNIST {
     var targets: [Float] = []
     targets.reserveCapacity(n)
     for (k, b) in lab.dropFirst(8).enumerated() {
-      guard b < 10 else { throw DataError("mnist: \(labelName): label \(k + 1) is \(b), expected 0…9") }
+      guard b < 10 else {
+        throw DataError("mnist: \(labelName): label \(k + 1) is \(b), expected 0…9")
+      }
       targets.append(Float(b))
     }
     return try Dataset(
-      name: "mnist", sampleShape: [1, rows, cols], storage: .bytes([UInt8](img.dropFirst(16))), targets: targets,
+      name: "mnist", sampleShape: [1, rows, cols], storage: .bytes([UInt8](img.dropFirst(16))),
+      targets: targets,
       classes: classes)
   }
 
   /// The magic number's check and the `dims` big-endian sizes that follow it.
   static func header(_ data: Data, magic: UInt32, dims: Int, what: String) throws -> [Int] {
     let size = 4 * (1 + dims)
-    guard data.count >= size else { throw DataError("\(what): file of \(data.count) bytes is too short for an IDX header") }
+    guard data.count >= size else {
+      throw DataError("\(what): file of \(data.count) bytes is too short for an IDX header")
+    }
     func word(_ k: Int) -> UInt32 {
       let b = data.startIndex + 4 * k
-      return UInt32(data[b]) << 24 | UInt32(data[b + 1]) << 16 | UInt32(data[b + 2]) << 8 | UInt32(data[b + 3])
+      return UInt32(data[b]) << 24 | UInt32(data[b + 1]) << 16 | UInt32(data[b + 2]) << 8
+        | UInt32(data[b + 3])
     }
     guard word(0) == magic else {
       throw DataError(

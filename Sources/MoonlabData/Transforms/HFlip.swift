@@ -10,7 +10,9 @@ public struct HFlip: BatchTransform {
   }
 
   /// Whether each of n samples is flipped, drawn in sample order.
-  public func drawFlips(_ n: Int, _ rng: Generator) -> [Bool] { (0..<n).map { _ in rng.uniform() < p } }
+  public func drawFlips(_ n: Int, _ rng: Generator) -> [Bool] {
+    (0..<n).map { _ in rng.uniform() < p }
+  }
 
   public func apply(_ x: Tensor, _ rng: Generator) throws -> Tensor {
     let (n, c, h, w) = try imageBatch(x, "HFlip")

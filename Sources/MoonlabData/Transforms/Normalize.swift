@@ -8,16 +8,21 @@ public struct Normalize: BatchTransform {
 
   public init(mean: [Double], std: [Double]) throws {
     guard !mean.isEmpty, mean.count == std.count else {
-      throw DataError("Normalize: mean and std need the same number of channels, got \(mean.count) and \(std.count)")
+      throw DataError(
+        "Normalize: mean and std need the same number of channels, got \(mean.count) and \(std.count)"
+      )
     }
-    guard std.allSatisfy({ $0 > 0 }) else { throw DataError("Normalize: std values must be positive, got \(std)") }
+    guard std.allSatisfy({ $0 > 0 }) else {
+      throw DataError("Normalize: std values must be positive, got \(std)")
+    }
     self.mean = mean.map(Float.init)
     self.std = std.map(Float.init)
   }
 
   public func apply(_ x: Tensor, _ rng: Generator) throws -> Tensor {
     guard x.rank >= 2, x.shape[1] == mean.count else {
-      throw DataError("Normalize: \(mean.count) channel means for a batch of shape \(describeShape(x.shape))")
+      throw DataError(
+        "Normalize: \(mean.count) channel means for a batch of shape \(describeShape(x.shape))")
     }
     let (n, c) = (x.shape[0], x.shape[1])
     let plane = x.count / max(n * c, 1)

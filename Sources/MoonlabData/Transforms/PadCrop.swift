@@ -12,7 +12,11 @@ public struct PadCrop: BatchTransform {
   public let fill: Fill
 
   public init(pad: Int = 4, size: Int = 32, fill: Fill = .zero) throws {
-    guard pad >= 0, size > 0 else { throw DataError("PadCrop: pad must be ≥ 0 and size > 0, got pad=\(pad) size=\(size)") }
+    // The caps only keep sizes far from overflow; real crops are tens of pixels.
+    guard pad >= 0, size > 0, pad <= 4096, size <= 16384 else {
+      throw DataError(
+        "PadCrop: pad must be in 0…4096 and size in 1…16384, got pad=\(pad) size=\(size)")
+    }
     self.pad = pad
     self.size = size
     self.fill = fill
@@ -29,10 +33,12 @@ public struct PadCrop: BatchTransform {
   public func apply(_ x: Tensor, _ rng: Generator) throws -> Tensor {
     let (n, c, h, w) = try imageBatch(x, "PadCrop")
     guard h + 2 * pad >= size, w + 2 * pad >= size else {
-      throw DataError("PadCrop: size \(size) is larger than the padded image \(h + 2 * pad)×\(w + 2 * pad)")
+      throw DataError(
+        "PadCrop: size \(size) is larger than the padded image \(h + 2 * pad)×\(w + 2 * pad)")
     }
     guard fill == .zero || (pad < h && pad < w) else {
-      throw DataError("PadCrop: reflect padding needs pad < image size, got pad=\(pad) for \(h)×\(w)")
+      throw DataError(
+        "PadCrop: reflect padding needs pad < image size, got pad=\(pad) for \(h)×\(w)")
     }
     let offsets = drawOffsets(n, h: h, w: w, rng)
     let out = Tensor(zeros: [n, c, size, size])

@@ -23,7 +23,9 @@ public final class Transform {
   public init(_ stages: [Stage]) { self.stages = stages }
   public convenience init(_ t: BatchTransform) { self.init([.batch(t)]) }
 
-  public static func compose(_ parts: [Transform]) -> Transform { Transform(parts.flatMap(\.stages)) }
+  public static func compose(_ parts: [Transform]) -> Transform {
+    Transform(parts.flatMap(\.stages))
+  }
 
   /// The leading stages a worker thread may run: everything before the first main-thread one.
   var workerPrefix: [BatchTransform] {
@@ -38,6 +40,8 @@ public final class Transform {
 
 /// Checks that x is a batch of images [N,C,H,W] for transform `op`.
 func imageBatch(_ x: Tensor, _ op: String) throws -> (n: Int, c: Int, h: Int, w: Int) {
-  guard x.rank == 4 else { throw DataError("\(op): expected images [N,C,H,W], got \(describeShape(x.shape))") }
+  guard x.rank == 4 else {
+    throw DataError("\(op): expected images [N,C,H,W], got \(describeShape(x.shape))")
+  }
   return (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
 }

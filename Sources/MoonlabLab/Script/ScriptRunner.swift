@@ -3,7 +3,7 @@ import Foundation
 import MoonlabLua
 import MoonlabTensor
 
-/// What `moonlab run` was asked to do.
+/// What `moonlab run` (or `sweep`, `rerun`) was asked to do.
 public struct RunRequest {
   public var scriptPath: String
   public var arguments: [String] = []
@@ -11,10 +11,26 @@ public struct RunRequest {
   public var threads = ProcessInfo.processInfo.activeProcessorCount
   public var config: [(key: String, value: ConfigValue)] = []
   public var sandbox = false
-  public var memoryLimitBytes = 512 << 20
+  /// Cap on the Lua heap; 0 = none (the CLI sets 512 MB under --sandbox).
+  public var memoryLimitBytes = 0
   public var timeLimitSeconds = 0.0
+  /// The run directory; nil = runs/NAME-YYYYmmdd-HHMMSS.
+  public var outDir: String?
+  /// The command line, for config.json.
+  public var argv: [String] = CommandLine.arguments
+  /// Set by `moonlab sweep`: the script keeps no run record of its own; `lab.sweep` runs,
+  /// shards, merges or emits the trials as asked.
+  public var sweep: SweepOptions?
+
+  /// The run's name; nil = the script's base name without extension ("lenet" for
+  /// examples/lenet.lua). A rerun keeps the original run's name.
+  public var name: String?
 
   public init(scriptPath: String) { self.scriptPath = scriptPath }
+
+  public var scriptName: String {
+    name ?? URL(fileURLWithPath: scriptPath).deletingPathExtension().lastPathComponent
+  }
 }
 
 /// A `--set key=value` value: numbers, booleans and strings are told apart like Lua would.
@@ -35,40 +51,79 @@ public enum ConfigValue: Equatable {
     }
   }
 
-  func push(_ lua: Lua) {
-    switch self {
-    case .number(let d):
-      if let i = Int(exactly: d) { lua.push(i) } else { lua.push(d) }
-    case .boolean(let b): lua.push(b)
-    case .string(let s): lua.push(s)
+  init?(json: JSON) {
+    switch json {
+    case .number(let d): self = .number(d)
+    case .bool(let b): self = .boolean(b)
+    case .string(let s): self = .string(s)
+    default: return nil
     }
   }
+
+  var json: JSON {
+    switch self {
+    case .number(let d): return .number(d)
+    case .boolean(let b): return .bool(b)
+    case .string(let s): return .string(s)
+    }
+  }
+
+  func push(_ lua: Lua) { lua.push(json: json) }
+}
+
+/// A script that failed; the message says where and why (traceback included).
+public struct ScriptFailed: Error, CustomStringConvertible {
+  public let message: String
+  public let runDir: URL?
+  public var description: String { message }
 }
 
 /// Runs one script: seeds the generator, sets thread counts, builds the Lua host with
-/// every library, fills `lab.config`, and executes the file.
+/// every library, fills `lab.config`, records the run directory and executes the file.
 public enum ScriptRunner {
+  /// A host with the lab and report libraries but no run record (the REPL, benchmarks).
   public static func makeHost(_ request: RunRequest) throws -> LuaHost {
-    Parallel.setThreads(request.threads)
-    Generator.seedGlobal(request.seed)
-    let host = try LuaHost(
-      options: .init(
-        sandbox: request.sandbox, memoryLimitBytes: request.memoryLimitBytes,
-        timeLimitSeconds: request.timeLimitSeconds))
-    host.libraryTable("lab")
-    let lua = Lua(host.state)
-    lua.newTable()
-    for (key, value) in request.config {
-      value.push(lua)
-      lua.setField(-2, key)
-    }
-    lua.setField(-2, "config")
-    lua.pop()
-    return host
+    try LabSession(request: request, script: Data()).host
   }
 
-  public static func run(_ request: RunRequest) throws {
-    let host = try makeHost(request)
-    try host.runScript(path: request.scriptPath, arguments: request.arguments)
+  /// Runs the script and returns its run directory (nil under `moonlab sweep`).
+  @discardableResult
+  public static func run(_ request: RunRequest) throws -> URL? {
+    guard let script = FileManager.default.contents(atPath: request.scriptPath) else {
+      throw ScriptNotFound(path: request.scriptPath)
+    }
+    let session = try LabSession(request: request, script: script)
+    if request.sweep == nil {
+      let dir =
+        request.outDir.map { URL(fileURLWithPath: $0) }
+        ?? RunRecord.defaultDir(name: request.scriptName)
+      session.record = try RunRecord(
+        dir: dir, provenance: session.provenance(name: request.scriptName), script: script)
+      FileHandle.standardError.write(Data("moonlab: recording to \(dir.path)\n".utf8))
+    }
+    do {
+      try session.host.runScript(path: request.scriptPath, arguments: request.arguments)
+    } catch {
+      if let exit = session.earlyExit {
+        if exit.success { return nil }
+        throw ScriptFailed(message: exit.message, runDir: nil)
+      }
+      let message = explain(error, request)
+      try? session.record?.finish(.failed(message), config: session.labConfig())
+      throw ScriptFailed(message: message, runDir: session.record?.dir)
+    }
+    // Under `moonlab sweep` the record (if any) is the sweep folder's, made by lab.sweep.
+    try session.record?.finish(.finished, config: session.labConfig())
+    return session.record?.dir
+  }
+
+  /// Lua's "not enough memory" under a cap is the cap, not the machine.
+  static func explain(_ error: Error, _ request: RunRequest) -> String {
+    let message = String(describing: error)
+    if request.memoryLimitBytes > 0, message.hasPrefix("not enough memory") {
+      return
+        "script stopped: it went over its memory limit of \(request.memoryLimitBytes >> 20) MB (--memory-limit)"
+    }
+    return message
   }
 }

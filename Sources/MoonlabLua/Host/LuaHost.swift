@@ -8,6 +8,7 @@ public final class LuaHost {
   public struct Options {
     /// Scripts from elsewhere: only safe standard libraries, capped memory and time.
     public var sandbox = false
+    /// Cap on the Lua heap (0 = none), enforced by the state's allocator.
     public var memoryLimitBytes = 0
     public var timeLimitSeconds = 0.0
     public init(sandbox: Bool = false, memoryLimitBytes: Int = 0, timeLimitSeconds: Double = 0) {
@@ -19,12 +20,14 @@ public final class LuaHost {
 
   public let state: OpaquePointer
   public let options: Options
+  /// Nesting of `call` (Swift → Lua → Swift → Lua …); the time limit starts at the outermost.
+  private var callDepth = 0
 
   /// Libraries every state gets (tensor, nn, optim, data); higher layers (lab, report)
   /// install theirs after creating the host.
   public init(options: Options = Options()) throws {
     LuaHost.installCallbacks
-    guard let L = moonlab_newstate(options.sandbox ? options.memoryLimitBytes : 0) else {
+    guard let L = moonlab_newstate(options.memoryLimitBytes) else {
       throw LuaError("can't create a Lua state (out of memory)")
     }
     state = L
@@ -108,7 +111,11 @@ public final class LuaHost {
 
   /// Calls the function below `arguments` values with a traceback handler.
   public func call(arguments: Int32, results: Int32) throws {
-    if options.timeLimitSeconds > 0 { moonlab_set_time_limit(state, options.timeLimitSeconds) }
+    if callDepth == 0, options.timeLimitSeconds > 0 {
+      moonlab_set_time_limit(state, options.timeLimitSeconds)
+    }
+    callDepth += 1
+    defer { callDepth -= 1 }
     if moonlab_pcall(state, arguments, results) != LUA_OK { throw popError() }
   }
 
@@ -120,7 +127,7 @@ public final class LuaHost {
   }
 
   /// `tostring(value)` without raising (falls back to the type name).
-  func describe(_ lua: Lua, _ i: Int32) -> String {
+  public func describe(_ lua: Lua, _ i: Int32) -> String {
     if let s = luaL_tolstring_safe(i) { return s }
     return lua.typeName(i)
   }
@@ -153,15 +160,33 @@ public final class LuaHost {
       luaL_requiref(L, name, open, 1)
       moonlab_pop(L, 1)
     }
-    // Keep os.clock and os.time only; no dofile/loadfile; load() takes text only.
+    // Keep os.clock and os.time only; no dofile/loadfile/string.dump; load() takes text
+    // only; io, package and the rest of os answer with a clear refusal; require returns
+    // the libraries already loaded.
     try run(
       """
+      local function refusing(lib, t)
+        return setmetatable(t, { __index = function(_, k)
+          error(lib .. "." .. tostring(k) .. " is not available in the sandbox (--sandbox)", 2)
+        end })
+      end
       local clock, time = os.clock, os.time
-      os = { clock = clock, time = time }
+      os = refusing("os", { clock = clock, time = time })
+      io = refusing("io", {})
+      package = refusing("package", { loaded = { _G = _G, string = string, table = table, math = math,
+        utf8 = utf8, coroutine = coroutine, os = os } })
+      require = function(name)
+        local m = package.loaded[name]
+        if m == nil then error("require: only Moonlab's libraries are available in the sandbox, not '" .. tostring(name) .. "'", 2) end
+        return m
+      end
       dofile, loadfile = nil, nil
+      string.dump = function() error("string.dump is not available in the sandbox (--sandbox)", 2) end
       local rawload = load
       load = function(chunk, name, mode, env)
-        if mode ~= nil and mode ~= "t" then error("load: binary chunks are not allowed in the sandbox", 2) end
+        if (mode ~= nil and mode ~= "t") or (type(chunk) == "string" and chunk:byte(1) == 27) then
+          error("load: binary chunks are not allowed in the sandbox (--sandbox)", 2)
+        end
         return rawload(chunk, name, "t", env)
       end
       """, chunkname: "=sandbox")
@@ -171,5 +196,6 @@ public final class LuaHost {
 /// The script file doesn't exist or can't be read (the CLI exits 2).
 public struct ScriptNotFound: Error, CustomStringConvertible {
   public let path: String
+  public init(path: String) { self.path = path }
   public var description: String { "cannot open \(path): no such file or not readable" }
 }

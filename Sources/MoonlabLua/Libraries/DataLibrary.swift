@@ -42,7 +42,8 @@ enum DataLibrary {
           return 1
         },
         "tensors": { lua in
-          lua.push(try tensors(try lua.tensor(1, "tensors"), try lua.tensor(2, "tensors")), as: .dataset)
+          lua.push(
+            try tensors(try lua.tensor(1, "tensors"), try lua.tensor(2, "tensors")), as: .dataset)
           return 1
         },
         "PadCrop": { lua in
@@ -52,19 +53,23 @@ enum DataLibrary {
             throw LuaError("PadCrop: fill must be 'zero' or 'reflect', got '\(fillName)'")
           }
           let t = try PadCrop(
-            pad: try lua.integerOption(1, "pad", "PadCrop") ?? 4, size: try lua.integerOption(1, "size", "PadCrop") ?? 32,
+            pad: try lua.integerOption(1, "pad", "PadCrop") ?? 4,
+            size: try lua.integerOption(1, "size", "PadCrop") ?? 32,
             fill: fill)
           lua.push(Transform(t), as: .transform)
           return 1
         },
         "HFlip": { lua in
           _ = try lua.optTable(1, "HFlip")
-          lua.push(Transform(try HFlip(p: try lua.numberOption(1, "p", "HFlip") ?? 0.5)), as: .transform)
+          lua.push(
+            Transform(try HFlip(p: try lua.numberOption(1, "p", "HFlip") ?? 0.5)), as: .transform)
           return 1
         },
         "Normalize": { lua in
           try lua.checkTable(1, "Normalize")
-          guard let mean = try lua.option(1, "mean", "Normalize", { try lua.numberList($0, "Normalize") }),
+          guard
+            let mean = try lua.option(
+              1, "mean", "Normalize", { try lua.numberList($0, "Normalize") }),
             let std = try lua.option(1, "std", "Normalize", { try lua.numberList($0, "Normalize") })
           else { throw LuaError("Normalize: options 'mean' and 'std' are required") }
           lua.push(Transform(try Normalize(mean: mean, std: std)), as: .transform)
@@ -84,12 +89,14 @@ enum DataLibrary {
           lua.push(Transform.compose(parts), as: .transform)
           return 1
         },
-        "Lambda": { lua in
+        "Lambda": { [unowned host] lua in
           guard lua.type(1) == LUA_TFUNCTION else {
-            throw LuaError("bad argument #1 to 'Lambda' (function expected, got \(lua.typeName(1)))")
+            throw LuaError(
+              "bad argument #1 to 'Lambda' (function expected, got \(lua.typeName(1)))")
           }
           lua_pushvalue(lua.L, 1)
-          lua.push(Transform([.mainThread(Lambda(ref: luaL_ref(lua.L, moonlab_registry_index())))]), as: .transform)
+          lua.push(
+            Transform([.mainThread(Lambda(LuaRef(host: host, popping: lua.L)))]), as: .transform)
           return 1
         },
         "Loader": { lua in
@@ -99,7 +106,9 @@ enum DataLibrary {
           o.batchSize = try lua.integerOption(2, "batch_size", "Loader") ?? o.batchSize
           o.shuffle = try lua.booleanOption(2, "shuffle", "Loader") ?? o.shuffle
           o.seed = try seedOption(lua, 2, "Loader")
-          o.transform = try lua.option(2, "transform", "Loader") { try lua.object($0, .transform, as: Transform.self, "Loader") }
+          o.transform = try lua.option(2, "transform", "Loader") {
+            try lua.object($0, .transform, as: Transform.self, "Loader")
+          }
           o.dropLast = try lua.booleanOption(2, "drop_last", "Loader") ?? o.dropLast
           o.prefetch = try lua.integerOption(2, "prefetch", "Loader") ?? o.prefetch
           lua.push(try Loader(ds, o), as: .loader)
@@ -128,7 +137,9 @@ enum DataLibrary {
 
   static func tensors(_ x: Tensor, _ y: Tensor) throws -> Dataset {
     guard x.rank >= 1, y.rank >= 1, x.shape[0] == y.shape[0] else {
-      throw LuaError("tensors: x \(describeShape(x.shape)) and y \(describeShape(y.shape)) need the same first dimension")
+      throw LuaError(
+        "tensors: x \(describeShape(x.shape)) and y \(describeShape(y.shape)) need the same first dimension"
+      )
     }
     return try Dataset(
       name: "tensors", sampleShape: Array(x.shape.dropFirst()), storage: .floats(x.toArray()),
@@ -143,7 +154,9 @@ enum DataLibrary {
       "get": { lua in
         let ds = try lua.object(1, .dataset, as: Dataset.self, "get")
         let i = try lua.integer(2, "get")
-        guard i >= 1, i <= ds.count else { throw LuaError("get: index \(i) is outside 1…\(ds.count)") }
+        guard i >= 1, i <= ds.count else {
+          throw LuaError("get: index \(i) is outside 1…\(ds.count)")
+        }
         let (x, y) = try ds.get(i - 1)
         lua.push(x)
         if y.rank == 0 {
@@ -167,7 +180,9 @@ enum DataLibrary {
       "split": { lua in
         let ds = try lua.object(1, .dataset, as: Dataset.self, "split")
         let fractions = try lua.numberList(2, "split")
-        let seed = lua.isNoneOrNil(3) ? Generator.globalSeed : UInt64(bitPattern: Int64(try lua.integer(3, "split")))
+        let seed =
+          lua.isNoneOrNil(3)
+          ? Generator.globalSeed : UInt64(bitPattern: Int64(try lua.integer(3, "split")))
         let parts = try ds.split(fractions, seed: seed)
         for p in parts { lua.push(p, as: .dataset) }
         return Int32(parts.count)
@@ -226,19 +241,21 @@ enum DataLibrary {
   }
 
   /// `data.Lambda(fn)`: a Lua function over a batch, `fn(x, y) → x[, y]` with y's labels
-  /// 1-based. The function is kept in the registry (for the state's lifetime) and called
-  /// only from the loader's consumer, i.e. the Lua thread.
+  /// 1-based. Called only from the loader's consumer, i.e. the Lua thread; the loader's
+  /// worker never holds it, so its registry reference is also released on that thread.
   final class Lambda: MainThreadTransform {
-    let ref: Int32
-    init(ref: Int32) { self.ref = ref }
+    let function: LuaRef
+    init(_ function: LuaRef) { self.function = function }
 
     func run(_ lua: Lua, _ batch: Batch) throws -> Batch {
       let base = lua.top
-      lua_rawgeti(lua.L, moonlab_registry_index(), lua_Integer(ref))
+      function.push(lua.L)
       lua.push(batch.x)
       lua.push(shifted(batch.y, 1))
       guard moonlab_pcall(lua.L, 2, 2) == LUA_OK else {
-        let message = moonlab_tostring(lua.L, -1).map { String(cString: $0) } ?? "(error object is not a string)"
+        let message =
+          moonlab_tostring(lua.L, -1).map { String(cString: $0) }
+          ?? "(error object is not a string)"
         lua_settop(lua.L, base)
         throw LuaError("Lambda: \(message)")
       }
@@ -250,7 +267,8 @@ enum DataLibrary {
       out.x = x
       if !lua.isNoneOrNil(-1) {
         guard let y = lua.anyObject(-1) as? Tensor, y.shape == batch.y.shape else {
-          throw LuaError("Lambda: a returned y must be a tensor of shape \(describeShape(batch.y.shape))")
+          throw LuaError(
+            "Lambda: a returned y must be a tensor of shape \(describeShape(batch.y.shape))")
         }
         out.y = shifted(y, -1)
       }
@@ -266,11 +284,7 @@ enum DataLibrary {
       "batches": { lua in
         let epoch = try lua.object(1, .loader, as: Loader.self, "batches").nextEpoch()
         lua.push(function: "batches") { lua in
-          let batch = try epoch.next { t, batch in
-            guard let lambda = t as? Lambda else { throw LuaError("Loader: unknown main-thread transform") }
-            return try lambda.run(lua, batch)
-          }
-          guard let batch else { return 0 }
+          guard let batch = try epoch.next(on: lua) else { return 0 }
           lua.push(batch.x)
           lua.push(shifted(batch.y, 1))
           return 2
@@ -285,7 +299,9 @@ enum DataLibrary {
       },
       "__tostring": { lua in
         let l = try lua.object(1, .loader, as: Loader.self, "tostring")
-        lua.push("Loader(\(l.dataset.count) samples, batch_size=\(l.options.batchSize), \(l.count) batches)")
+        lua.push(
+          "Loader(\(l.dataset.count) samples, batch_size=\(l.options.batchSize), \(l.count) batches)"
+        )
         return 1
       },
     ]
@@ -300,5 +316,18 @@ enum DataLibrary {
       return 1
     }
     return spec
+  }
+}
+
+extension Epoch {
+  /// The next batch, running any `data.Lambda` stage on `lua`, the Lua thread that asks.
+  /// For Swift code that drives a script's loader (e.g. a fit loop); labels stay 0-based.
+  public func next(on lua: Lua) throws -> Batch? {
+    try next { t, batch in
+      guard let lambda = t as? DataLibrary.Lambda else {
+        throw LuaError("Loader: unknown main-thread transform")
+      }
+      return try lambda.run(lua, batch)
+    }
   }
 }

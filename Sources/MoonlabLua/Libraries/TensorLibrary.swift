@@ -32,6 +32,22 @@ enum TensorLibrary {
         }
         return pushed(lua, try fromTable(lua, 1))
       },
+      // Labels are 1-based in Lua; checked here so messages use the script's numbers.
+      "one_hot": { lua in
+        let labels = try lua.tensor(1, "one_hot")
+        let classes = try lua.integer(2, "one_hot")
+        guard classes > 0 else {
+          throw LuaError("one_hot: number of classes must be positive, got \(classes)")
+        }
+        for i in 0..<labels.count {
+          let v = labels.data[i]
+          guard v >= 1, v <= Float(classes), v.rounded() == v else {
+            throw LuaError(
+              "one_hot: label \(v) at position \(i + 1) is not a class in 1..\(classes)")
+          }
+        }
+        return pushed(lua, try labels.add(-1).oneHot(classes: classes))
+      },
       "seed": { lua in
         Generator.seedGlobal(UInt64(bitPattern: Int64(try lua.integer(1, "seed"))))
         return 0

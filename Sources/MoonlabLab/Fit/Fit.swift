@@ -1,0 +1,125 @@
+import CLua
+import Foundation
+import MoonlabData
+import MoonlabLua
+import MoonlabNN
+import MoonlabTensor
+
+/// lab.fit{model=, loss=, optimizer=, scheduler=, train=, val=, epochs=,
+/// checkpoint_every=} and lab.evaluate(model, loader[, loss]).
+///
+/// The loop is Swift: epochs, zero_grad/backward/step, the schedule, eval mode and
+/// no-grad for validation, metrics, checkpoints, progress and the report. Batches come
+/// from `loader:batches()` and each batch goes through `model(x)` and `loss(out, y)` as
+/// a script would call them, so data.Lambda transforms, Lua-defined layers and the
+/// 1-based labels behave exactly as in a hand-written loop.
+final class Fit {
+  let session: LabSession
+  let lua: Lua
+  let model: Module
+  /// Stack slots (absolute) of the Lua helpers and loaders.
+  private let batchesFn: Int32, stepFn: Int32
+
+  static let helpers = """
+    local model, loss = ...
+    loss = loss or nn.CrossEntropyLoss()
+    local function batches(loader) return loader:batches() end
+    local function step(x, y) local out = model(x) return out, loss(out, y) end
+    return batches, step
+    """
+
+  /// Loads the helpers for the model at `modelIndex` and the loss at `lossIndex` (0 =
+  /// cross-entropy) and leaves them on the stack.
+  init(_ lua: Lua, session: LabSession, modelIndex: Int32, lossIndex: Int32, fn: String) throws {
+    self.lua = lua
+    self.session = session
+    guard let m = lua.anyObject(modelIndex) as? Module else {
+      throw LuaError("\(fn): 'model' must be a Module, got \(lua.typeName(modelIndex))")
+    }
+    if lossIndex != 0, !(lua.anyObject(lossIndex) is Loss) {
+      throw LuaError(
+        "\(fn): 'loss' must be a loss such as nn.CrossEntropyLoss(), got \(lua.typeName(lossIndex))"
+      )
+    }
+    model = m
+    try session.host.load(Data(Fit.helpers.utf8), chunkname: "=lab.fit")
+    lua_pushvalue(lua.L, modelIndex)
+    if lossIndex != 0 { lua_pushvalue(lua.L, lossIndex) } else { lua.pushNil() }
+    try session.host.call(arguments: 2, results: 2)
+    batchesFn = lua.top - 1
+    stepFn = lua.top
+  }
+
+  /// Loss and accuracy sums over an epoch's batches.
+  struct Totals {
+    var loss = 0.0, samples = 0, correct = 0, classified = 0
+    var meanLoss: Double { samples > 0 ? loss / Double(samples) : .nan }
+    /// nil when the outputs weren't class scores.
+    var accuracy: Double? { classified > 0 ? Double(correct) / Double(classified) : nil }
+  }
+
+  /// One pass over the loader at `loaderIndex`; training steps the optimizer.
+  func epoch(_ loaderIndex: Int32, optimizer: Optimizer?, progress: Progress?) throws -> Totals {
+    let L = lua.L
+    let base = lua.top
+    defer { lua_settop(L, base) }
+    lua_pushvalue(L, batchesFn)
+    lua_pushvalue(L, loaderIndex)
+    try session.host.call(arguments: 1, results: 1)
+    let iterator = lua.top
+    var totals = Totals()
+    var done = 0
+    while true {
+      lua_settop(L, iterator)
+      lua_pushvalue(L, iterator)
+      try session.host.call(arguments: 0, results: 2)
+      if lua.isNoneOrNil(-2) { break }
+      let y = try lua.tensor(-1, "lab.fit batch y")
+      optimizer?.zeroGrad()
+      lua_pushvalue(L, stepFn)
+      lua_pushvalue(L, -3)
+      lua_pushvalue(L, -3)
+      try session.host.call(arguments: 2, results: 2)
+      let out = try lua.tensor(-2, "lab.fit model output")
+      let loss = try lua.tensor(-1, "lab.fit loss")
+      if let optimizer {
+        try loss.backward()
+        try optimizer.step()
+      }
+      let n = out.rank > 0 ? out.shape[0] : 1
+      totals.loss += Double(try loss.item()) * Double(n)
+      totals.samples += n
+      if let c = Fit.correct(out, labels: y) {
+        totals.correct += c
+        totals.classified += n
+      }
+      done += 1
+      progress?.update(batches: done, samples: totals.samples, loss: totals.meanLoss)
+    }
+    progress?.finish()
+    return totals
+  }
+
+  /// Correct predictions of class scores [N, C] against 1-based labels [N]; nil when the
+  /// output isn't class scores for these labels.
+  static func correct(_ out: Tensor, labels: Tensor) -> Int? {
+    guard out.rank == 2, out.shape[1] > 1, labels.count == out.shape[0] else { return nil }
+    let c = out.shape[1]
+    var right = 0
+    for i in 0..<out.shape[0] {
+      let row = out.data + i * c
+      var best = 0
+      for k in 1..<c where row[k] > row[best] { best = k }
+      if Float(best + 1) == labels.data[i] { right += 1 }
+    }
+    return right
+  }
+
+  /// Validation: eval mode and no tape, then the module's mode as it was.
+  func evaluate(_ loaderIndex: Int32) throws -> Totals {
+    let wasTraining = model.training
+    model.eval()
+    defer { model.train(wasTraining) }
+    return try Autograd.noGrad { try epoch(loaderIndex, optimizer: nil, progress: nil) }
+  }
+}

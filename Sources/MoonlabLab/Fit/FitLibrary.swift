@@ -1,0 +1,147 @@
+import CLua
+import Foundation
+import MoonlabData
+import MoonlabLua
+import MoonlabNN
+import MoonlabTensor
+
+/// The Lua side of lab.fit and lab.evaluate: reading the options, the epoch loop's
+/// bookkeeping (stdout line, metrics.jsonl, checkpoints, report) and the history table.
+enum FitLibrary {
+  static func evaluate(_ lua: Lua, _ session: LabSession) throws -> Int32 {
+    let fn = "lab.evaluate"
+    guard lua.anyObject(2) is Loader else {
+      throw LuaError("bad argument #2 to '\(fn)' (Loader expected, got \(lua.typeName(2)))")
+    }
+    let loader = lua_absindex(lua.L, 2)
+    let fit = try Fit(
+      lua, session: session, modelIndex: 1, lossIndex: lua.isNoneOrNil(3) ? 0 : 3, fn: fn)
+    let t = try fit.evaluate(loader)
+    lua.newTable()
+    lua.push(t.meanLoss)
+    lua.setField(-2, "loss")
+    if let a = t.accuracy {
+      lua.push(a)
+      lua.setField(-2, "accuracy")
+    }
+    return 1
+  }
+
+  static func fit(_ lua: Lua, _ session: LabSession) throws -> Int32 {
+    let fn = "lab.fit"
+    try lua.checkTable(1, fn)
+    let record = try session.requireRecord(fn)
+    func field(_ key: String, required: Bool = true) throws -> Int32 {
+      lua.rawField(1, key)
+      if required, lua.isNoneOrNil(-1) { throw LuaError("\(fn): option '\(key)' is required") }
+      return lua.top
+    }
+    let modelIndex = try field("model")
+    let lossIndex = try field("loss")
+    let optIndex = try field("optimizer")
+    let schedIndex = try field("scheduler", required: false)
+    let trainIndex = try field("train")
+    let valIndex = try field("val", required: false)
+    guard let optimizer = lua.anyObject(optIndex) as? Optimizer else {
+      throw LuaError(
+        "\(fn): 'optimizer' must be an optimizer such as optim.SGD(…), got \(lua.typeName(optIndex))"
+      )
+    }
+    let scheduler = lua.anyObject(schedIndex) as? LRSchedule
+    if !lua.isNoneOrNil(schedIndex), scheduler == nil {
+      throw LuaError(
+        "\(fn): 'scheduler' must be a schedule such as optim.MultiStepLR(…), got \(lua.typeName(schedIndex))"
+      )
+    }
+    guard let train = lua.anyObject(trainIndex) as? Loader else {
+      throw LuaError("\(fn): 'train' must be a data.Loader, got \(lua.typeName(trainIndex))")
+    }
+    let hasVal = !lua.isNoneOrNil(valIndex)
+    if hasVal, !(lua.anyObject(valIndex) is Loader) {
+      throw LuaError("\(fn): 'val' must be a data.Loader, got \(lua.typeName(valIndex))")
+    }
+    guard let epochs = try lua.integerOption(1, "epochs", fn), epochs >= 1 else {
+      throw LuaError("\(fn): option 'epochs' (a number ≥ 1) is required")
+    }
+    let every = try lua.integerOption(1, "checkpoint_every", fn)
+    if let every, every < 1 { throw LuaError("\(fn): option 'checkpoint_every' must be ≥ 1") }
+
+    let fit = try Fit(lua, session: session, modelIndex: modelIndex, lossIndex: lossIndex, fn: fn)
+    record.add(.section("Training"))
+    record.add(.metrics(title: "Loss", keys: ["train_loss", "val_loss"], logy: false))
+    record.add(.metrics(title: "Accuracy", keys: ["train_acc", "val_acc"], logy: false))
+    record.add(.metrics(title: "Learning rate", keys: ["lr"], logy: false))
+
+    var history: [String: [Double]] = [:]
+    var rows: [[String]] = []
+    let firstEpoch = (record.metrics.lines.compactMap { $0["epoch"]?.double }.max() ?? 0) + 1
+    for e in 1...epochs {
+      let epoch = Int(firstEpoch) + e - 1
+      let lr = optimizer.lr
+      let start = Date()
+      fit.model.train()
+      let progress = Progress(label: "epoch \(e)/\(epochs)", total: train.count)
+      let t = try fit.epoch(trainIndex, optimizer: optimizer, progress: progress)
+      let trainSeconds = Date().timeIntervalSince(start)
+      let v = hasVal ? try fit.evaluate(valIndex) : nil
+      scheduler?.step()
+      let seconds = Date().timeIntervalSince(start)
+
+      var line: [JSON.Field] = [
+        .init("epoch", .number(Double(epoch))), .init("train_loss", .number(t.meanLoss)),
+      ]
+      if let a = t.accuracy { line.append(.init("train_acc", .number(a))) }
+      if let v {
+        line.append(.init("val_loss", .number(v.meanLoss)))
+        if let a = v.accuracy { line.append(.init("val_acc", .number(a))) }
+      }
+      line += [
+        .init("lr", .number(lr)), .init("seconds", .number(seconds)),
+        .init("images_per_s", .number(trainSeconds > 0 ? Double(t.samples) / trainSeconds : 0)),
+      ]
+      try record.metrics.append(.object(line))
+      for f in line where f.key != "epoch" && f.key != "images_per_s" {
+        history[f.key, default: []].append(f.value.double ?? .nan)
+      }
+      rows.append(line.dropLast().map { ReportWriter.cell($0.value) })
+      print(summary(e, epochs, t, v, lr: lr, seconds: seconds))
+
+      if let every, e % every == 0 || e == epochs {
+        let path = record.dir.appendingPathComponent(
+          String(format: "checkpoints/epoch-%03d.safetensors", epoch))
+        try FileManager.default.createDirectory(
+          at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Checkpoint.save(fit.model, to: path.path)
+      }
+      try record.writeReport(.running)
+    }
+    let columns =
+      ["epoch", "train_loss"] + (history["train_acc"] != nil ? ["train_acc"] : [])
+      + (history["val_loss"] != nil ? ["val_loss"] : [])
+      + (history["val_acc"] != nil ? ["val_acc"] : []) + ["lr", "seconds"]
+    record.add(.table(columns: columns, rows: rows))
+
+    lua.newTable(hash: history.count)
+    for (key, values) in history {
+      lua.push(numbers: values)
+      lua.setField(-2, key)
+    }
+    return 1
+  }
+
+  /// "epoch  3/10  train loss 1.2345 acc 45.12%  val loss 1.3012 acc 50.10%  lr 0.01  12.3 s"
+  static func summary(
+    _ e: Int, _ epochs: Int, _ t: Fit.Totals, _ v: Fit.Totals?, lr: Double, seconds: Double
+  ) -> String {
+    let width = String(epochs).count
+    var s = "epoch " + String(repeating: " ", count: width - String(e).count) + "\(e)/\(epochs)"
+    func part(_ name: String, _ totals: Fit.Totals) -> String {
+      var p = "  \(name)" + String(format: " loss %.4f", totals.meanLoss)
+      if let a = totals.accuracy { p += String(format: " acc %.2f%%", a * 100) }
+      return p
+    }
+    s += part("train", t)
+    if let v { s += part("val", v) }
+    return s + "  lr \(SVGChart.number(lr))" + String(format: "  %.1f s", seconds)
+  }
+}

@@ -1,0 +1,41 @@
+import CLua
+import Foundation
+import MoonlabLua
+
+/// The `lab` library (design.md §6): lab.log, lab.run_dir, lab.sweep, lab.fit and
+/// lab.evaluate; lab.config is filled by LabSession.
+enum LabLibrary {
+  static func install(_ session: LabSession) {
+    session.host.registerLibrary(
+      "lab",
+      [
+        "log": { lua in
+          let record = try session.requireRecord("lab.log")
+          try record.metrics.append(try lua.objectJSON(1, "lab.log"))
+          return 0
+        },
+        // Wall-clock seconds (monotonic) for timing inside scripts; os.clock is CPU time.
+        "clock": { lua in
+          var ts = timespec()
+          clock_gettime(CLOCK_MONOTONIC, &ts)
+          lua.push(Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9)
+          return 1
+        },
+        "run_dir": { lua in
+          if let dir = session.record?.dir.path { lua.push(dir) } else { lua.pushNil() }
+          return 1
+        },
+        "fit": { lua in try FitLibrary.fit(lua, session) },
+        "evaluate": { lua in try FitLibrary.evaluate(lua, session) },
+        "sweep": { lua in
+          let results = try Sweep(lua, session: session).run()
+          if session.earlyExit != nil {
+            // A worker's trial or --emit-slurm: nothing after lab.sweep runs.
+            throw LuaError("lab.sweep: the script stops here")
+          }
+          lua.push(json: results)
+          return 1
+        },
+      ])
+  }
+}

@@ -1,0 +1,96 @@
+import CLua
+import LuaShim
+import MoonlabLua
+import MoonlabTensor
+
+/// Lua values ⇄ JSON for the lab layer: metric lines, configs, sweep configs and results.
+/// Reads never raise (lua_next on a table not changed meanwhile, lua_type, lua_to*).
+extension Lua {
+  /// A scalar at `i`: number (integer or float), boolean, string, or a one-element tensor.
+  func scalarJSON(_ i: Int32) -> JSON? {
+    switch type(i) {
+    case LUA_TNUMBER:
+      var isInt: Int32 = 0
+      let n = lua_tointegerx(L, i, &isInt)
+      return .number(isInt != 0 ? Double(n) : lua_tonumberx(L, i, nil))
+    case LUA_TBOOLEAN: return .bool(lua_toboolean(L, i) != 0)
+    case LUA_TSTRING: return moonlab_tostring(L, i).map { .string(String(cString: $0)) }
+    case LUA_TUSERDATA:
+      if let t = anyObject(i) as? Tensor, t.count == 1 { return .number(Double(t.data[0])) }
+      return nil
+    default: return nil
+    }
+  }
+
+  /// A table of string keys → scalars (nested tables become objects), keys sorted so the
+  /// output doesn't depend on Lua's hash order. Other values are an error naming the key.
+  func objectJSON(_ index: Int32, _ fn: String, nested: Bool = false) throws -> JSON {
+    try checkTable(index, fn)
+    let t = lua_absindex(L, index)
+    var fields: [JSON.Field] = []
+    lua_pushnil(L)
+    while lua_next(L, t) != 0 {
+      defer { pop() }
+      guard type(-2) == LUA_TSTRING, let k = moonlab_tostring(L, -2) else { continue }
+      let key = String(cString: k)
+      if let v = scalarJSON(-1) {
+        fields.append(.init(key, v))
+      } else if nested, type(-1) == LUA_TTABLE {
+        fields.append(.init(key, try objectJSON(-1, fn, nested: true)))
+      } else {
+        throw LuaError(
+          "\(fn): field '\(key)' is a \(typeName(-1)); expected a number, boolean or string")
+      }
+    }
+    return .object(fields.sorted { $0.key < $1.key })
+  }
+
+  /// Calls `body` with each key of the table on top, its value then at -1; every key must
+  /// be a string (sweep spaces).
+  func forEachField(_ fn: String, _ body: (String) throws -> Void) throws {
+    let t = lua_absindex(L, -1)
+    lua_pushnil(L)
+    while lua_next(L, t) != 0 {
+      defer { pop() }
+      guard type(-2) == LUA_TSTRING, let k = moonlab_tostring(L, -2) else {
+        throw LuaError("\(fn): keys must be names, got a \(typeName(-2))")
+      }
+      try body(String(cString: k))
+    }
+  }
+
+  /// Pushes a JSON value as Lua (objects and arrays become tables; integral numbers
+  /// become integers).
+  func push(json: JSON) {
+    switch json {
+    case .null: pushNil()
+    case .bool(let b): push(b)
+    case .number(let d):
+      if d == d.rounded(), abs(d) < 9.007_199_254_740_992e15 { push(Int(d)) } else { push(d) }
+    case .string(let s): push(s)
+    case .array(let a):
+      newTable(array: a.count)
+      for (k, v) in a.enumerated() {
+        push(json: v)
+        setIndex(-2, k + 1)
+      }
+    case .object(let fields):
+      newTable(hash: fields.count)
+      for f in fields {
+        push(json: f.value)
+        setField(-2, f.key)
+      }
+    }
+  }
+
+  /// A number list from a table or a 1-D tensor (report.plot's x and y).
+  func numbersOrTensor(_ i: Int32, _ fn: String) throws -> [Double] {
+    if let t = anyObject(i) as? Tensor {
+      guard t.rank <= 1 else {
+        throw LuaError("\(fn): expected a 1-D tensor, got shape \(t.shape)")
+      }
+      return t.toArray().map(Double.init)
+    }
+    return try numberList(i, fn)
+  }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import MoonlabTensor
+
+/// The files behind `moonlab notebook`: the run's notebook.html and notebook.ipynb, and
+/// the script ⇄ .ipynb conversions.
+public enum NotebookFiles {
+  /// Writes notebook.html and notebook.ipynb into the run directory.
+  public static func write(_ result: NotebookRunner.Result, title: String) throws {
+    let dir = result.dir
+    try AtomicFile.write(
+      try Ipynb.encode(Ipynb.notebook(result.script, runs: result.runs)),
+      to: dir.appendingPathComponent("notebook.ipynb"))
+    try AtomicFile.write(
+      NotebookHTML.render(result, title: title), to: dir.appendingPathComponent("notebook.html"))
+  }
+
+  /// `--to-ipynb`: the script as a notebook without outputs.
+  public static func convertToIpynb(script: URL, output: URL) throws {
+    guard let data = FileManager.default.contents(atPath: script.path) else {
+      throw Ipynb.FormatError(description: "cannot open \(script.path)")
+    }
+    let cells = CellScript(parsing: String(decoding: data, as: UTF8.self))
+    try AtomicFile.write(try Ipynb.encode(Ipynb.notebook(cells)), to: output)
+  }
+
+  /// `--from-ipynb`: the notebook as a Lua script with cell markers.
+  public static func convertFromIpynb(notebook: URL, output: URL) throws {
+    guard let data = FileManager.default.contents(atPath: notebook.path) else {
+      throw Ipynb.FormatError(description: "cannot open \(notebook.path)")
+    }
+    do {
+      try AtomicFile.write(Data(try Ipynb.script(fromNotebook: data).utf8), to: output)
+    } catch let e as Ipynb.FormatError {
+      throw Ipynb.FormatError(description: "\(notebook.path): \(e.description)")
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// metrics.jsonl: one JSON object per `lab.log` call or epoch. Each line goes out in one
+/// write(2) on an O_APPEND descriptor followed by fsync, so a run killed at any moment
+/// keeps every finished line; readers drop a last line without its newline.
+public final class MetricsLog {
+  public let url: URL
+  private let fd: Int32
+  /// Every line logged so far (the report's curves are drawn from these).
+  public private(set) var lines: [JSON] = []
+
+  public init(url: URL) throws {
+    self.url = url
+    lines = MetricsLog.read(url)
+    fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+    guard fd >= 0 else {
+      throw LabError("can't open \(url.path): \(String(cString: strerror(errno)))")
+    }
+  }
+
+  deinit { close(fd) }
+
+  public func append(_ line: JSON) throws {
+    let bytes = Array((line.serialized() + "\n").utf8)
+    let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+    guard written == bytes.count, fsync(fd) == 0 else {
+      throw LabError("can't append to \(url.path): \(String(cString: strerror(errno)))")
+    }
+    lines.append(line)
+  }
+
+  /// The complete lines of a metrics file (none when it doesn't exist).
+  public static func read(_ url: URL) -> [JSON] {
+    guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
+    let text = String(decoding: data, as: UTF8.self)
+    var complete = text.split(separator: "\n", omittingEmptySubsequences: false)
+    complete.removeLast()  // empty after the final newline, or an unfinished line
+    return complete.compactMap { try? JSON.parse(String($0)) }
+  }
+}

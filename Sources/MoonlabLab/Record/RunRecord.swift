@@ -1,0 +1,128 @@
+import Foundation
+import MoonlabTensor
+
+/// Where a run is, from the report's point of view.
+public enum RunStatus: Equatable {
+  case running
+  case finished
+  case failed(String)
+
+  var json: [JSON.Field] {
+    switch self {
+    case .running: return [.init("status", .string("running"))]
+    case .finished: return [.init("status", .string("finished"))]
+    case .failed(let m): return [.init("status", .string("failed")), .init("error", .string(m))]
+    }
+  }
+
+  init(json: JSON) {
+    switch json["status"]?.text {
+    case "finished": self = .finished
+    case "failed": self = .failed(json["error"]?.text ?? "")
+    default: self = .running
+    }
+  }
+}
+
+/// One run directory (design.md §5): config.json, script.lua, metrics.jsonl,
+/// checkpoints/, images/, report.json + report.html + report.md, and DONE, written last.
+/// Every file except the append-only metrics log is replaced atomically.
+public final class RunRecord {
+  public let dir: URL
+  public let metrics: MetricsLog
+  public private(set) var blocks: [ReportBlock] = []
+  /// config.json's content; `finish` adds the final lab.config, end time and status.
+  public private(set) var provenance: [JSON.Field]
+  /// Blocks made from other files, shown first (a sweep folder's results and curves).
+  var leading: [ReportBlock] = []
+  private var imageCount = 0
+
+  /// Makes the directory (which must not hold a finished run, unless `reuse`: a sweep
+  /// folder recorded again) and writes config.json and the script copy.
+  public init(dir: URL, provenance: [JSON.Field], script: Data, reuse: Bool = false) throws {
+    self.dir = dir
+    self.provenance = provenance
+    let fm = FileManager.default
+    let done = dir.appendingPathComponent("DONE")
+    if fm.fileExists(atPath: done.path) {
+      guard reuse else {
+        throw LabError("\(dir.path) already holds a finished run; choose another --out")
+      }
+      try fm.removeItem(at: done)
+    }
+    try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+    // A leftover metrics log of an unfinished run in the same place would mix two runs.
+    try? fm.removeItem(at: dir.appendingPathComponent("metrics.jsonl"))
+    try AtomicFile.write(script, to: dir.appendingPathComponent("script.lua"))
+    try AtomicFile.write(
+      JSON.object(provenance).serialized(pretty: true) + "\n",
+      to: dir.appendingPathComponent("config.json"))
+    metrics = try MetricsLog(url: dir.appendingPathComponent("metrics.jsonl"))
+  }
+
+  public var name: String {
+    provenance.first { $0.key == "name" }?.value.text ?? dir.lastPathComponent
+  }
+
+  public func add(_ block: ReportBlock) { blocks.append(block) }
+
+  /// Saves a picture as images/NNN.png and adds it to the report.
+  func addImage(_ raster: Raster, title: String) throws {
+    imageCount += 1
+    let file = String(format: "images/%03d.png", imageCount)
+    try AtomicFile.write(try raster.png(), to: dir.appendingPathComponent(file))
+    add(.image(title: title, file: file, width: raster.width, height: raster.height))
+  }
+
+  /// Renders report.json/html/md for the run as it stands.
+  public func writeReport(_ status: RunStatus) throws {
+    try ReportWriter.write(
+      ReportWriter.Input(
+        dir: dir, title: name, provenance: .object(provenance), status: status, blocks: blocks,
+        metrics: metrics.lines, generated: leading))
+  }
+
+  /// Ends the run: config.json gets the final lab.config, the end time and the status,
+  /// the report is rendered, and DONE is written last when the run succeeded.
+  public func finish(_ status: RunStatus, config: JSON?) throws {
+    if let config { set("config", config) }
+    set("finished", .string(RunRecord.timestamp()))
+    set("status", .string(status == .finished ? "finished" : "failed"))
+    try AtomicFile.write(
+      JSON.object(provenance).serialized(pretty: true) + "\n",
+      to: dir.appendingPathComponent("config.json"))
+    try writeReport(status)
+    if status == .finished { try AtomicFile.write("", to: dir.appendingPathComponent("DONE")) }
+  }
+
+  private func set(_ key: String, _ value: JSON) {
+    if let i = provenance.firstIndex(where: { $0.key == key }) {
+      provenance[i].value = value
+    } else {
+      provenance.append(.init(key, value))
+    }
+  }
+
+  public static func timestamp(_ date: Date = Date()) -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: date)
+  }
+
+  /// runs/NAME-YYYYmmdd-HHMMSS (UTC), with -2, -3 … when two runs start in one second.
+  public static func defaultDir(name: String, root: String = "runs") -> URL {
+    let f = DateFormatter()
+    f.dateFormat = "yyyyMMdd-HHmmss"
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.locale = Locale(identifier: "en_US_POSIX")
+    let base = URL(fileURLWithPath: root).appendingPathComponent(
+      "\(name)-\(f.string(from: Date()))")
+    var url = base
+    var k = 2
+    while FileManager.default.fileExists(atPath: url.path) {
+      url = URL(fileURLWithPath: base.path + "-\(k)")
+      k += 1
+    }
+    return url
+  }
+}

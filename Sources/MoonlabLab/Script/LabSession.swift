@@ -1,0 +1,97 @@
+import CLua
+import Foundation
+import MoonlabLua
+import MoonlabTensor
+
+/// The state behind the `lab` and `report` libraries for one Lua host: the request, the
+/// run record being written (the run's, or a sweep trial's while it runs), and how the
+/// script should end when `lab.sweep` stops it early (a trial child, --emit-slurm).
+final class LabSession {
+  let host: LuaHost
+  let request: RunRequest
+  let script: Data
+  var record: RunRecord?
+  var earlyExit: (success: Bool, message: String)?
+
+  init(request: RunRequest, script: Data) throws {
+    Parallel.setThreads(request.threads)
+    Generator.seedGlobal(request.seed)
+    host = try LuaHost(
+      options: .init(
+        sandbox: request.sandbox, memoryLimitBytes: request.memoryLimitBytes,
+        timeLimitSeconds: request.timeLimitSeconds))
+    self.request = request
+    self.script = script
+    let lua = Lua(host.state)
+    host.libraryTable("lab")
+    lua.newTable()
+    for (key, value) in request.config {
+      value.push(lua)
+      lua.setField(-2, key)
+    }
+    lua.setField(-2, "config")
+    lua.pop()
+    LabLibrary.install(self)
+    ReportLibrary.install(self)
+  }
+
+  /// The record `fn` writes to, or an error saying there is none.
+  func requireRecord(_ fn: String) throws -> RunRecord {
+    guard let record else {
+      throw LuaError(
+        request.sweep != nil
+          ? "\(fn): under `moonlab sweep` there is no record before lab.sweep returns (report and log from run(cfg), or after the sweep)"
+          : "\(fn): this session keeps no run directory (use `moonlab run`)")
+    }
+    return record
+  }
+
+  /// lab.config as it is now (scripts may fill in defaults), for config.json.
+  func labConfig() -> JSON? {
+    let lua = Lua(host.state)
+    let top = lua.top
+    defer { lua_settop(host.state, top) }
+    guard lua_getglobal(host.state, "lab") == LUA_TTABLE, lua.rawField(-1, "config") == LUA_TTABLE
+    else { return nil }
+    return try? lua.objectJSON(-1, "lab.config", nested: true)
+  }
+
+  /// Seeds above 2^53 don't survive a JSON number, so they are written as text.
+  static func seedJSON(_ seed: UInt64) -> JSON {
+    seed < 1 << 53 ? .number(Double(seed)) : .string(String(seed))
+  }
+
+  static func seed(from json: JSON?) -> UInt64? {
+    if let d = json?.double { return UInt64(exactly: d) }
+    return json?.text.flatMap { UInt64($0) }
+  }
+
+  /// config.json's fields at the start of a run: everything needed to run it again.
+  func provenance(name: String, extra: [JSON.Field] = []) -> [JSON.Field] {
+    let r = request
+    let settings = JSON.object(r.config.map { .init($0.key, $0.value.json) })
+    let scriptPath = URL(fileURLWithPath: r.scriptPath).standardizedFileURL.path
+    return [
+      .init("name", .string(name)),
+      .init(
+        "script",
+        .object([.init("path", .string(scriptPath)), .init("sha256", .string(SHA256.hex(script)))])),
+      .init("seed", LabSession.seedJSON(r.seed)),
+      .init("threads", .number(Double(r.threads))),
+      .init("settings", settings),
+      .init("config", settings),
+      .init("arguments", .array(r.arguments.map(JSON.string))),
+      .init("sandbox", .bool(r.sandbox)),
+      .init("memory_limit_bytes", .number(Double(r.memoryLimitBytes))),
+      .init("time_limit_seconds", .number(r.timeLimitSeconds)),
+    ] + extra + [
+      .init("argv", .array(r.argv.map(JSON.string))),
+      .init("cwd", .string(FileManager.default.currentDirectoryPath)),
+      .init("moonlab_version", .string(MoonlabVersion.string)),
+      .init("host", .string(ProcessInfo.processInfo.hostName)),
+      .init("os", .string(ProcessInfo.processInfo.operatingSystemVersionString)),
+      .init("started", .string(RunRecord.timestamp())),
+      .init("status", .string("running")),
+    ]
+  }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// `moonlab rerun RUN_DIR`: the request that repeats a recorded run (its saved script,
+/// seed, thread count, --set values, arguments and limits; a sweep trial runs as that
+/// trial again), and the comparison of two metrics logs.
+public enum Rerun {
+  public static func request(runDir: URL, script: String?, out: String?) throws -> RunRequest {
+    let configURL = runDir.appendingPathComponent("config.json")
+    guard let data = FileManager.default.contents(atPath: configURL.path) else {
+      throw LabError("\(runDir.path) is not a run directory (no config.json)")
+    }
+    let config = try JSON.parse(String(decoding: data, as: UTF8.self))
+    if config["sweep"] != nil {
+      throw LabError(
+        "\(runDir.path) is a sweep folder: rerun one of its trials (\(runDir.path)/<trial>) or run `moonlab sweep` again"
+      )
+    }
+    var r = RunRequest(scriptPath: script ?? runDir.appendingPathComponent("script.lua").path)
+    let name = config["name"]?.text ?? runDir.lastPathComponent
+    r.name = name
+    r.seed = LabSession.seed(from: config["seed"]) ?? 0
+    r.threads = Int(config["threads"]?.double ?? 1)
+    r.arguments = config["arguments"]?.items?.compactMap(\.text) ?? []
+    r.config = (config["settings"]?.fields ?? []).compactMap { f in
+      ConfigValue(json: f.value).map { (f.key, $0) }
+    }
+    r.sandbox = config["sandbox"] == .bool(true)
+    r.memoryLimitBytes = Int(config["memory_limit_bytes"]?.double ?? 0)
+    r.timeLimitSeconds = config["time_limit_seconds"]?.double ?? 0
+    let dir =
+      out.map { URL(fileURLWithPath: $0) }
+      ?? RunRecord.defaultDir(name: name.replacingOccurrences(of: "/", with: "-") + "-rerun")
+    if let trial = config["trial"], let id = trial["id"]?.text {
+      var sweep = SweepOptions()
+      sweep.trial = id
+      sweep.trialDir = dir.path
+      sweep.out = trial["sweep_dir"]?.text
+      r.sweep = sweep
+    } else {
+      r.outDir = dir.path
+    }
+    return r
+  }
+
+  /// The recorded sha256 when the script about to run differs from it.
+  public static func scriptChange(runDir: URL, script: String) -> String? {
+    guard
+      let data = FileManager.default.contents(
+        atPath: runDir.appendingPathComponent("config.json").path),
+      let recorded = (try? JSON.parse(String(decoding: data, as: UTF8.self)))?["script"]?["sha256"]?
+        .text,
+      let now = FileManager.default.contents(atPath: script)
+    else { return nil }
+    let hash = SHA256.hex(now)
+    return hash == recorded
+      ? nil
+      : "the script differs from the recorded one (sha256 \(hash.prefix(12))… vs \(recorded.prefix(12))…)"
+  }
+
+  /// nil when both metrics logs hold the same lines with bit-identical values (timing
+  /// keys such as `seconds` aside), else where they first differ.
+  public static func firstDifference(_ a: URL, _ b: URL) -> String? {
+    let x = MetricsLog.read(a.appendingPathComponent("metrics.jsonl"))
+    let y = MetricsLog.read(b.appendingPathComponent("metrics.jsonl"))
+    for (i, (l, r)) in zip(x, y).enumerated() {
+      let keys = (l.fields ?? []).map(\.key) + (r.fields ?? []).map(\.key).filter { l[$0] == nil }
+      for key in keys where !MetricsCharts.isTiming(key) {
+        if !same(l[key], r[key]) {
+          let at = ["epoch", "step"].compactMap { k in l[k].map { "\(k) \(ReportWriter.cell($0))" }
+          }.first
+          return
+            "line \(i + 1)\(at.map { " (\($0))" } ?? ""): metric '\(key)' is \(show(l[key])) in the original, \(show(r[key])) in the rerun"
+        }
+      }
+    }
+    if x.count != y.count {
+      return "the original logged \(x.count) metric lines, the rerun \(y.count)"
+    }
+    return nil
+  }
+
+  private static func same(_ a: JSON?, _ b: JSON?) -> Bool {
+    if let p = a?.double, let q = b?.double {
+      return p.bitPattern == q.bitPattern || (p.isNaN && q.isNaN)
+    }
+    return a == b
+  }
+
+  private static func show(_ v: JSON?) -> String { v.map { $0.serialized() } ?? "absent" }
+}

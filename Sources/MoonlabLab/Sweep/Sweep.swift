@@ -1,0 +1,209 @@
+import CLua
+import Foundation
+import MoonlabLua
+import MoonlabTensor
+
+/// lab.sweep{…}: works out the trials, then — as `moonlab sweep` asked — runs the
+/// unfinished ones here or in worker processes (all or one shard), runs a single trial
+/// (a worker), gathers results (--merge), or writes an sbatch script (--emit-slurm).
+/// Each trial is a run directory runs/SWEEP/<id>/ whose DONE marks it finished; the
+/// sweep folder gets sweep.json, results.csv, results.md and report.html/md.
+struct Sweep {
+  let lua: Lua
+  let session: LabSession
+  let spec: SweepSpec
+  let options: SweepOptions
+  let dir: URL
+
+  init(_ lua: Lua, session: LabSession) throws {
+    self.lua = lua
+    self.session = session
+    spec = try SweepSpec(
+      lua, defaultSeed: session.request.seed, defaultName: session.request.scriptName)
+    options = session.request.sweep ?? SweepOptions()
+    dir = URL(fileURLWithPath: options.out ?? "runs/\(spec.name)")
+  }
+
+  func trialDir(_ t: Trial) -> URL { dir.appendingPathComponent(t.id) }
+  func isDone(_ t: Trial) -> Bool {
+    FileManager.default.fileExists(atPath: trialDir(t).appendingPathComponent("DONE").path)
+  }
+
+  /// The results table handed back to the script (sorted best first), or an empty one
+  /// when the script is to stop here.
+  func run() throws -> JSON {
+    if let id = options.trial {
+      guard let t = spec.trials.first(where: { $0.id == id }) else {
+        throw LuaError("lab.sweep: sweep '\(spec.name)' has no trial '\(id)'")
+      }
+      let ok = runTrial(t, into: options.trialDir.map { URL(fileURLWithPath: $0) } ?? trialDir(t))
+      return stop(success: ok, "trial \(id) failed")
+    }
+    if options.requireExisting, !FileManager.default.fileExists(atPath: dir.path) {
+      throw LuaError("lab.sweep: --resume: \(dir.path) doesn't exist (nothing to resume)")
+    }
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try AtomicFile.write(
+      sweepJSON.serialized(pretty: true) + "\n", to: dir.appendingPathComponent("sweep.json"))
+    if options.emitSlurm {
+      let file = try SlurmScript.write(self)
+      print("sweep \(spec.name): \(spec.trials.count) trials; submit with: sbatch \(file.path)")
+      return stop(success: true, "")
+    }
+    if !options.merge {
+      var mine = spec.trials
+      if let shard = options.shard { mine = mine.filter { $0.index % shard.count == shard.index } }
+      let todo = mine.filter { !isDone($0) }
+      let shardText = options.shard.map { " (shard \($0.index)/\($0.count))" } ?? ""
+      print(
+        "sweep \(spec.name)\(shardText): \(mine.count) trials, \(mine.count - todo.count) already done, running \(todo.count)"
+      )
+      if options.jobs > 1 {
+        try TrialProcesses.run(todo, sweep: self)
+      } else {
+        for t in todo { _ = runTrial(t, into: trialDir(t)) }
+      }
+      let failed = mine.filter { !isDone($0) }
+      if !failed.isEmpty {
+        throw LuaError(
+          "lab.sweep: \(failed.count) trial(s) failed: "
+            + failed.map { "\($0.id) (\(trialDir($0).appendingPathComponent("report.html").path))" }
+            .joined(separator: ", "))
+      }
+      if let shard = options.shard {
+        // The rest of the script expects every result: it runs under --merge.
+        print(
+          "sweep \(spec.name): shard \(shard.index)/\(shard.count) done; gather with `moonlab sweep … --merge`"
+        )
+        return stop(success: true, "")
+      }
+    }
+    let missing = spec.trials.filter { !isDone($0) }
+    if !missing.isEmpty {
+      throw LuaError(
+        "lab.sweep --merge: \(missing.count) of \(spec.trials.count) trials are not finished: "
+          + missing.map(\.id).joined(separator: ", "))
+    }
+    let results = try SweepResults(self, trials: spec.trials)
+    try results.write()
+    print("sweep \(spec.name): results in \(dir.appendingPathComponent("results.csv").path)")
+    try record(results)
+    return results.rows
+  }
+
+  /// What the script reports after the sweep: under `moonlab run`, its run record gets
+  /// the results; under `moonlab sweep`, the sweep folder becomes the record (config.json,
+  /// script.lua, metrics.jsonl, DONE), its report the results, the curves and whatever the
+  /// script adds.
+  private func record(_ results: SweepResults) throws {
+    if let outer = session.record {
+      outer.add(.section("Sweep \(spec.name)"))
+      outer.add(.table(columns: results.columns, rows: results.displayRows))
+      return
+    }
+    let extra: [JSON.Field] = [.init("sweep", .string(spec.name))]
+    let record = try RunRecord(
+      dir: dir, provenance: session.provenance(name: "sweep \(spec.name)", extra: extra),
+      script: session.script,
+      reuse: true)
+    record.leading = results.reportBlocks
+    session.record = record
+  }
+
+  /// Ends the script after lab.sweep (a worker's trial, an emitted sbatch file).
+  private func stop(success: Bool, _ message: String) -> JSON {
+    session.earlyExit = (success, message)
+    return .null
+  }
+
+  var sweepJSON: JSON {
+    .object([
+      .init("name", .string(spec.name)), .init("seed", LabSession.seedJSON(spec.seed)),
+      .init("metric", .string(spec.metric)), .init("mode", .string(spec.maximize ? "max" : "min")),
+      .init("space", spec.space),
+      .init(
+        "trials",
+        .array(
+          spec.trials.map {
+            .object([
+              .init("id", .string($0.id)), .init("seed", LabSession.seedJSON($0.seed)),
+              .init("cfg", .object($0.cfg)),
+            ])
+          })),
+    ])
+  }
+
+  /// Runs one trial in this process: its own run record and seed, run(cfg) under pcall,
+  /// result.json, then DONE. A failure is reported and leaves no DONE.
+  func runTrial(_ t: Trial, into trialDir: URL) -> Bool {
+    let previous = session.record
+    defer { session.record = previous }
+    // An unfinished earlier attempt starts over.
+    try? FileManager.default.removeItem(at: trialDir)
+    let record: RunRecord
+    do {
+      let extra: [JSON.Field] = [
+        .init(
+          "trial",
+          .object([
+            .init("sweep", .string(spec.name)), .init("id", .string(t.id)),
+            .init("cfg", .object(t.cfg)),
+            .init("sweep_dir", .string(dir.standardizedFileURL.path)),
+          ])),
+        .init("trial_seed", LabSession.seedJSON(t.seed)),
+      ]
+      record = try RunRecord(
+        dir: trialDir, provenance: session.provenance(name: "\(spec.name)/\(t.id)", extra: extra),
+        script: session.script)
+    } catch {
+      FileHandle.standardError.write(Data("moonlab: trial \(t.id): \(error)\n".utf8))
+      return false
+    }
+    session.record = record
+    Generator.seedGlobal(t.seed)
+    print("trial \(t.id): \(t.label)")
+    do {
+      let result = try callRun(t)
+      record.add(.section("Result"))
+      record.add(
+        .table(
+          columns: ["key", "value"],
+          rows: (result.fields ?? []).map { [$0.key, ReportWriter.cell($0.value)] }))
+      let saved = JSON.object([
+        .init("id", .string(t.id)), .init("seed", LabSession.seedJSON(t.seed)),
+        .init("cfg", .object(t.cfg)),
+        .init("result", result),
+      ])
+      try AtomicFile.write(
+        saved.serialized(pretty: true) + "\n", to: trialDir.appendingPathComponent("result.json"))
+      try record.finish(.finished, config: session.labConfig())
+      return true
+    } catch {
+      let message = ScriptRunner.explain(error, session.request)
+      FileHandle.standardError.write(Data("moonlab: trial \(t.id) failed: \(message)\n".utf8))
+      try? record.finish(.failed(message), config: session.labConfig())
+      return false
+    }
+  }
+
+  /// run(cfg) where cfg holds the trial's values plus `seed` and `trial` (its id).
+  private func callRun(_ t: Trial) throws -> JSON {
+    let top = lua.top
+    defer { lua_settop(lua.L, top) }
+    lua.rawField(1, "run")
+    lua.push(
+      json: .object(
+        t.cfg + [.init("seed", .number(Double(t.seed))), .init("trial", .string(t.id))]))
+    try session.host.call(arguments: 1, results: 1)
+    guard lua.type(-1) == LUA_TTABLE else {
+      throw LuaError(
+        "lab.sweep: run(cfg) must return a table like {\(spec.metric)=…}, got \(lua.typeName(-1))")
+    }
+    let result = try lua.objectJSON(-1, "lab.sweep result")
+    guard result[spec.metric]?.double != nil else {
+      throw LuaError(
+        "lab.sweep: run(cfg)'s result has no number '\(spec.metric)' (the sweep's metric)")
+    }
+    return result
+  }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import TestSupport
+import XCTest
+
+@testable import MoonlabLab
+
+final class FitTests: XCTestCase {
+  func testFitRecordsHistoryMetricsCheckpointsAndReport() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    let script = try writeScript(
+      """
+      -- A Lua-defined model (nn.define) trained by the Swift loop.
+      local Net = nn.define{name = "Net",
+        init = function(self) self:module("fc1", nn.Linear(4, 12)); self:module("fc2", nn.Linear(12, 3)) end,
+        forward = function(self, x) return self.fc2(self.fc1(x):relu()) end}
+      local x = tensor.randn{60, 4}
+      local y = x:matmul(tensor.randn{4, 3}):argmax(2)
+      local train = data.Loader(data.tensors(x, y), {batch_size = 20, shuffle = true, seed = 1})
+      local val = data.Loader(data.tensors(x, y), {batch_size = 30})
+      local model = Net()
+      local opt = optim.SGD(model:parameters(), {lr = 0.2, momentum = 0.9})
+      local sched = optim.StepLR(opt, {step_size = 1, gamma = 0.5})
+      local h = lab.fit{model = model, loss = nn.CrossEntropyLoss(), optimizer = opt, scheduler = sched,
+        train = train, val = val, epochs = 4, checkpoint_every = 2}
+      assert(#h.train_loss == 4 and #h.val_acc == 4 and #h.seconds == 4, "history per epoch")
+      assert(h.lr[1] == 0.2 and h.lr[2] == 0.1 and h.lr[4] == 0.025, "lr per epoch")
+      assert(h.train_loss[4] < h.train_loss[1], "training lowers the loss")
+      local e = lab.evaluate(model, val)
+      assert(e.loss == h.val_loss[4] and e.accuracy == h.val_acc[4], "evaluate matches the last validation")
+      assert(e.accuracy > 0.5)
+      """, "fit.lua", in: folder)
+    let dir = folder.appendingPathComponent("run")
+    try runInProcess(script, out: dir)
+    let lines = MetricsLog.read(dir.appendingPathComponent("metrics.jsonl"))
+    XCTAssertEqual(lines.map { $0["epoch"]?.double }, [1, 2, 3, 4])
+    XCTAssertEqual(
+      lines.first?.fields?.map(\.key),
+      ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_s"])
+    XCTAssertTrue(exists(dir, "checkpoints/epoch-002.safetensors"))
+    XCTAssertTrue(exists(dir, "checkpoints/epoch-004.safetensors"))
+    XCTAssertFalse(exists(dir, "checkpoints/epoch-003.safetensors"))
+    let html = read(dir.appendingPathComponent("report.html"))
+    for title in [">Loss</text>", ">Accuracy</text>", ">Learning rate</text>"] {
+      XCTAssertTrue(html.contains(title), title)
+    }
+    XCTAssertFalse(
+      html.contains("<h2>Metrics</h2>"), "fit's curves replace the generic metrics section")
+    XCTAssertEqual(leftoverTemporaryFiles(dir), [])
+  }
+
+  func testEpochSummaryLine() {
+    var t = Fit.Totals()
+    t.loss = 24.6912
+    t.samples = 20
+    t.correct = 9
+    t.classified = 20
+    var v = Fit.Totals()
+    v.loss = 1.5
+    v.samples = 1
+    XCTAssertEqual(
+      FitLibrary.summary(3, 10, t, v, lr: 0.01, seconds: 12.34),
+      "epoch  3/10  train loss 1.2346 acc 45.00%  val loss 1.5000  lr 0.01  12.3 s")
+  }
+
+  func testFitOptionErrors() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    for (code, message) in [
+      ("lab.fit{}", "option 'model' is required"),
+      (
+        "lab.fit{model = nn.Linear(2, 2), loss = nn.MSELoss(), optimizer = 1, train = 1, epochs = 1}",
+        "'optimizer' must be an optimizer"
+      ),
+      (
+        "local m = nn.Linear(2, 2); lab.fit{model = m, loss = nn.MSELoss(), optimizer = optim.SGD(m:parameters(), {lr = 0.1}), train = {}, epochs = 1}",
+        "'train' must be a data.Loader"
+      ),
+    ] {
+      let script = try writeScript(code, "bad.lua", in: folder)
+      XCTAssertThrowsError(
+        try runInProcess(script, out: folder.appendingPathComponent("run-\(UUID().uuidString)"))
+      ) {
+        XCTAssertTrue(String(describing: $0).contains(message), "\(code): \($0)")
+      }
+    }
+  }
+}

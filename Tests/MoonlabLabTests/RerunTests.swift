@@ -1,0 +1,94 @@
+import Foundation
+import TestSupport
+import XCTest
+
+@testable import MoonlabLab
+
+/// Acceptance #2 through the `moonlab` executable.
+final class RerunTests: XCTestCase {
+  /// A small classifier on random data with shuffling, augmentation-free: enough seeded
+  /// randomness (init, data, shuffle) that any drift would show.
+  static let script = """
+    local cfg = lab.config
+    cfg.lr = cfg.lr or 0.1
+    local x = tensor.randn{96, 6}
+    local y = x:matmul(tensor.randn{6, 3}):argmax(2)
+    local loader = data.Loader(data.tensors(x, y), {batch_size = 16, shuffle = true, seed = 5})
+    local model = nn.Sequential{nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3)}
+    local opt = optim.SGD(model:parameters(), {lr = cfg.lr, momentum = 0.9})
+    lab.fit{model = model, loss = nn.CrossEntropyLoss(), optimizer = opt, train = loader, val = loader, epochs = 3}
+    """
+
+  func testRerunIsBitIdenticalAndAChangedScriptIsNamed() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    try writeScript(Self.script, "train.lua", in: folder)
+    let first = try runMoonlab(
+      ["run", "train.lua", "--seed", "11", "--threads", "2", "--set", "lr=0.05", "--out", "a"],
+      in: folder)
+    XCTAssertEqual(first.status, 0, first.output)
+    let a = folder.appendingPathComponent("a")
+    XCTAssertEqual(MetricsLog.read(a.appendingPathComponent("metrics.jsonl")).count, 3)
+
+    let same = try runMoonlab(["rerun", "a", "--out", "b"], in: folder)
+    XCTAssertEqual(same.status, 0, same.output)
+    XCTAssertTrue(same.output.contains("bit-identical"), same.output)
+    let config = try JSON.parse(read(folder.appendingPathComponent("b/config.json")))
+    XCTAssertEqual(config["seed"], .number(11))
+    XCTAssertEqual(config["threads"], .number(2))
+    XCTAssertEqual(config["settings"]?["lr"], .number(0.05))
+
+    // The saved copy edited: the rerun warns about the hash and names the first metric.
+    let changed = Self.script.replacingOccurrences(of: "momentum = 0.9", with: "momentum = 0.5")
+    try changed.write(to: a.appendingPathComponent("script.lua"), atomically: true, encoding: .utf8)
+    let different = try runMoonlab(["rerun", "a", "--out", "c"], in: folder)
+    XCTAssertEqual(different.status, 1, different.output)
+    XCTAssertTrue(
+      different.output.contains("the script differs from the recorded one"), different.output)
+    XCTAssertTrue(
+      different.output.contains("metrics differ: line 1 (epoch 1): metric 'train_loss'"),
+      different.output)
+  }
+
+  /// The acceptance run itself, shrunk: LeNet on the bundled CIFAR-10 sample with
+  /// augmentation, shuffling and two threads, checkpoints and filters.
+  func testLeNetOnTheSampleRerunsBitIdentical() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+      "Scripts/lenet_cifar.lua")
+    let env = ["MOONLAB_DATA": folder.appendingPathComponent("no-data").path]
+    let settings = ["--set", "limit=48", "--set", "epochs=2", "--set", "batch_size=16"]
+    let first = try runMoonlab(
+      ["run", script.path, "--seed", "3", "--threads", "2", "--out", "lenet"] + settings,
+      in: folder, environment: env)
+    XCTAssertEqual(first.status, 0, first.output)
+    let run = folder.appendingPathComponent("lenet")
+    for file in [
+      "DONE", "checkpoints/epoch-002.safetensors", "images/001.png", "images/002.png",
+      "report.html",
+    ] {
+      XCTAssertTrue(exists(run, file), file)
+    }
+    let again = try runMoonlab(
+      ["rerun", "lenet", "--out", "lenet-again"], in: folder, environment: env)
+    XCTAssertEqual(again.status, 0, again.output)
+    XCTAssertTrue(again.output.contains("metrics are bit-identical"), again.output)
+  }
+
+  func testSweepTrialReruns() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    try writeScript(SweepTests.script, "sweep.lua", in: folder)
+    XCTAssertEqual(
+      try runMoonlab(["sweep", "sweep.lua", "--threads", "1", "--out", "s"], in: folder).status, 0)
+    let trial = try XCTUnwrap(
+      try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("s").path)
+        .first {
+          exists(folder.appendingPathComponent("s/\($0)"), "DONE")
+        })
+    let r = try runMoonlab(["rerun", "s/\(trial)", "--out", "again"], in: folder)
+    XCTAssertEqual(r.status, 0, r.output)
+    XCTAssertTrue(r.output.contains("bit-identical"), r.output)
+    XCTAssertEqual(
+      try JSON.parse(read(folder.appendingPathComponent("again/result.json")))["result"],
+      try JSON.parse(read(folder.appendingPathComponent("s/\(trial)/result.json")))["result"])
+  }
+}

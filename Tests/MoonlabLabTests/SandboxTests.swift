@@ -1,0 +1,82 @@
+import Foundation
+import TestSupport
+import XCTest
+
+@testable import MoonlabLab
+
+/// Acceptance #5: `moonlab run --sandbox` refusals and caps.
+final class SandboxTests: XCTestCase {
+  func run(_ code: String, memoryMB: Int = 512, seconds: Double = 0, sandbox: Bool = true) throws
+    -> String?
+  {
+    let folder = try TestPaths.temporaryDirectory()
+    let script = try writeScript(code, "untrusted.lua", in: folder)
+    do {
+      try runInProcess(script, out: folder.appendingPathComponent("run-\(UUID().uuidString)")) {
+        $0.sandbox = sandbox
+        $0.memoryLimitBytes = memoryMB << 20
+        $0.timeLimitSeconds = seconds
+      }
+      return nil
+    } catch {
+      return String(describing: error)
+    }
+  }
+
+  func testRefusesProcessesNativeCodeAndBinaryChunks() throws {
+    for (code, message) in [
+      ("os.execute('true')", "os.execute is not available in the sandbox"),
+      ("io.popen('ls')", "io.popen is not available in the sandbox"),
+      ("io.open('/etc/passwd')", "io.open is not available in the sandbox"),
+      ("package.loadlib('libc.so.6', 'system')", "package.loadlib is not available in the sandbox"),
+      ("load(string.dump(print))", "string.dump is not available in the sandbox"),
+      ("load('\\27Lua\\84\\0')", "load: binary chunks are not allowed in the sandbox"),
+      ("load('return 1', 'x', 'b')", "load: binary chunks are not allowed in the sandbox"),
+      ("dofile('/etc/passwd')", "attempt to call a nil value (global 'dofile')"),
+      ("require('io')", "only Moonlab's libraries are available in the sandbox"),
+    ] {
+      let error = try run(code)
+      XCTAssertTrue(error?.contains(message) ?? false, "\(code): \(error ?? "no error")")
+      XCTAssertTrue(error?.contains("untrusted.lua:1:") ?? false, "\(code): \(error ?? "no error")")
+    }
+    // What the sandbox keeps.
+    XCTAssertNil(
+      try run(
+        "assert(os.clock() >= 0 and os.time() > 0); assert(require('tensor') == tensor); assert(load('return 1')() == 1)"
+      ))
+  }
+
+  func testMemoryCapStopsARunawayTable() throws {
+    let error = try run(
+      "local t = {} while true do t[#t + 1] = string.rep('x', 64) .. #t end", memoryMB: 8)
+    XCTAssertEqual(error, "script stopped: it went over its memory limit of 8 MB (--memory-limit)")
+  }
+
+  func testTimeLimitStopsAnEndlessLoopAlsoInsideASweep() throws {
+    let loop = try run("while true do end", seconds: 0.2)
+    XCTAssertTrue(
+      loop?.contains("script stopped: time limit of 0.2 s exceeded (--time-limit)") ?? false,
+      loop ?? "no error")
+    // A sweep's run function is Lua called from Swift: the limit still holds there.
+    let folder = try TestPaths.temporaryDirectory()
+    let script = try writeScript(
+      "lab.sweep{name = 'spin', grid = {a = {1}}, metric = 'm', run = function() while true do end end}",
+      "spin.lua", in: folder)
+    XCTAssertThrowsError(
+      try runInProcess(script, out: folder.appendingPathComponent("outer")) {
+        $0.sandbox = true
+        $0.timeLimitSeconds = 0.2
+        var s = SweepOptions()
+        s.out = folder.appendingPathComponent("spin").path
+        $0.sweep = s
+      }
+    ) { XCTAssertTrue(String(describing: $0).contains("1 trial(s) failed"), "\($0)") }
+    let trialReport = try FileManager.default.contentsOfDirectory(
+      atPath: folder.appendingPathComponent("spin").path
+    )
+    .filter { !$0.hasSuffix(".json") }.map {
+      read(folder.appendingPathComponent("spin/\($0)/report.html"))
+    }
+    XCTAssertTrue(trialReport.first?.contains("time limit of 0.2 s exceeded") ?? false)
+  }
+}

@@ -1,0 +1,48 @@
+-- Learning rate × momentum × epochs for an MNIST MLP (784 → 100 tanh → 100 tanh → 10,
+-- softmax cross-entropy, SGD with momentum, batch 64): a 27-trial grid sweep.
+--   moonlab sweep experiments/lr_momentum_sweep.lua --jobs 2
+local cfg = lab.config
+local smoke = cfg.smoke
+
+local train_set = data.mnist{split = 'train'}
+local test_set = data.mnist{split = 'test'}
+if smoke then
+  train_set = train_set:subset(1, 512)
+  test_set = test_set:subset(1, 256)
+end
+local mean, std = {0.1307}, {0.3081}
+
+local results = lab.sweep{
+  name = 'lr_momentum',
+  grid = smoke and {lr = {1e-2}, momentum = {0.5, 0.9}, epochs = {1}}
+    or {lr = {1e-4, 1e-3, 1e-2}, momentum = {0.5, 0.7, 0.9}, epochs = {2, 5, 10}},
+  seed = 1,
+  metric = 'test_acc',
+  mode = 'max',
+  run = function(trial)
+    local net = nn.Sequential{
+      nn.Flatten(),
+      nn.Linear(784, 100), nn.Tanh(),
+      nn.Linear(100, 100), nn.Tanh(),
+      nn.Linear(100, 10),
+    }
+    local opt = optim.SGD(net:parameters(), {lr = trial.lr, momentum = trial.momentum})
+    local normalize = data.Normalize{mean = mean, std = std}
+    local h = lab.fit{
+      model = net, loss = nn.CrossEntropyLoss(), optimizer = opt, epochs = trial.epochs,
+      train = data.Loader(train_set, {batch_size = 64, shuffle = true, seed = trial.seed, transform = normalize}),
+      val = data.Loader(test_set, {batch_size = 1000, transform = normalize}),
+    }
+    return {test_acc = h.val_acc[#h.val_acc], test_loss = h.val_loss[#h.val_loss]}
+  end,
+}
+
+local rows = {}
+for _, r in ipairs(results) do
+  rows[#rows + 1] = {r.cfg.lr, r.cfg.momentum, r.cfg.epochs,
+    string.format('%.4f', r.result.test_acc), string.format('%.4f', r.result.test_loss)}
+end
+if lab.run_dir() then
+  report.section('lr × momentum × epochs (best first)')
+  report.table(rows, {columns = {'lr', 'momentum', 'epochs', 'test accuracy', 'test loss'}})
+end
