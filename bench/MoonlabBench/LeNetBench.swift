@@ -3,11 +3,12 @@ import MoonlabNN
 import MoonlabTensor
 
 /// LeNet-CIFAR training throughput at batch 256: forward, backward and a plain SGD
-/// update per step, on random data, at 2 threads (bench/torch/lenet_bench.py is the
-/// PyTorch counterpart; issue 4 asks for ≥ 1.0× PyTorch).
+/// update per step, on random data, at MOONLAB_THREADS threads (2 when unset; bench/run.sh
+/// sets it). bench/torch/lenet_bench.py is the PyTorch counterpart; issue 4 asks for
+/// ≥ 1.0× PyTorch.
 enum LeNetBench {
   static func run() throws {
-    Parallel.setThreads(2)
+    if ProcessInfo.processInfo.environment["MOONLAB_THREADS"] == nil { Parallel.setThreads(2) }
     Generator.seedGlobal(0)
     let model = Sequential([
       try Conv2d(3, 6, kernelSize: 5), ReLU(), try MaxPool2d(2), try Conv2d(6, 16, kernelSize: 5),

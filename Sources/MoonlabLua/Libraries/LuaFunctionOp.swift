@@ -104,24 +104,32 @@ enum LuaFunctionOp {
   }
 
   /// Pushes a new ctx: a table whose `save(…)` method stores its arguments in ctx.saved.
+  /// Its metatable is made once per Lua state and kept in the registry.
   static func newContext(_ L: OpaquePointer) {
     let lua = Lua(L)
     lua.newTable()
-    lua.newTable()  // metatable
-    lua.newTable()  // methods
-    lua.push(function: "save") { lua in
-      let n = lua.top
-      try TensorLibrary.reserveStack(lua, 3, "save")
-      lua.newTable(array: Int(max(0, n - 1)))
-      for i in stride(from: 2, through: n, by: 1) {
-        lua_pushvalue(lua.L, i)
-        lua.setIndex(-2, Int(i - 1))
+    if lua_getfield(L, moonlab_registry_index(), contextMetatable) != LUA_TTABLE {
+      lua.pop()
+      lua.newTable()  // metatable
+      lua.newTable()  // methods
+      lua.push(function: "save") { lua in
+        let n = lua.top
+        try TensorLibrary.reserveStack(lua, 3, "save")
+        lua.newTable(array: Int(max(0, n - 1)))
+        for i in stride(from: 2, through: n, by: 1) {
+          lua_pushvalue(lua.L, i)
+          lua.setIndex(-2, Int(i - 1))
+        }
+        lua.setField(1, "saved")
+        return 0
       }
-      lua.setField(1, "saved")
-      return 0
+      lua.setField(-2, "save")
+      lua.setField(-2, "__index")
+      lua_pushvalue(L, -1)
+      lua_setfield(L, moonlab_registry_index(), contextMetatable)
     }
-    lua.setField(-2, "save")
-    lua.setField(-2, "__index")
     lua_setmetatable(L, -2)
   }
+
+  static let contextMetatable = "moonlab.FunctionContext"
 }

@@ -13,7 +13,7 @@ extension LuaClass {
 /// Lua counts from 1: Softmax's dimension and CrossEntropyLoss's labels are converted here.
 enum NNLibrary {
   static func install(_ host: LuaHost) throws {
-    host.register(.module, NNModuleClass.spec(host))
+    host.register(.module, NNModuleClass.spec())
     var functions = constructors()
     functions["define"] = LuaModule.define(host)
     functions["Function"] = LuaFunctionOp.make(host)

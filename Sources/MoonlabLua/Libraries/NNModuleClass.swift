@@ -7,9 +7,9 @@ import MoonlabTensor
 /// methods below; `m.weight`, `m.training`, a child by name, and on nn.define modules any
 /// field the script set on `self`.
 enum NNModuleClass {
-  static func spec(_ host: LuaHost) -> LuaClassSpec {
+  static func spec() -> LuaClassSpec {
     var spec = LuaClassSpec()
-    spec.methods = methods(host)
+    spec.methods = methods()
     spec.methods["forward"] = call
     spec.metamethods = [
       "__call": call,
@@ -86,7 +86,7 @@ enum NNModuleClass {
     return out
   }
 
-  static func methods(_ host: LuaHost) -> [String: LuaFunction] {
+  static func methods() -> [String: LuaFunction] {
     [
       "parameters": { lua in
         let ps = try NNLibrary.module(lua, 1, "parameters").parameters()

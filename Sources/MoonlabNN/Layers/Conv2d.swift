@@ -93,15 +93,16 @@ public final class Conv2d: Module {
       let gw = Tensor(zeros: weight.shape)
       let gb = Tensor(zeros: [cout])
       let chunks = max(1, min(Parallel.threads, batch))
-      // Per chunk: lowered image, its gradient, row-padded g_n, partial dW and db.
-      let perChunk = 2 * patch * cols + (lowering.rowPadded ? cout * cols : 0) + cout * patch + cout
+      // Per chunk: lowered image, its gradient, row-padded g_n, then partial dW and db.
+      let partialsOffset = 2 * patch * cols + (lowering.rowPadded ? cout * cols : 0)
+      let perChunk = partialsOffset + cout * patch + cout
       let base = scratch.pointer(chunks * perChunk)
       let (px, pw, pg, pgx) = (x.data, weight.data, g.data, gx?.data)
       forBatchChunks(batch) { chunk, images in
         let col = base + chunk * perChunk
         let dcol = col + patch * cols
         let wide = dcol + patch * cols
-        let dw = wide + (lowering.rowPadded ? cout * cols : 0)
+        let dw = col + partialsOffset
         let db = dw + cout * patch
         dw.update(repeating: 0, count: cout * patch + cout)
         for n in images {
@@ -130,11 +131,7 @@ public final class Conv2d: Module {
           }
         }
       }
-      for chunk in 0..<chunks {
-        let dw = base + chunk * perChunk + 2 * patch * cols + (lowering.rowPadded ? cout * cols : 0)
-        for i in 0..<(cout * patch) { gw.data[i] += dw[i] }
-        for o in 0..<cout { gb.data[o] += dw[cout * patch + o] }
-      }
+      addChunkPartials(base + partialsOffset, chunks: chunks, stride: perChunk, into: [gw, gb])
       return hasBias ? [gx, gw, gb] : [gx, gw]
     }
   }

@@ -77,11 +77,7 @@ public final class Linear: Module {
             c: pgx + r.lowerBound * nIn, ldc: nIn)
         }
       }
-      for chunk in 0..<chunks {
-        let dw = partials + chunk * perChunk
-        for i in 0..<(nOut * nIn) { gw.data[i] += dw[i] }
-        for o in 0..<nOut { gb.data[o] += dw[nOut * nIn + o] }
-      }
+      addChunkPartials(partials, chunks: chunks, stride: perChunk, into: [gw, gb])
       return hasBias ? [gx, gw, gb] : [gx, gw]
     }
   }

@@ -34,3 +34,19 @@ extension Tensor {
     Tensor(shape: shape, storage: TensorStorage(count: Shape.count(shape), zeroed: false))
   }
 }
+
+/// Adds each chunk's partial gradients into `outputs`, in chunk order (so the sum is the
+/// same on every run). Chunk c's partials start at `first + c·stride`, laid out as the
+/// outputs' elements one after another (dW then db).
+func addChunkPartials(
+  _ first: UnsafePointer<Float>, chunks: Int, stride: Int, into outputs: [Tensor]
+) {
+  for chunk in 0..<chunks {
+    var p = first + chunk * stride
+    for out in outputs {
+      let d = out.data
+      for i in 0..<out.count { d[i] += p[i] }
+      p += out.count
+    }
+  }
+}

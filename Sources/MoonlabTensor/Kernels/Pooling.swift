@@ -52,18 +52,9 @@ public enum Pooling {
       let gin = gradInput + plane * g.inPlane
       gin.update(repeating: 0, count: g.inPlane)
       if g.kernel == 2 && g.stride == 2 {
-        // Windows don't overlap: each of the four pixels gets g or 0, stored by select.
-        let w = g.width
+        // Windows don't overlap, so each gradient lands on its own pixel.
         for oy in 0..<g.outHeight {
-          for ox in 0..<g.outWidth {
-            let i = argmax2x2(w, src, oy, ox)
-            let a = 2 * oy * w + 2 * ox
-            let v = gout[oy * g.outWidth + ox]
-            gin[a] = i == a ? v : 0
-            gin[a + 1] = i == a + 1 ? v : 0
-            gin[a + w] = i == a + w ? v : 0
-            gin[a + w + 1] = i == a + w + 1 ? v : 0
-          }
+          for ox in 0..<g.outWidth { gin[argmax2x2(g.width, src, oy, ox)] = gout[oy * g.outWidth + ox] }
         }
         continue
       }
