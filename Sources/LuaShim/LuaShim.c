@@ -21,6 +21,7 @@ typedef struct {
   volatile int cancel;
   double deadline;  // CLOCK_MONOTONIC seconds, 0 = none
   double limit;     // the time limit in seconds, for the message
+  size_t external;  // bytes behind userdata pushed since the last full collection
 } moonlab_state_info;
 
 static void *moonlab_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -208,4 +209,20 @@ int moonlab_pcall(lua_State *L, int nargs, int nresults) {
 
 int moonlab_load_text(lua_State *L, const char *code, size_t size, const char *chunkname) {
   return luaL_loadbufferx(L, code, size, chunkname, "t");
+}
+
+// Tensors live in Swift memory: Lua's collector sees only their small userdata and, paced
+// by the Lua heap alone, would let gigabytes of dead tensors pile up between cycles.
+// Swift reports the bytes behind each pushed object; every EXTERNAL_LIMIT bytes a full
+// collection runs (lua_gc does nothing when called from a finalizer).
+#define EXTERNAL_LIMIT ((size_t)256 << 20)
+
+void moonlab_note_external(lua_State *L, size_t bytes) {
+  moonlab_state_info *info = info_of(L);
+  if (!info) return;
+  info->external += bytes;
+  if (info->external >= EXTERNAL_LIMIT) {
+    info->external = 0;
+    lua_gc(L, LUA_GCCOLLECT);
+  }
 }

@@ -73,6 +73,17 @@ final class BridgeTests: XCTestCase {
     XCTAssertLessThan(after - before, 5 << 20, "RSS grew by \(after - before) bytes over 100,000 raising calls")
   }
 
+  /// Dead tensors are collected even though Lua sees only their small userdata: 1.6 GB of
+  /// garbage tensors must not stay resident (the collector is told about Swift memory).
+  func testCollectorRunsForTensorMemory() throws {
+    let host = try LuaHost()
+    try host.run("collectgarbage()")
+    let before = residentBytes()
+    try host.run("for i = 1, 100 do local t = tensor.zeros{4, 1024, 1024} end")
+    let grown = residentBytes() - before
+    XCTAssertLessThan(grown, 800 << 20, "RSS grew by \(grown >> 20) MB for 1.6 GB of dead tensors")
+  }
+
   /// No Swift file may call a Lua API function that raises (design.md §4).
   func testNoSwiftSourceCallsRaisingLuaFunctions() throws {
     let sources = TestPaths.repository.appendingPathComponent("Sources")

@@ -42,6 +42,10 @@ void *moonlab_to_any_object(lua_State *L, int index, const char **tname);
 // leaves it on the stack; returns 1 when it was created now.
 int moonlab_new_metatable(lua_State *L, const char *tname);
 
+// Reports `bytes` of Swift memory behind a userdata just pushed (a tensor's floats), so
+// the collector runs in step with the memory scripts actually hold.
+void moonlab_note_external(lua_State *L, size_t bytes);
+
 // Calls the function below nargs arguments with a traceback message handler.
 // Returns LUA_OK or an error code with the message (traceback included) on top.
 int moonlab_pcall(lua_State *L, int nargs, int nresults);

@@ -198,7 +198,10 @@ public struct Lua {
     moonlab_push_object(L, Unmanaged.passRetained(object).toOpaque(), cls.name)
   }
 
-  public func push(_ t: Tensor) { push(t, as: .tensor) }
+  public func push(_ t: Tensor) {
+    push(t, as: .tensor)
+    moonlab_note_external(L, t.count * MemoryLayout<Float>.stride)
+  }
 
   /// Pushes a Lua function that runs `fn`.
   public func push(function name: String, _ fn: @escaping LuaFunction) {
