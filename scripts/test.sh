@@ -11,3 +11,5 @@ export MOONLAB_DATA="${MOONLAB_DATA:-$root/../shared/data}"
 swift build -c release -Xswiftc -enable-testing --build-tests
 swift test -c release -Xswiftc -enable-testing --skip-build
 scripts/smoke.sh
+# Notebooks and the Jupyter kernel checked with the real Jupyter tools (from PyPI).
+MOONLAB_BIN=.build/release/moonlab scripts/notebook_check.sh || [ $? -eq 77 ]
