@@ -4,6 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+export MOONLAB_DATA="${MOONLAB_DATA:-$root/../shared/data}"
 bin=.build/release/moonlab
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -11,7 +12,9 @@ passed=0
 failed=0
 for script in experiments/*.lua; do
   name=$(basename "$script" .lua)
-  if "$bin" run "$script" --set smoke=true --out "$out/$name" >"$out/$name.log" 2>&1; then
+  # Run from the temporary folder: sweeps keep their trials in ./runs/SWEEP, and a
+  # leftover folder there would resume (skip) finished trials instead of running them.
+  if (cd "$out" && "$root/$bin" run "$root/$script" --set smoke=true --out "$out/$name") >"$out/$name.log" 2>&1; then
     echo "smoke: $name ok"
     passed=$((passed + 1))
   else
