@@ -75,6 +75,7 @@ local results = lab.sweep{
     local h = lab.fit{
       model = net, loss = nn.CrossEntropyLoss(), optimizer = opt, epochs = epochs,
       scheduler = optim.MultiStepLR(opt, {milestones = milestones, gamma = 0.1}),
+      checkpoint_every = epochs,  -- the last epoch only: the sweep report reads it back
       train = data.Loader(train_set, {batch_size = 256, shuffle = true, seed = trial.seed, transform = transform}),
       val = data.Loader(test_set, {batch_size = 1000, transform = normalize}),
     }
@@ -93,4 +94,13 @@ if lab.run_dir() then
   end
   report.section('Best validation accuracy per variant')
   report.table(rows, {columns = {'variant', 'best val acc'}})
+  -- The baseline's first-layer filters, from its final checkpoint.
+  for _, r in ipairs(results) do
+    if r.cfg.variant == 'baseline' then
+      local net, conv1 = lenet(false)
+      net:load(string.format('%s/checkpoints/epoch-%03d.safetensors', r.dir, epochs))
+      report.section('Baseline: first-layer filters')
+      report.filters(conv1)
+    end
+  end
 end

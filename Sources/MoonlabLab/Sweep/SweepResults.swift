@@ -76,13 +76,15 @@ struct SweepResults {
       .sorted()
   }
 
-  /// What lab.sweep returns: {{trial=, seed=, cfg={…}, result={…}}, …}, best first.
+  /// What lab.sweep returns: {{trial=, seed=, cfg={…}, result={…}, dir=}, …}, best first;
+  /// `dir` is the trial's run directory, so a script can read back its checkpoints.
   var rows: JSON {
     .array(
       entries.map {
         .object([
           .init("trial", .string($0.trial.id)), .init("seed", .number(Double($0.trial.seed))),
           .init("cfg", .object($0.trial.cfg)), .init("result", $0.result),
+          .init("dir", .string(dir.appendingPathComponent($0.trial.id).path)),
         ])
       })
   }
