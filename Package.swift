@@ -1,7 +1,28 @@
 // swift-tools-version:5.9
+import Foundation
 import PackageDescription
 
-let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+/// Release builds target the building machine's vector unit when it has AVX2 and FMA (x86
+/// servers since 2013–2015): SIMD8 kernels become one 8-wide instruction instead of two
+/// 4-wide ones, and `MOONLAB_FMA` lets kernels fuse multiply-adds (docs/architecture.md,
+/// "Build targets"). Such a binary needs AVX2; MOONLAB_PORTABLE=1 builds for any x86-64.
+let hostVectorFlags: [String] = {
+  #if arch(x86_64) && os(Linux)
+    guard ProcessInfo.processInfo.environment["MOONLAB_PORTABLE"] == nil,
+      let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+      let flagLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return [] }
+    let flags = Set(flagLine.split(separator: " "))
+    return flags.contains("avx2") && flags.contains("fma")
+      ? ["-target-cpu", "haswell", "-DMOONLAB_FMA"] : []
+  #else
+    return []
+  #endif
+}()
+
+let release: [SwiftSetting] = [
+  .unsafeFlags(["-Ounchecked"] + hostVectorFlags, .when(configuration: .release))
+]
 
 let package = Package(
   name: "Moonlab",

@@ -3,8 +3,10 @@ import MoonlabTensor
 import TestSupport
 import XCTest
 
-/// Conv2d's row-padded lowering (stride 1, no padding, images not much wider than the
-/// output, as in LeNet) against a naive direct convolution and its gradients.
+/// Conv2d's stride-1 unpadded paths against a naive convolution and its gradients: the
+/// direct kernel (≤ 6 output channels, rows ≥ 8 wide, as LeNet's first layer; with and
+/// without an overlapping last tile), the row-padded GEMM lowering (LeNet's second layer)
+/// and classic im2col.
 final class ConvLoweringTests: XCTestCase {
   /// y[n,o,i,j] = b[o] + Σ w[o,c,ki,kj]·x[n,c,i+ki,j+kj]; returns y, dx, dw, db for grad g.
   func naive(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ g: Tensor) -> (
@@ -44,26 +46,41 @@ final class ConvLoweringTests: XCTestCase {
     return (y, dx, dw, db)
   }
 
-  func testRowPaddedLoweringMatchesNaiveConvolution() throws {
-    for threads in [1, 2] {
-      let saved = Parallel.threads
-      defer { Parallel.setThreads(saved) }
-      Parallel.setThreads(threads)
-      let conv = try Conv2d(2, 3, kernelSize: 3)
-      let x = testTensor([3, 2, 12, 12], seed: 5)
-      XCTAssertTrue(
-        ConvLowering(
-          ConvGeometry(channels: 2, height: 12, width: 12, kernel: 3, stride: 1, padding: 0)
-        ).rowPadded)
-      x.requiresGrad = true
-      let y = try conv(x)
-      let g = testTensor(y.shape, seed: 6)
-      try y.backward(g)
-      let (ny, ndx, ndw, ndb) = naive(x, conv.weight, try XCTUnwrap(conv.bias), g)
-      assertClose(y.toArray(), ny, rtol: 1e-4, atol: 1e-5, "output")
-      assertClose(try XCTUnwrap(x.grad).toArray(), ndx, rtol: 1e-4, atol: 1e-5, "dx")
-      assertClose(try XCTUnwrap(conv.weight.grad).toArray(), ndw, rtol: 1e-4, atol: 1e-4, "dw")
-      assertClose(try XCTUnwrap(conv.bias?.grad).toArray(), ndb, rtol: 1e-4, atol: 1e-4, "db")
+  func testStrideOnePathsMatchNaiveConvolution() throws {
+    // (in, out, kernel, image size, direct kernel?, row-padded GEMM?)
+    let cases = [
+      (2, 3, 3, 12, true, true),  // 10-wide rows: the last 8-wide tile overlaps
+      (3, 6, 5, 20, true, true),  // 16-wide rows: two whole tiles, a full channel block
+      (1, 1, 3, 10, true, true),  // a single channel
+      (2, 8, 3, 12, false, true),  // more channels than one block: GEMM
+      (2, 4, 3, 9, false, true),  // rows narrower than a tile: GEMM
+      (2, 3, 7, 14, true, false),  // image much wider than the output: direct
+      (2, 8, 7, 14, false, false),  // … and with more channels: classic im2col and GEMM
+    ]
+    for (cin, cout, k, size, direct, rowPadded) in cases {
+      let geometry = ConvGeometry(
+        channels: cin, height: size, width: size, kernel: k, stride: 1, padding: 0)
+      XCTAssertEqual(DirectConv.applies(geometry, outChannels: cout), direct, "\(cin)->\(cout)")
+      XCTAssertEqual(ConvLowering(geometry).rowPadded, rowPadded, "\(cin)->\(cout) \(size)")
+      for threads in [1, 2] {
+        let saved = Parallel.threads
+        defer { Parallel.setThreads(saved) }
+        Parallel.setThreads(threads)
+        let conv = try Conv2d(cin, cout, kernelSize: k)
+        let x = testTensor([3, cin, size, size], seed: 5)
+        x.requiresGrad = true
+        let y = try conv(x)
+        let g = testTensor(y.shape, seed: 6)
+        try y.backward(g)
+        let (ny, ndx, ndw, ndb) = naive(x, conv.weight, try XCTUnwrap(conv.bias), g)
+        let name = "\(cin)->\(cout) k\(k) \(size)px, \(threads) threads"
+        assertClose(y.toArray(), ny, rtol: 1e-4, atol: 1e-5, "output, \(name)")
+        assertClose(try XCTUnwrap(x.grad).toArray(), ndx, rtol: 1e-4, atol: 1e-5, "dx, \(name)")
+        assertClose(
+          try XCTUnwrap(conv.weight.grad).toArray(), ndw, rtol: 1e-4, atol: 1e-4, "dw, \(name)")
+        assertClose(
+          try XCTUnwrap(conv.bias?.grad).toArray(), ndb, rtol: 1e-4, atol: 1e-4, "db, \(name)")
+      }
     }
   }
 }

@@ -10,12 +10,7 @@ enum LeNetBench {
   static func run() throws {
     if ProcessInfo.processInfo.environment["MOONLAB_THREADS"] == nil { Parallel.setThreads(2) }
     Generator.seedGlobal(0)
-    let model = Sequential([
-      try Conv2d(3, 6, kernelSize: 5), ReLU(), try MaxPool2d(2), try Conv2d(6, 16, kernelSize: 5),
-      ReLU(),
-      try MaxPool2d(2), Flatten(), try Linear(400, 120), ReLU(), try Linear(120, 84), ReLU(),
-      try Linear(84, 10),
-    ])
+    let model = try model()
     let batch = 256
     let steps = 10
     let gen = Generator(seed: 1, stream: "bench")
@@ -40,6 +35,15 @@ enum LeNetBench {
         format: "batch %d, %.2f ms/step, %.2f CPU ms/step, %d threads", batch, perStep * 1e3,
         cpuPerStep * 1e3,
         Parallel.threads))
+  }
+
+  /// LeNet-CIFAR as in bench/torch/lenet_bench.py.
+  static func model() throws -> Sequential {
+    Sequential([
+      try Conv2d(3, 6, kernelSize: 5), ReLU(), try MaxPool2d(2), try Conv2d(6, 16, kernelSize: 5),
+      ReLU(), try MaxPool2d(2), Flatten(), try Linear(400, 120), ReLU(), try Linear(120, 84),
+      ReLU(), try Linear(84, 10),
+    ])
   }
 
   static func cpuSeconds() -> Double {

@@ -9,6 +9,7 @@ let benchmarks: [(name: String, run: () throws -> Void)] = [
   ("tensor", TensorBench.run),
   ("pipeline", PipelineBench.run),
   ("lenet", LeNetBench.run),
+  ("lenet_layers", LeNetLayersBench.run),
   ("lenet_augment", LeNetAugmentBench.run),
 ]
 

@@ -57,32 +57,44 @@ public final class Conv2d: Module {
       x.shape[0], inChannels, outChannels, geo.patchSize, geo.outPlane
     )
     let lowering = ConvLowering(geo)
+    let direct = DirectConv.applies(geo, outChannels: cout)
     let cols = lowering.columns
     let y = Tensor.overwritten([batch, cout, geo.outHeight, geo.outWidth])
-    // Per chunk: the lowered image, and the row-padded GEMM output.
-    let perChunk = patch * cols + (lowering.rowPadded ? cout * cols : 0)
-    let scratchBase = scratch.pointer(max(1, min(Parallel.threads, batch)) * perChunk)
     let (px, pw, py, pb) = (x.data, weight.data, y.data, bias?.data)
-    forBatchChunks(batch) { chunk, images in
-      let col = scratchBase + chunk * perChunk
-      let wide = col + patch * cols
-      for n in images {
-        let out = py + n * cout * plane
-        lowering.lower(px + n * cin * geo.inPlane, col)
-        // y_n[Cout, HW] = W[Cout, K] · col[K, HW] + b
-        if lowering.rowPadded {
-          sgemm(
-            transA: false, transB: false, m: cout, n: cols, k: patch, a: pw, lda: patch, b: col,
-            ldb: cols, c: wide, ldc: cols)
-          lowering.compact(wide, rows: cout, bias: pb, out)
-        } else {
-          if let pb {
-            for o in 0..<cout { (out + o * plane).update(repeating: pb[o], count: plane) }
+    if direct {
+      let packed = scratch.pointer(DirectConv.packedCount(patch: patch))
+      DirectConv.packWeights(pw, outChannels: cout, patch: patch, into: packed)
+      forBatchChunks(batch) { _, images in
+        for n in images {
+          DirectConv.forward(
+            geo, outChannels: cout, image: px + n * cin * geo.inPlane, packed: packed, bias: pb,
+            output: py + n * cout * plane)
+        }
+      }
+    } else {
+      // Per chunk: the lowered image, and the row-padded GEMM output.
+      let perChunk = patch * cols + (lowering.rowPadded ? cout * cols : 0)
+      let scratchBase = scratch.pointer(max(1, min(Parallel.threads, batch)) * perChunk)
+      forBatchChunks(batch) { chunk, images in
+        let col = scratchBase + chunk * perChunk
+        let wide = col + patch * cols
+        for n in images {
+          let out = py + n * cout * plane
+          lowering.lower(px + n * cin * geo.inPlane, col)
+          // y_n[Cout, HW] = W[Cout, K] · col[K, HW] + b
+          if lowering.rowPadded {
+            sgemm(
+              transA: false, transB: false, m: cout, n: cols, k: patch, a: pw, lda: patch, b: col,
+              ldb: cols, c: wide, ldc: cols)
+            lowering.compact(wide, rows: cout, bias: pb, out)
+          } else {
+            if let pb {
+              for o in 0..<cout { (out + o * plane).update(repeating: pb[o], count: plane) }
+            }
+            sgemm(
+              transA: false, transB: false, m: cout, n: cols, k: patch, a: pw, lda: patch, b: col,
+              ldb: cols, beta: pb == nil ? 0 : 1, c: out, ldc: cols)
           }
-          sgemm(
-            transA: false, transB: false, m: cout, n: cols, k: patch, a: pw, lda: patch, b: col,
-            ldb: cols,
-            beta: pb == nil ? 0 : 1, c: out, ldc: cols)
         }
       }
     }
@@ -107,14 +119,20 @@ public final class Conv2d: Module {
         dw.update(repeating: 0, count: cout * patch + cout)
         for n in images {
           let gy = pg + n * cout * plane
+          let image = px + n * cin * geo.inPlane
+          // The GEMMs want g_n in the lowered (maybe row-padded) layout; the direct dW doesn't.
+          if lowering.rowPadded && (!direct || pgx != nil) { lowering.expand(gy, rows: cout, wide) }
           let gyCols = lowering.rowPadded ? wide : gy
-          if lowering.rowPadded { lowering.expand(gy, rows: cout, wide) }
-          lowering.lower(px + n * cin * geo.inPlane, col)
-          // dW += g_n[Cout, cols] · col[K, cols]ᵀ (junk columns of g_n are zero)
-          sgemm(
-            transA: false, transB: true, m: cout, n: patch, k: cols, a: gyCols, lda: cols, b: col,
-            ldb: cols,
-            beta: 1, c: dw, ldc: patch)
+          if direct {
+            DirectConv.weightGradient(
+              geo, outChannels: cout, image: image, gradOutput: gy, partial: dw)
+          } else {
+            lowering.lower(image, col)
+            // dW += g_n[Cout, cols] · col[K, cols]ᵀ (junk columns of g_n are zero)
+            sgemm(
+              transA: false, transB: true, m: cout, n: patch, k: cols, a: gyCols, lda: cols,
+              b: col, ldb: cols, beta: 1, c: dw, ldc: patch)
+          }
           for o in 0..<cout {
             let row = gy + o * plane
             var s: Float = 0
@@ -125,8 +143,7 @@ public final class Conv2d: Module {
             // dcol = Wᵀ · g_n, then back to the image.
             sgemm(
               transA: true, transB: false, m: patch, n: cols, k: cout, a: pw, lda: patch, b: gyCols,
-              ldb: cols,
-              c: dcol, ldc: cols)
+              ldb: cols, c: dcol, ldc: cols)
             lowering.raise(dcol, pgx + n * cin * geo.inPlane)
           }
         }
