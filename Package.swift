@@ -61,9 +61,13 @@ let package = Package(
       name: "MoonlabBench", dependencies: ["MoonlabLab", "CBLAS", "CLua", "LuaShim"],
       path: "bench/MoonlabBench", swiftSettings: release),
 
-    .target(name: "TestSupport", dependencies: ["MoonlabTensor", "MoonlabLua"], path: "Tests/TestSupport"),
-    .testTarget(name: "MoonlabTensorTests", dependencies: ["MoonlabTensor", "TestSupport"], exclude: ["Fixtures"]),
-    .testTarget(name: "MoonlabNNTests", dependencies: ["MoonlabNN", "TestSupport"], exclude: ["Fixtures"]),
+    .target(
+      name: "TestSupport", dependencies: ["MoonlabTensor", "MoonlabLua"], path: "Tests/TestSupport"),
+    .testTarget(
+      name: "MoonlabTensorTests", dependencies: ["MoonlabTensor", "TestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "MoonlabNNTests", dependencies: ["MoonlabNN", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "MoonlabDataTests", dependencies: ["MoonlabData", "TestSupport"]),
     .testTarget(name: "MoonlabLuaTests", dependencies: ["MoonlabLua", "TestSupport"]),
     .testTarget(name: "MoonlabLabTests", dependencies: ["MoonlabLab", "TestSupport"]),

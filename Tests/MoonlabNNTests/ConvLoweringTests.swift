@@ -47,21 +47,28 @@ final class ConvLoweringTests: XCTestCase {
   }
 
   func testStrideOnePathsMatchNaiveConvolution() throws {
-    // (in, out, kernel, image size, direct kernel?, row-padded GEMM?)
+    // (in, out, kernel, image size, direct forward and dW?, direct dx?, row-padded GEMM?)
     let cases = [
-      (2, 3, 3, 12, true, true),  // 10-wide rows: the last 8-wide tile overlaps
-      (3, 6, 5, 20, true, true),  // 16-wide rows: two whole tiles, a full channel block
-      (1, 1, 3, 10, true, true),  // a single channel
-      (2, 8, 3, 12, false, true),  // more channels than one block: GEMM
-      (2, 4, 3, 9, false, true),  // rows narrower than a tile: GEMM
-      (2, 3, 7, 14, true, false),  // image much wider than the output: direct
-      (2, 8, 7, 14, false, false),  // … and with more channels: classic im2col and GEMM
+      (2, 3, 3, 12, true, true, true),  // 10-wide rows: the last 8-wide tile overlaps
+      (3, 6, 5, 20, true, true, true),  // 16-wide rows, a full channel block, 75 taps (odd)
+      (2, 3, 3, 11, true, true, true),  // odd output and input heights
+      (1, 1, 3, 10, true, true, true),  // a single channel
+      (2, 8, 3, 12, false, true, true),  // more output channels than one block: GEMM
+      (8, 4, 3, 12, true, false, true),  // more input channels than one block: GEMM dx
+      (2, 4, 3, 9, false, true, true),  // output rows narrower than a tile
+      (2, 3, 3, 7, false, false, true),  // input rows narrower than a tile
+      (2, 3, 7, 14, true, true, false),  // image much wider than the output
+      (2, 8, 7, 14, false, true, false),  // … with more channels: classic im2col and GEMM
     ]
-    for (cin, cout, k, size, direct, rowPadded) in cases {
+    for (cin, cout, k, size, direct, directInput, rowPadded) in cases {
       let geometry = ConvGeometry(
         channels: cin, height: size, width: size, kernel: k, stride: 1, padding: 0)
-      XCTAssertEqual(DirectConv.applies(geometry, outChannels: cout), direct, "\(cin)->\(cout)")
-      XCTAssertEqual(ConvLowering(geometry).rowPadded, rowPadded, "\(cin)->\(cout) \(size)")
+      let name = "\(cin)->\(cout) k\(k) \(size)px"
+      XCTAssertEqual(DirectConv.applies(geometry, outChannels: cout), direct, name)
+      XCTAssertEqual(
+        DirectConv.applies(DirectConv.transposed(geometry, outChannels: cout), outChannels: cin),
+        directInput, name)
+      XCTAssertEqual(ConvLowering(geometry).rowPadded, rowPadded, name)
       for threads in [1, 2] {
         let saved = Parallel.threads
         defer { Parallel.setThreads(saved) }
@@ -73,7 +80,7 @@ final class ConvLoweringTests: XCTestCase {
         let g = testTensor(y.shape, seed: 6)
         try y.backward(g)
         let (ny, ndx, ndw, ndb) = naive(x, conv.weight, try XCTUnwrap(conv.bias), g)
-        let name = "\(cin)->\(cout) k\(k) \(size)px, \(threads) threads"
+        let name = "\(name), \(threads) threads"
         assertClose(y.toArray(), ny, rtol: 1e-4, atol: 1e-5, "output, \(name)")
         assertClose(try XCTUnwrap(x.grad).toArray(), ndx, rtol: 1e-4, atol: 1e-5, "dx, \(name)")
         assertClose(

@@ -98,6 +98,12 @@ public final class Conv2d: Module {
         }
       }
     }
+    // The input gradient of a stride-1 unpadded layer is itself a convolution (of the
+    // padded output gradient); the direct kernel takes it when it has ≤ 6 outputs.
+    let transposed = DirectConv.transposed(geo, outChannels: cout)
+    let directInput =
+      x.requiresGrad && stride == 1 && padding == 0
+      && DirectConv.applies(transposed, outChannels: cin)
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return Autograd.record("Conv2d", output: y, inputs: inputs) {
       [x = x.detach(), needX = x.requiresGrad, weight, hasBias = bias != nil, scratch] g in
@@ -105,23 +111,34 @@ public final class Conv2d: Module {
       let gw = Tensor(zeros: weight.shape)
       let gb = Tensor(zeros: [cout])
       let chunks = max(1, min(Parallel.threads, batch))
-      // Per chunk: lowered image, its gradient, row-padded g_n, then partial dW and db.
-      let partialsOffset = 2 * patch * cols + (lowering.rowPadded ? cout * cols : 0)
+      // The GEMMs want g_n in the lowered (maybe row-padded) layout; the direct kernels don't.
+      let gemmInput = needX && !directInput
+      let expand = lowering.rowPadded && (!direct || gemmInput)
+      // Shared: the transposed weights. Per chunk: lowered image, its gradient, row-padded
+      // g_n, zero-padded g_n, then partial dW and db.
+      let packedCount =
+        directInput ? DirectConv.packedCount(patch: cout * geo.kernel * geo.kernel) : 0
+      let (colCount, dcolCount) = (direct ? 0 : patch * cols, gemmInput ? patch * cols : 0)
+      let wideCount = expand ? cout * cols : 0
+      let paddedCount = directInput ? cout * transposed.inPlane : 0
+      let partialsOffset = colCount + dcolCount + wideCount + paddedCount
       let perChunk = partialsOffset + cout * patch + cout
-      let base = scratch.pointer(chunks * perChunk)
+      let shared = scratch.pointer(packedCount + chunks * perChunk)
       let (px, pw, pg, pgx) = (x.data, weight.data, g.data, gx?.data)
+      if directInput { DirectConv.packTransposedWeights(pw, geo, outChannels: cout, into: shared) }
+      let base = shared + packedCount
       forBatchChunks(batch) { chunk, images in
         let col = base + chunk * perChunk
-        let dcol = col + patch * cols
-        let wide = dcol + patch * cols
+        let dcol = col + colCount
+        let wide = dcol + dcolCount
+        let padded = wide + wideCount
         let dw = col + partialsOffset
         let db = dw + cout * patch
         dw.update(repeating: 0, count: cout * patch + cout)
         for n in images {
           let gy = pg + n * cout * plane
           let image = px + n * cin * geo.inPlane
-          // The GEMMs want g_n in the lowered (maybe row-padded) layout; the direct dW doesn't.
-          if lowering.rowPadded && (!direct || pgx != nil) { lowering.expand(gy, rows: cout, wide) }
+          if expand { lowering.expand(gy, rows: cout, wide) }
           let gyCols = lowering.rowPadded ? wide : gy
           if direct {
             DirectConv.weightGradient(
@@ -133,18 +150,19 @@ public final class Conv2d: Module {
               transA: false, transB: true, m: cout, n: patch, k: cols, a: gyCols, lda: cols,
               b: col, ldb: cols, beta: 1, c: dw, ldc: patch)
           }
-          for o in 0..<cout {
-            let row = gy + o * plane
-            var s: Float = 0
-            for i in 0..<plane { s += row[i] }
-            db[o] += s
-          }
-          if let pgx {
+          for o in 0..<cout { db[o] += Reduce.sum(gy + o * plane, plane) }
+          guard let pgx else { continue }
+          let gradImage = pgx + n * cin * geo.inPlane
+          if directInput {
+            DirectConv.inputGradient(
+              geo, outChannels: cout, gradOutput: gy, packedTransposed: shared, padded: padded,
+              gradInput: gradImage)
+          } else {
             // dcol = Wᵀ · g_n, then back to the image.
             sgemm(
               transA: true, transB: false, m: patch, n: cols, k: cout, a: pw, lda: patch, b: gyCols,
               ldb: cols, c: dcol, ldc: cols)
-            lowering.raise(dcol, pgx + n * cin * geo.inPlane)
+            lowering.raise(dcol, gradImage)
           }
         }
       }

@@ -4,7 +4,9 @@
 public final class Node {
   public let name: String
   public let inputs: [Tensor]
-  let backward: (Tensor) throws -> [Tensor?]
+  /// The input gradients for an output gradient (benchmarks time a layer's backward
+  /// with it; `Tensor.backward()` is the way to differentiate).
+  public let backward: (Tensor) throws -> [Tensor?]
 
   init(name: String, inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) {
     self.name = name

@@ -119,11 +119,11 @@ extension Tensor {
 }
 
 /// Reduction kernels on raw pointers.
-enum Reduce {
+public enum Reduce {
   /// Sum of n contiguous floats: 16 float lanes per block of 4096 (vectorised; the
   /// compiler won't reorder a scalar float sum), blocks accumulated in Double so large
   /// tensors keep their precision.
-  static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+  public static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     var total: Double = 0
     var start = 0
     let raw = UnsafeRawPointer(x)
