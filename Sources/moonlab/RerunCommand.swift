@@ -26,6 +26,7 @@ struct RerunCommand: ParsableCommand {
     if let change = Rerun.scriptChange(runDir: original, script: request.scriptPath) {
       print("note: \(change)")
     }
+    if let change = Rerun.kernelChange(runDir: original) { print("note: \(change)") }
     try execute(request)
     let newDir = URL(fileURLWithPath: request.outDir ?? request.sweep?.trialDir ?? "")
     if let difference = Rerun.firstDifference(original, newDir) {

@@ -1,4 +1,5 @@
 import Foundation
+import MoonlabTensor
 import TestSupport
 import XCTest
 
@@ -36,6 +37,8 @@ final class RerunTests: XCTestCase {
     XCTAssertEqual(config["seed"], .number(11))
     XCTAssertEqual(config["threads"], .number(2))
     XCTAssertEqual(config["settings"]?["lr"], .number(0.05))
+    XCTAssertEqual(config["kernels"], .string(KernelBuild.name))
+    XCTAssertFalse(same.output.contains("kernels"), same.output)
 
     // The saved copy edited: the rerun warns about the hash and names the first metric.
     let changed = Self.script.replacingOccurrences(of: "momentum = 0.9", with: "momentum = 0.5")
@@ -47,6 +50,18 @@ final class RerunTests: XCTestCase {
     XCTAssertTrue(
       different.output.contains("metrics differ: line 1 (epoch 1): metric 'train_loss'"),
       different.output)
+  }
+
+  func testARunFromAnotherKernelBuildIsNoted() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    let other = KernelBuild.name == "portable" ? "avx2-fma" : "portable"
+    try #"{"name": "x", "kernels": "\#(other)"}"#.write(
+      to: folder.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+    let note = try XCTUnwrap(Rerun.kernelChange(runDir: folder))
+    XCTAssertTrue(note.contains("recorded with \(other) kernels"), note)
+    try #"{"name": "x", "kernels": "\#(KernelBuild.name)"}"#.write(
+      to: folder.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+    XCTAssertNil(Rerun.kernelChange(runDir: folder))
   }
 
   /// The acceptance run itself, shrunk: LeNet on the bundled CIFAR-10 sample with

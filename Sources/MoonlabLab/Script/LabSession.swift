@@ -88,6 +88,7 @@ final class LabSession {
       .init("argv", .array(r.argv.map(JSON.string))),
       .init("cwd", .string(FileManager.default.currentDirectoryPath)),
       .init("moonlab_version", .string(MoonlabVersion.string)),
+      .init("kernels", .string(KernelBuild.name)),
       .init("host", .string(ProcessInfo.processInfo.hostName)),
       .init("os", .string(ProcessInfo.processInfo.operatingSystemVersionString)),
       .init("started", .string(RunRecord.timestamp())),

@@ -1,4 +1,5 @@
 import Foundation
+import MoonlabTensor
 
 /// `moonlab rerun RUN_DIR`: the request that repeats a recorded run (its saved script,
 /// seed, thread count, --set values, arguments and limits; a sweep trial runs as that
@@ -55,6 +56,19 @@ public enum Rerun {
     return hash == recorded
       ? nil
       : "the script differs from the recorded one (sha256 \(hash.prefix(12))… vs \(recorded.prefix(12))…)"
+  }
+
+  /// A note when the run was recorded by a build whose kernels were compiled differently
+  /// (portable vs AVX2/FMA): its metrics can then differ in the last bits.
+  public static func kernelChange(runDir: URL) -> String? {
+    guard
+      let data = FileManager.default.contents(
+        atPath: runDir.appendingPathComponent("config.json").path),
+      let recorded = (try? JSON.parse(String(decoding: data, as: UTF8.self)))?["kernels"]?.text,
+      recorded != KernelBuild.name
+    else { return nil }
+    return
+      "the run was recorded with \(recorded) kernels, this build has \(KernelBuild.name) ones: expect last-bit differences (docs/architecture.md, \"Build targets\")"
   }
 
   /// nil when both metrics logs hold the same lines with bit-identical values (timing
