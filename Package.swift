@@ -54,12 +54,13 @@ let package = Package(
     .executableTarget(
       name: "moonlab",
       dependencies: [
-        "MoonlabLab",
+        "MoonlabLab", "MoonlabBenchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
-    .executableTarget(
-      name: "MoonlabBench", dependencies: ["MoonlabLab", "CBLAS", "CLua", "LuaShim"],
-      path: "bench/MoonlabBench", swiftSettings: release),
+    // The suite behind `moonlab bench` (bench/README.md).
+    .target(
+      name: "MoonlabBenchmarks", dependencies: ["MoonlabLab", "CBLAS", "CLua", "LuaShim"],
+      path: "bench/MoonlabBenchmarks", swiftSettings: release),
 
     .target(
       name: "TestSupport", dependencies: ["MoonlabTensor", "MoonlabLua"], path: "Tests/TestSupport"),

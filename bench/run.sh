@@ -1,21 +1,19 @@
 #!/usr/bin/env bash
-# Runs every benchmark: Moonlab's (release build) and, side by side in the same run, the
-# PyTorch counterparts in bench/torch/, then prints the ratio per benchmark.
+# Runs every benchmark: Moonlab's (`moonlab bench`, release build) and, side by side in the
+# same run, the PyTorch counterparts in bench/torch/, then prints the ratio per benchmark.
 #   bench/run.sh [name…]        e.g. bench/run.sh lenet pipeline
 # PyTorch comes from a venv (.venv-bench, made on first use with pip) pinned to the
 # same thread count; set MOONLAB_BENCH_NO_TORCH=1 to skip it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-scripts/setup.sh
 export MOONLAB_DATA="${MOONLAB_DATA:-$root/../shared/data}"
 threads="${MOONLAB_BENCH_THREADS:-2}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-swift build -q -c release --product MoonlabBench
 echo "== moonlab (threads=$threads)"
-MOONLAB_THREADS=$threads .build/release/MoonlabBench "$@" | tee "$out/moonlab.txt"
+scripts/moonlab bench --threads "$threads" "$@" | tee "$out/moonlab.txt"
 
 if [ -z "${MOONLAB_BENCH_NO_TORCH:-}" ]; then
   venv="${MOONLAB_TORCH_VENV:-$root/.venv-bench}"

@@ -18,6 +18,7 @@ struct Moonlab: ParsableCommand {
       DataCommand.self,
       NotebookCommand.self,
       KernelCommand.self,
+      BenchCommand.self,
     ])
 }
 

@@ -65,4 +65,21 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(r.status, 0)
     XCTAssertFalse(r.stdout.isEmpty)
   }
+
+  func testBenchListsRunsAndRejectsUnknownNames() throws {
+    let list = try moonlab(["bench", "--list"])
+    XCTAssertEqual(list.status, 0, list.stderr)
+    for name in ["lua_call", "tensor", "pipeline", "lenet", "lenet_layers", "lenet_augment"] {
+      XCTAssertTrue(list.stdout.contains("\(name): "), list.stdout)
+    }
+    let call = try moonlab(["bench", "lua_call", "--threads", "1"])
+    XCTAssertEqual(call.status, 0, call.stderr)
+    XCTAssertTrue(call.stdout.hasPrefix("lua_call: "), call.stdout)
+    XCTAssertTrue(call.stdout.contains(" ns/call"), call.stdout)
+    let unknown = try moonlab(["bench", "lenet", "nosuch"])
+    XCTAssertEqual(unknown.status, 2)
+    XCTAssertTrue(
+      unknown.stderr.contains("unknown benchmark 'nosuch'; choose from lua_call"), unknown.stderr)
+    XCTAssertTrue(unknown.stdout.isEmpty, "nothing runs: \(unknown.stdout)")
+  }
 }

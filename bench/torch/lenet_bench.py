@@ -1,4 +1,4 @@
-"""PyTorch counterpart of bench/MoonlabBench/LeNetBench.swift: LeNet-CIFAR training
+"""PyTorch counterpart of bench/MoonlabBenchmarks/LeNetBench.swift: LeNet-CIFAR training
 images/s at batch 256 (forward, backward, plain SGD step) on random data.
 
     /work/torchvenv/bin/python bench/torch/lenet_bench.py --threads 2 [lenet]

@@ -1,4 +1,4 @@
-"""PyTorch counterpart of bench/MoonlabBench/TensorBench.swift: same names, same work.
+"""PyTorch counterpart of bench/MoonlabBenchmarks/TensorBench.swift: same names, same work.
 
     python bench/torch/tensor_bench.py --threads 2 [tensor]
 """

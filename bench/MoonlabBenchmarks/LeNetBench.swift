@@ -3,12 +3,10 @@ import MoonlabNN
 import MoonlabTensor
 
 /// LeNet-CIFAR training throughput at batch 256: forward, backward and a plain SGD
-/// update per step, on random data, at MOONLAB_THREADS threads (2 when unset; bench/run.sh
-/// sets it). bench/torch/lenet_bench.py is the PyTorch counterpart; issue 4 asks for
+/// update per step, on random data, at `moonlab bench --threads` threads. bench/torch/lenet_bench.py is the PyTorch counterpart; issue 4 asks for
 /// ≥ 1.0× PyTorch.
 enum LeNetBench {
   static func run() throws {
-    if ProcessInfo.processInfo.environment["MOONLAB_THREADS"] == nil { Parallel.setThreads(2) }
     Generator.seedGlobal(0)
     let model = try model()
     let batch = 256
