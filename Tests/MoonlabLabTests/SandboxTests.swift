@@ -46,6 +46,36 @@ final class SandboxTests: XCTestCase {
       ))
   }
 
+  func testFilesStayInsideTheRunDirectory() throws {
+    let outside = try TestPaths.temporaryDirectory().appendingPathComponent("escaped.safetensors")
+    for (code, message) in [
+      ("nn.Linear(2, 2):save('\(outside.path)')", "bad argument #2 to 'save' (the sandbox"),
+      ("nn.Linear(2, 2):save('../escaped.safetensors')", "got '../escaped.safetensors'"),
+      ("nn.Linear(2, 2):load('/etc/passwd')", "bad argument #2 to 'load' (the sandbox"),
+      ("nn.load('a/../../x.safetensors')", "bad argument #1 to 'load' (the sandbox"),
+      ("data.cifar10{root = '/'}", "option 'root' is not available in the sandbox"),
+    ] {
+      let error = try run(code)
+      XCTAssertTrue(error?.contains(message) ?? false, "\(code): \(error ?? "no error")")
+      XCTAssertTrue(error?.contains("untrusted.lua:1:") ?? false, "\(code): \(error ?? "no error")")
+    }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: outside.path))
+    // Inside the run directory, save and load work (relative to it, not to the cwd).
+    XCTAssertNil(
+      try run(
+        """
+        local m = nn.Linear(2, 2)
+        m:save('model.safetensors')
+        assert(nn.load('model.safetensors')['weight'])
+        m:load('model.safetensors')
+        assert(lab.run_dir())
+        """))
+    // Outside the sandbox a path is used as given.
+    let free = try TestPaths.temporaryDirectory().appendingPathComponent("free.safetensors")
+    XCTAssertNil(try run("nn.Linear(2, 2):save('\(free.path)')", sandbox: false))
+    XCTAssertTrue(FileManager.default.fileExists(atPath: free.path))
+  }
+
   func testMemoryCapStopsARunawayTable() throws {
     let error = try run(
       "local t = {} while true do t[#t + 1] = string.rep('x', 64) .. #t end", memoryMB: 8)

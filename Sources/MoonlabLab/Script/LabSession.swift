@@ -10,7 +10,10 @@ final class LabSession {
   let host: LuaHost
   let request: RunRequest
   let script: Data
-  var record: RunRecord?
+  /// Under --sandbox, the script's files (m:save, m:load) live in this record's folder.
+  var record: RunRecord? {
+    didSet { if request.sandbox { host.confineFiles(to: record?.dir) } }
+  }
   var earlyExit: (success: Bool, message: String)?
 
   init(request: RunRequest, script: Data) throws {

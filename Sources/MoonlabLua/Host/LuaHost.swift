@@ -38,6 +38,7 @@ public final class LuaHost {
       luaL_openlibs(L)
     }
     for install in Libraries.all { try install(self) }
+    if options.sandbox { confineFiles(to: nil) }
   }
 
   deinit { lua_close(state) }
@@ -121,7 +122,8 @@ public final class LuaHost {
 
   /// Pops the error object on top as a LuaError.
   func popError() -> LuaError {
-    let msg = moonlab_tostring(state, -1).map { String(cString: $0) } ?? "(error object is not a string)"
+    let msg =
+      moonlab_tostring(state, -1).map { String(cString: $0) } ?? "(error object is not a string)"
     moonlab_pop(state, 1)
     return LuaError(msg)
   }

@@ -119,7 +119,13 @@ enum DataLibrary {
 
   static func splitAndRoot(_ lua: Lua, _ fn: String) throws -> (String, String?) {
     _ = try lua.optTable(1, fn)
-    return (try lua.stringOption(1, "split", fn) ?? "train", try lua.stringOption(1, "root", fn))
+    let root = try lua.stringOption(1, "root", fn)
+    if root != nil, lua.sandboxFileRoot != nil {
+      throw LuaError(
+        "\(fn): option 'root' is not available in the sandbox (--sandbox); set MOONLAB_DATA instead"
+      )
+    }
+    return (try lua.stringOption(1, "split", fn) ?? "train", root)
   }
 
   /// Option `seed`, defaulting to the run's seed (`moonlab run --seed`, `tensor.seed`).

@@ -33,7 +33,7 @@ enum NNLibrary {
       return 1
     }
     functions["load"] = { lua in
-      let tensors = try Checkpoint.read(path: try lua.string(1, "load"))
+      let tensors = try Checkpoint.read(path: try lua.filePath(1, "load"))
       lua.newTable(hash: tensors.count)
       for (name, t) in tensors {
         lua.push(t)

@@ -125,12 +125,12 @@ enum NNModuleClass {
         return 0
       },
       "save": { lua in
-        try Checkpoint.save(try NNLibrary.module(lua, 1, "save"), to: try lua.string(2, "save"))
+        try Checkpoint.save(try NNLibrary.module(lua, 1, "save"), to: try lua.filePath(2, "save"))
         return 0
       },
       "load": { lua in
         try Checkpoint.load(
-          into: try NNLibrary.module(lua, 1, "load"), from: try lua.string(2, "load"))
+          into: try NNLibrary.module(lua, 1, "load"), from: try lua.filePath(2, "load"))
         lua_settop(lua.L, 1)
         return 1
       },

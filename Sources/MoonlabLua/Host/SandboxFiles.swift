@@ -1,0 +1,49 @@
+import CLua
+import Foundation
+import LuaShim
+
+/// Files under `--sandbox`: a script from elsewhere may save and load checkpoints only
+/// inside its run directory. Outside the sandbox, paths are used as given.
+///
+/// The policy lives in the Lua registry (one per state), so a binding that only has the
+/// `Lua` of its call can apply it: absent outside the sandbox, the run directory's path
+/// inside it, "" while there is none.
+extension Lua {
+  static let sandboxFilesKey = "moonlab.sandbox_files"
+
+  /// The sandbox's file root: nil outside the sandbox, "" where there is no run directory.
+  public var sandboxFileRoot: String? {
+    defer { pop() }
+    guard rawField(moonlab_registry_index(), Lua.sandboxFilesKey) == LUA_TSTRING,
+      let s = lua_tolstring(L, -1, nil)
+    else { return nil }
+    return String(cString: s)
+  }
+
+  /// Argument `i` of `fn` as a file path. Under --sandbox it must be relative and must
+  /// not climb out ('..'): it is taken inside the run directory.
+  public func filePath(_ i: Int32, _ fn: String) throws -> String {
+    let path = try string(i, fn)
+    guard let root = sandboxFileRoot else { return path }
+    guard !root.isEmpty else {
+      throw LuaError("\(fn): the sandbox (--sandbox) has no run directory for files here")
+    }
+    let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+    guard !path.isEmpty, !path.hasPrefix("/"), !parts.contains("..") else {
+      throw badArgument(
+        i, fn,
+        "the sandbox (--sandbox) allows only paths inside the run directory, like 'model.safetensors', got '\(path)'"
+      )
+    }
+    return URL(fileURLWithPath: root).appendingPathComponent(path).path
+  }
+}
+
+extension LuaHost {
+  /// Under --sandbox: script file paths resolve inside `dir` (nil: no file access).
+  public func confineFiles(to dir: URL?) {
+    let lua = Lua(state)
+    lua.push(dir?.path ?? "")
+    lua.setField(moonlab_registry_index(), Lua.sandboxFilesKey)
+  }
+}
