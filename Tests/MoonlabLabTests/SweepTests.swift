@@ -205,6 +205,34 @@ final class SweepTests: XCTestCase {
     XCTAssertTrue(merge.output.contains("3 of 6 trials are not finished"), merge.output)
   }
 
+  func testSetValuesJoinTrialIdsAndAnEditedScriptIsNoted() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    try writeScript(Self.script, "sweep.lua", in: folder)
+    func sweep(_ extra: String) throws -> (output: String, ids: [String]) {
+      let r = try runMoonlab(
+        ["sweep", "sweep.lua", "--threads", "1", "--out", "s", "--set", "extra=\(extra)"],
+        in: folder)
+      XCTAssertEqual(r.status, 0, r.output)
+      return (r.output, csv(folder.appendingPathComponent("s")).dropFirst().map { $0[1] })
+    }
+    let one = try sweep("1")
+    XCTAssertTrue(one.output.contains("6 trials, 0 already done, running 6"), one.output)
+    XCTAssertTrue(try sweep("1").output.contains("6 trials, 6 already done, running 0"))
+    // Another value outside the grid: new trials in new folders, the old ones untouched.
+    let two = try sweep("2")
+    XCTAssertTrue(two.output.contains("6 trials, 0 already done, running 6"), two.output)
+    XCTAssertTrue(Set(one.ids).isDisjoint(with: two.ids), "\(one.ids) vs \(two.ids)")
+    for id in one.ids { XCTAssertTrue(exists(folder.appendingPathComponent("s/\(id)"), "DONE")) }
+    XCTAssertFalse(two.output.contains("note:"), two.output)
+    // An edited script keeps finished trials and says so.
+    try writeScript("-- edited\n" + Self.script, "sweep.lua", in: folder)
+    let edited = try sweep("2")
+    XCTAssertTrue(edited.output.contains("6 trials, 6 already done, running 0"), edited.output)
+    XCTAssertTrue(
+      edited.output.contains("note: 6 finished trial(s) ran another version of the script"),
+      edited.output)
+  }
+
   func testRandomSearchIsSeededAndTrialIdsAreStable() throws {
     let folder = try TestPaths.temporaryDirectory()
     let script = try writeScript(

@@ -19,7 +19,8 @@ struct Sweep {
     self.lua = lua
     self.session = session
     spec = try SweepSpec(
-      lua, defaultSeed: session.request.seed, defaultName: session.request.scriptName)
+      lua, defaultSeed: session.request.seed, defaultName: session.request.scriptName,
+      settings: session.request.config.map { .init($0.key, $0.value.json) })
     options = session.request.sweep ?? SweepOptions()
     dir = URL(fileURLWithPath: options.out ?? "runs/\(spec.name)")
   }
@@ -27,6 +28,14 @@ struct Sweep {
   func trialDir(_ t: Trial) -> URL { dir.appendingPathComponent(t.id) }
   func isDone(_ t: Trial) -> Bool {
     FileManager.default.fileExists(atPath: trialDir(t).appendingPathComponent("DONE").path)
+  }
+
+  /// Whether a trial's record was made by the script running now (its sha256).
+  func ranThisScript(_ t: Trial) -> Bool {
+    let config = FileManager.default.contents(
+      atPath: trialDir(t).appendingPathComponent("config.json").path)
+    let recorded = config.flatMap { try? JSON.parse(String(decoding: $0, as: UTF8.self)) }
+    return recorded?["script"]?["sha256"]?.text == SHA256.hex(session.script)
   }
 
   /// The results table handed back to the script (sorted best first), or an empty one
@@ -58,6 +67,12 @@ struct Sweep {
       print(
         "sweep \(spec.name)\(shardText): \(mine.count) trials, \(mine.count - todo.count) already done, running \(todo.count)"
       )
+      let edited = mine.filter { isDone($0) && !ranThisScript($0) }
+      if !edited.isEmpty {
+        print(
+          "note: \(edited.count) finished trial(s) ran another version of the script; their results are kept (delete \(dir.path)/<id> to run one again): \(edited.map(\.id).joined(separator: ", "))"
+        )
+      }
       if options.jobs > 1 {
         try TrialProcesses.run(todo, sweep: self)
       } else {
@@ -120,7 +135,7 @@ struct Sweep {
     .object([
       .init("name", .string(spec.name)), .init("seed", LabSession.seedJSON(spec.seed)),
       .init("metric", .string(spec.metric)), .init("mode", .string(spec.maximize ? "max" : "min")),
-      .init("space", spec.space),
+      .init("space", spec.space), .init("settings", .object(spec.settings)),
       .init(
         "trials",
         .array(

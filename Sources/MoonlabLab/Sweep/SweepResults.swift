@@ -31,8 +31,10 @@ struct SweepResults {
     }
     let j = try JSON.parse(String(decoding: data, as: UTF8.self))
     let seed = LabSession.seed(from: j["seed"]) ?? 0
+    let settings = j["settings"]?.fields ?? []
     let trials = (j["trials"]?.items ?? []).enumerated().map {
-      Trial(index: $0.offset, cfg: $0.element["cfg"]?.fields ?? [], sweepSeed: seed)
+      Trial(
+        index: $0.offset, cfg: $0.element["cfg"]?.fields ?? [], sweepSeed: seed, settings: settings)
     }
     try self.init(
       dir: folder, name: j["name"]?.text ?? folder.lastPathComponent,

@@ -11,13 +11,24 @@ struct Trial {
   let id: String
   let seed: UInt64
 
-  init(index: Int, cfg: [JSON.Field], sweepSeed: UInt64) {
+  /// `settings` are the run's `--set` values: those outside the grid change what a trial
+  /// computes, so they join its id (a sweep run again with other values gets new trial
+  /// folders instead of reusing results made with the old ones). Without any, ids are
+  /// the sweep seed's and the configuration's alone; seeds never depend on them.
+  init(index: Int, cfg: [JSON.Field], sweepSeed: UInt64, settings: [JSON.Field]) {
     self.index = index
     self.cfg = cfg
     let canonical =
       "sweep-seed=\(sweepSeed);"
       + cfg.map { "\($0.key)=\($0.value.serialized())" }.joined(separator: ";")
-    id = String(format: "%010llx", Generator.fnv1a(canonical) >> 24)
+    let outside = settings.filter { s in !cfg.contains { $0.key == s.key } }
+      .sorted { $0.key < $1.key }
+    let identity =
+      outside.isEmpty
+      ? canonical
+      : canonical + ";set:"
+        + outside.map { "\($0.key)=\($0.value.serialized())" }.joined(separator: ";")
+    id = String(format: "%010llx", Generator.fnv1a(identity) >> 24)
     // A `seed` key in the grid is the trial's seed; otherwise derive one that fits a JSON
     // number exactly.
     if let s = cfg.first(where: { $0.key == "seed" })?.value.double, let u = UInt64(exactly: s) {
@@ -42,8 +53,11 @@ struct SweepSpec {
   var trials: [Trial]
   /// The space as given, for sweep.json.
   var space: JSON
+  /// The run's `--set` values (part of each trial's id, see `Trial`).
+  var settings: [JSON.Field]
 
-  init(_ lua: Lua, defaultSeed: UInt64, defaultName: String) throws {
+  init(_ lua: Lua, defaultSeed: UInt64, defaultName: String, settings: [JSON.Field]) throws {
+    self.settings = settings
     let fn = "lab.sweep"
     try lua.checkTable(1, fn)
     name = try lua.stringOption(1, "name", fn) ?? defaultName
@@ -97,7 +111,7 @@ struct SweepSpec {
     var seen = Set<String>()
     var trials: [Trial] = []
     for cfg in configs {
-      let t = Trial(index: trials.count, cfg: cfg, sweepSeed: seed)
+      let t = Trial(index: trials.count, cfg: cfg, sweepSeed: seed, settings: settings)
       if seen.insert(t.id).inserted { trials.append(t) }  // random search may draw a config twice
     }
     self.trials = trials
