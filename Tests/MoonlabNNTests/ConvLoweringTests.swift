@@ -1,7 +1,8 @@
-import MoonlabNN
 import MoonlabTensor
 import TestSupport
 import XCTest
+
+@testable import MoonlabNN
 
 /// Conv2d's stride-1 unpadded paths against a naive convolution and its gradients: the
 /// direct kernel (≤ 6 output channels, rows ≥ 8 wide, as LeNet's first layer; with and
@@ -70,9 +71,10 @@ final class ConvLoweringTests: XCTestCase {
         directInput, name)
       XCTAssertEqual(ConvLowering(geometry).rowPadded, rowPadded, name)
       for threads in [1, 2] {
-        let saved = Parallel.threads
-        defer { Parallel.setThreads(saved) }
+        let saved = (Parallel.threads, minimumChunkWork)
+        defer { (minimumChunkWork, _) = (saved.1, Parallel.setThreads(saved.0)) }
         Parallel.setThreads(threads)
+        minimumChunkWork = 1  // these images are tiny: split them anyway
         let conv = try Conv2d(cin, cout, kernelSize: k)
         let x = testTensor([3, cin, size, size], seed: 5)
         x.requiresGrad = true

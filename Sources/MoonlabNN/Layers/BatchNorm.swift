@@ -53,6 +53,9 @@ public class BatchNorm: Module {
     let kernel = BatchNormKernel(
       batch: batch, channels: channels, length: x.count / max(1, batch * channels))
     let m = kernel.perChannel
+    // Channels per chunk so a chunk has ~64K values: waking a thread costs more than
+    // normalising a small batch (see `batchChunks`).
+    let minChannels = max(1, (1 << 16) / max(1, m))
     let useBatch = training
     if useBatch, m <= 1 {
       throw TensorError(
@@ -65,7 +68,9 @@ public class BatchNorm: Module {
     if useBatch {
       let variance = Tensor(zeros: [channels])
       let pv = variance.data
-      Parallel.forChunks(channels) { kernel.statistics($0, x: x.data, mean: pm, variance: pv) }
+      Parallel.forChunks(channels, minChunk: minChannels) {
+        kernel.statistics($0, x: x.data, mean: pm, variance: pv)
+      }
       let unbias = Float(m) / Float(m - 1)
       for c in 0..<channels {
         pi[c] = 1 / (pv[c] + eps).squareRoot()
@@ -81,7 +86,7 @@ public class BatchNorm: Module {
     }
     let y = Tensor.overwritten(x.shape)
     let (px, py, pw, pb) = (x.data, y.data, weight.data, bias.data)
-    Parallel.forChunks(channels) {
+    Parallel.forChunks(channels, minChunk: minChannels) {
       kernel.normalize($0, x: px, mean: pm, invstd: pi, gamma: pw, beta: pb, y: py)
     }
     return Autograd.record(typeName, output: y, inputs: [x, weight, bias]) {
@@ -90,7 +95,7 @@ public class BatchNorm: Module {
       let gw = Tensor(zeros: [channels])
       let gb = Tensor(zeros: [channels])
       let (px, pw, pg, pgx, pgw, pgb) = (x.data, weight.data, g.data, gx?.data, gw.data, gb.data)
-      Parallel.forChunks(channels) {
+      Parallel.forChunks(channels, minChunk: minChannels) {
         kernel.backward(
           $0, batchStatistics: useBatch, x: px, mean: mean.data, invstd: invstd.data, gamma: pw,
           gradOutput: pg,

@@ -57,6 +57,7 @@ public final class Conv2d: Module {
       x.shape[0], inChannels, outChannels, geo.patchSize, geo.outPlane
     )
     let lowering = ConvLowering(geo)
+    let work = cout * patch * plane
     let direct = DirectConv.applies(geo, outChannels: cout)
     let cols = lowering.columns
     let y = Tensor.overwritten([batch, cout, geo.outHeight, geo.outWidth])
@@ -64,7 +65,7 @@ public final class Conv2d: Module {
     if direct {
       let packed = scratch.pointer(DirectConv.packedCount(patch: patch))
       DirectConv.packWeights(pw, outChannels: cout, patch: patch, into: packed)
-      forBatchChunks(batch) { _, images in
+      forBatchChunks(batch, workPerItem: work) { _, images in
         for n in images {
           DirectConv.forward(
             geo, outChannels: cout, image: px + n * cin * geo.inPlane, packed: packed, bias: pb,
@@ -74,8 +75,8 @@ public final class Conv2d: Module {
     } else {
       // Per chunk: the lowered image, and the row-padded GEMM output.
       let perChunk = patch * cols + (lowering.rowPadded ? cout * cols : 0)
-      let scratchBase = scratch.pointer(max(1, min(Parallel.threads, batch)) * perChunk)
-      forBatchChunks(batch) { chunk, images in
+      let scratchBase = scratch.pointer(batchChunks(batch, workPerItem: work) * perChunk)
+      forBatchChunks(batch, workPerItem: work) { chunk, images in
         let col = scratchBase + chunk * perChunk
         let wide = col + patch * cols
         for n in images {
@@ -110,7 +111,7 @@ public final class Conv2d: Module {
       let gx = needX ? Tensor.overwritten(x.shape) : nil
       let gw = Tensor(zeros: weight.shape)
       let gb = Tensor(zeros: [cout])
-      let chunks = max(1, min(Parallel.threads, batch))
+      let chunks = batchChunks(batch, workPerItem: work)
       // The GEMMs want g_n in the lowered (maybe row-padded) layout; the direct kernels don't.
       let gemmInput = needX && !directInput
       let expand = lowering.rowPadded && (!direct || gemmInput)
@@ -127,7 +128,7 @@ public final class Conv2d: Module {
       let (px, pw, pg, pgx) = (x.data, weight.data, g.data, gx?.data)
       if directInput { DirectConv.packTransposedWeights(pw, geo, outChannels: cout, into: shared) }
       let base = shared + packedCount
-      forBatchChunks(batch) { chunk, images in
+      forBatchChunks(batch, workPerItem: work) { chunk, images in
         let col = base + chunk * perChunk
         let dcol = col + colCount
         let wide = dcol + dcolCount

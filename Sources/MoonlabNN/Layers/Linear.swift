@@ -35,7 +35,8 @@ public final class Linear: Module {
     let (rows, nIn, nOut) = (x.count / inFeatures, inFeatures, outFeatures)
     let y = Tensor.overwritten(Array(x.shape.dropLast()) + [nOut])
     let (px, pw, py, pb) = (x.data, weight.data, y.data, bias?.data)
-    forBatchChunks(rows) { _, r in
+    let work = nIn * nOut
+    forBatchChunks(rows, workPerItem: work) { _, r in
       guard !r.isEmpty else { return }
       if let pb {
         for i in r { (py + i * nOut).update(from: pb, count: nOut) }
@@ -52,11 +53,11 @@ public final class Linear: Module {
       let gx = needX ? Tensor.overwritten(x.shape) : nil
       let gw = Tensor(zeros: weight.shape)
       let gb = Tensor(zeros: [nOut])
-      let chunks = max(1, min(Parallel.threads, rows))
+      let chunks = batchChunks(rows, workPerItem: work)
       let perChunk = nOut * nIn + nOut
       let partials = scratch.pointer(chunks * perChunk)
       let (px, pw, pg, pgx) = (x.data, weight.data, g.data, gx?.data)
-      forBatchChunks(rows) { chunk, r in
+      forBatchChunks(rows, workPerItem: work) { chunk, r in
         let dw = partials + chunk * perChunk
         let db = dw + nOut * nIn
         dw.update(repeating: 0, count: perChunk)

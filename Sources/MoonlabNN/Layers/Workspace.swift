@@ -16,12 +16,25 @@ final class Workspace {
   }
 }
 
-/// Splits a batch of `count` items into min(threads, count) fixed chunks and runs `body`
-/// on each with its chunk number, which indexes that chunk's scratch and partial sums.
-/// The split depends only on `count` and the thread count, so sums taken per chunk and
-/// then added in chunk order are the same on every run.
-func forBatchChunks(_ count: Int, _ body: (_ chunk: Int, _ items: Range<Int>) -> Void) {
-  let chunks = max(1, min(Parallel.threads, count))
+/// How many chunks `forBatchChunks` splits `count` items of `workPerItem` multiply-adds
+/// into: one per thread, but none with less than `minimumChunkWork`. Waking the second
+/// thread costs tens of µs, more than a small batch's GEMM (an MLP at batch 2–16 spent
+/// ~20 % of its time in the kernel's scheduler).
+func batchChunks(_ count: Int, workPerItem: Int) -> Int {
+  max(1, min(Parallel.threads, count, count * workPerItem / minimumChunkWork))
+}
+
+/// About 20–40 µs of single-core GEMM. A variable so tests can split tiny batches.
+nonisolated(unsafe) var minimumChunkWork = 1 << 20
+
+/// Splits a batch of `count` items into `batchChunks(count, workPerItem:)` fixed chunks
+/// and runs `body` on each with its chunk number, which indexes that chunk's scratch and
+/// partial sums. The split depends only on the sizes and the thread count, so sums taken
+/// per chunk and then added in chunk order are the same on every run.
+func forBatchChunks(
+  _ count: Int, workPerItem: Int, _ body: (_ chunk: Int, _ items: Range<Int>) -> Void
+) {
+  let chunks = batchChunks(count, workPerItem: workPerItem)
   Parallel.forChunks(chunks) { range in
     for c in range { body(c, count * c / chunks..<count * (c + 1) / chunks) }
   }
