@@ -3,7 +3,8 @@ import MoonlabTensor
 /// y = x·Wᵀ + b over the last dimension (input [N, in] or [*, in]).
 /// Weight [out, in] and bias [out] start as U(±1/√in), PyTorch's default.
 ///
-/// The rows are split into one chunk per thread, each a single-threaded GEMM (dW and db
+/// The rows are split into one chunk per thread (for batches big enough, `batchChunks`),
+/// each a single-threaded GEMM (dW and db
 /// as per-chunk partial sums added in chunk order), like Conv2d: OpenBLAS's own threads
 /// then never wake, so they never spin against our pool (design.md §2).
 public final class Linear: Module {
