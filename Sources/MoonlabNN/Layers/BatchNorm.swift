@@ -84,14 +84,14 @@ public class BatchNorm: Module {
         pi[c] = 1 / (runningVar.data[c] + eps).squareRoot()
       }
     }
-    let y = Tensor.overwritten(x.shape)
+    let y = Tensor(uninitialized: x.shape)
     let (px, py, pw, pb) = (x.data, y.data, weight.data, bias.data)
     Parallel.forChunks(channels, minChunk: minChannels) {
       kernel.normalize($0, x: px, mean: pm, invstd: pi, gamma: pw, beta: pb, y: py)
     }
     return Autograd.record(typeName, output: y, inputs: [x, weight, bias]) {
       [x = x.detach(), needX = x.requiresGrad, weight] g in
-      let gx = needX ? Tensor.overwritten(x.shape) : nil
+      let gx = needX ? Tensor(uninitialized: x.shape) : nil
       let gw = Tensor(zeros: [channels])
       let gb = Tensor(zeros: [channels])
       let (px, pw, pg, pgx, pgw, pgb) = (x.data, weight.data, g.data, gx?.data, gw.data, gb.data)

@@ -60,7 +60,7 @@ public final class Conv2d: Module {
     let work = cout * patch * plane
     let direct = DirectConv.applies(geo, outChannels: cout)
     let cols = lowering.columns
-    let y = Tensor.overwritten([batch, cout, geo.outHeight, geo.outWidth])
+    let y = Tensor(uninitialized: [batch, cout, geo.outHeight, geo.outWidth])
     let (px, pw, py, pb) = (x.data, weight.data, y.data, bias?.data)
     if direct {
       let packed = scratch.pointer(DirectConv.packedCount(patch: patch))
@@ -108,9 +108,9 @@ public final class Conv2d: Module {
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return Autograd.record("Conv2d", output: y, inputs: inputs) {
       [x = x.detach(), needX = x.requiresGrad, weight, hasBias = bias != nil, scratch] g in
-      let gx = needX ? Tensor.overwritten(x.shape) : nil
-      let gw = Tensor(zeros: weight.shape)
-      let gb = Tensor(zeros: [cout])
+      let gx = needX ? Tensor(uninitialized: x.shape) : nil
+      let gw = Tensor(uninitialized: weight.shape)
+      let gb = Tensor(uninitialized: [cout])
       let chunks = batchChunks(batch, workPerItem: work)
       // The GEMMs want g_n in the lowered (maybe row-padded) layout; the direct kernels don't.
       let gemmInput = needX && !directInput

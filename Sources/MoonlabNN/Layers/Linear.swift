@@ -34,7 +34,7 @@ public final class Linear: Module {
       throw TensorError("Linear: expected input [N,\(inFeatures)], got \(describeShape(x.shape))")
     }
     let (rows, nIn, nOut) = (x.count / inFeatures, inFeatures, outFeatures)
-    let y = Tensor.overwritten(Array(x.shape.dropLast()) + [nOut])
+    let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [nOut])
     let (px, pw, py, pb) = (x.data, weight.data, y.data, bias?.data)
     let work = nIn * nOut
     forBatchChunks(rows, workPerItem: work) { _, r in
@@ -51,9 +51,9 @@ public final class Linear: Module {
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return Autograd.record("Linear", output: y, inputs: inputs) {
       [x = x.detach(), needX = x.requiresGrad, weight, hasBias = bias != nil, scratch] g in
-      let gx = needX ? Tensor.overwritten(x.shape) : nil
-      let gw = Tensor(zeros: weight.shape)
-      let gb = Tensor(zeros: [nOut])
+      let gx = needX ? Tensor(uninitialized: x.shape) : nil
+      let gw = Tensor(uninitialized: weight.shape)
+      let gb = Tensor(uninitialized: [nOut])
       let chunks = batchChunks(rows, workPerItem: work)
       let perChunk = nOut * nIn + nOut
       let partials = scratch.pointer(chunks * perChunk)
@@ -61,8 +61,11 @@ public final class Linear: Module {
       forBatchChunks(rows, workPerItem: work) { chunk, r in
         let dw = partials + chunk * perChunk
         let db = dw + nOut * nIn
-        dw.update(repeating: 0, count: perChunk)
-        guard !r.isEmpty else { return }
+        db.update(repeating: 0, count: nOut)
+        guard !r.isEmpty else {  // an empty batch: no GEMM to overwrite dW
+          dw.update(repeating: 0, count: nOut * nIn)
+          return
+        }
         let (gr, xr) = (pg + r.lowerBound * nOut, px + r.lowerBound * nIn)
         // dW = g[r]ᵀ·x[r], db = Σ_r g, dx[r] = g[r]·W
         sgemm(

@@ -40,11 +40,11 @@ public class Pool2d: Module {
       channels: 1, height: x.shape[2], width: x.shape[3], kernel: kernelSize, stride: stride,
       padding: 0)
     let planes = x.shape[0] * x.shape[1]
-    let y = Tensor.overwritten([x.shape[0], x.shape[1], geo.outHeight, geo.outWidth])
+    let y = Tensor(uninitialized: [x.shape[0], x.shape[1], geo.outHeight, geo.outWidth])
     let (px, py) = (x.data, y.data)
     Parallel.forChunks(planes, minChunk: 16) { kernel(geo, $0, px, py) }
     return Autograd.record(typeName, output: y, inputs: [x]) { [x = x.detach()] g in
-      let gx = Tensor.overwritten(x.shape)
+      let gx = Tensor(uninitialized: x.shape)
       let (px, pg, pgx) = (x.data, g.data, gx.data)
       Parallel.forChunks(planes, minChunk: 16) { backwardKernel(geo, $0, px, pg, pgx) }
       return [gx]

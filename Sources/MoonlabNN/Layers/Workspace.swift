@@ -40,26 +40,20 @@ func forBatchChunks(
   }
 }
 
-extension Tensor {
-  /// A tensor of a known-valid shape that the caller overwrites completely (layer outputs
-  /// and input gradients): skipping the zero fill saves a pass over memory per step.
-  static func overwritten(_ shape: [Int]) -> Tensor {
-    Tensor(shape: shape, storage: TensorStorage(count: Shape.count(shape), zeroed: false))
-  }
-}
-
-/// Adds each chunk's partial gradients into `outputs`, in chunk order (so the sum is the
-/// same on every run). Chunk c's partials start at `first + c·stride`, laid out as the
-/// outputs' elements one after another (dW then db).
+/// Sums the chunks' partial gradients into `outputs` (overwriting them), in chunk order,
+/// so the sum is the same on every run. Chunk c's partials start at `first + c·stride`,
+/// laid out as the outputs' elements one after another (dW then db).
 func addChunkPartials(
   _ first: UnsafePointer<Float>, chunks: Int, stride: Int, into outputs: [Tensor]
 ) {
-  for chunk in 0..<chunks {
-    var p = first + chunk * stride
-    for out in outputs {
-      let d = out.data
+  var offset = 0
+  for out in outputs {
+    let d = out.data
+    d.update(from: first + offset, count: out.count)
+    for chunk in 1..<max(1, chunks) {
+      let p = first + chunk * stride + offset
       for i in 0..<out.count { d[i] += p[i] }
-      p += out.count
     }
+    offset += out.count
   }
 }

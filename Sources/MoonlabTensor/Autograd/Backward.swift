@@ -88,7 +88,7 @@ extension Tensor {
   /// Gradient tensors may share storage with forward values (identity backward), so a
   /// stored gradient is always a private copy.
   func contiguousCopy() -> Tensor {
-    let out = Tensor(zeros: shape)
+    let out = Tensor(uninitialized: shape)
     out.data.update(from: data, count: count)
     return out
   }
@@ -96,7 +96,7 @@ extension Tensor {
 
 /// a + b elementwise into a new tensor (same shapes; used by gradient accumulation).
 private func accumulate(_ a: Tensor, _ b: Tensor) -> Tensor {
-  let out = Tensor(zeros: a.shape)
+  let out = Tensor(uninitialized: a.shape)
   let n = a.count
   let pa = a.data
   let pb = b.data

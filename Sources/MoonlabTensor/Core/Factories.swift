@@ -51,8 +51,9 @@ extension Tensor {
     return out
   }
 
-  /// A tensor of a known-valid shape whose every element the caller will write.
-  convenience init(uninitialized shape: [Int]) {
+  /// A tensor of a known-valid shape whose every element the caller will write (layer
+  /// outputs and gradients): skipping the zero fill saves a pass over memory per step.
+  public convenience init(uninitialized shape: [Int]) {
     self.init(shape: shape, storage: TensorStorage(count: Shape.count(shape), zeroed: false))
   }
 
