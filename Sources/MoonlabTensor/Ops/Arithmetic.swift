@@ -3,7 +3,7 @@
 /// (a number from Lua, a constant) gets none computed.
 extension Tensor {
   public func add(_ other: Tensor) throws -> Tensor {
-    let out = try BroadcastKernel.binary(self, other, op: "add", +)
+    let out = try BroadcastKernel.binary(self, other, op: "add", Add())
     let (sa, sb, needA, needB) = (shape, other.shape, requiresGrad, other.requiresGrad)
     return Autograd.record("add", output: out, inputs: [self, other]) { g in
       [needA ? BroadcastKernel.sum(g, to: sa) : nil, needB ? BroadcastKernel.sum(g, to: sb) : nil]
@@ -11,7 +11,7 @@ extension Tensor {
   }
 
   public func sub(_ other: Tensor) throws -> Tensor {
-    let out = try BroadcastKernel.binary(self, other, op: "sub", -)
+    let out = try BroadcastKernel.binary(self, other, op: "sub", Subtract())
     let (sa, sb, needA, needB) = (shape, other.shape, requiresGrad, other.requiresGrad)
     return Autograd.record("sub", output: out, inputs: [self, other]) { g in
       [
@@ -22,7 +22,7 @@ extension Tensor {
   }
 
   public func mul(_ other: Tensor) throws -> Tensor {
-    let out = try BroadcastKernel.binary(self, other, op: "mul", *)
+    let out = try BroadcastKernel.binary(self, other, op: "mul", Multiply())
     let (needA, needB) = (requiresGrad, other.requiresGrad)
     return Autograd.record("mul", output: out, inputs: [self, other]) {
       [a = detach(), b = other.detach()] g in
@@ -34,7 +34,7 @@ extension Tensor {
   }
 
   public func div(_ other: Tensor) throws -> Tensor {
-    let out = try BroadcastKernel.binary(self, other, op: "div", /)
+    let out = try BroadcastKernel.binary(self, other, op: "div", Divide())
     let (needA, needB) = (requiresGrad, other.requiresGrad)
     return Autograd.record("div", output: out, inputs: [self, other]) {
       [a = detach(), b = other.detach()] g in

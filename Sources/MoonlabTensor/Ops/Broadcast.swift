@@ -1,26 +1,32 @@
 /// Broadcasting elementwise kernels and the gradient's reduction back to an input shape.
 enum BroadcastKernel {
   /// out[i] = f(a[ia], b[ib]) over the broadcast shape. Fast paths for equal shapes and
-  /// a scalar operand; otherwise an odometer over the output index.
-  @inline(__always)
-  static func binary(
-    _ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float
+  /// a scalar operand (split over the thread pool when large, see `Elementwise`);
+  /// otherwise an odometer over the output index.
+  static func binary<K: BinaryKernel>(
+    _ a: Tensor, _ b: Tensor, op: String, _ f: K
   ) throws -> Tensor {
     let shape = a.shape == b.shape ? a.shape : try Shape.broadcast(a.shape, b.shape, op: op)
     if a.shape != b.shape { try Shape.validate(shape, op: op) }
-    let out = Tensor(zeros: shape)
+    let out = Tensor(uninitialized: shape)  // every path below writes every element
     let n = out.count
     let pa = a.data
     let pb = b.data
     let po = out.data
     if a.count == n && b.count == n {
-      for i in 0..<n { po[i] = f(pa[i], pb[i]) }
+      Parallel.forChunks(n, minChunk: Elementwise.minimumChunk) { r in
+        for i in r { po[i] = f(pa[i], pb[i]) }
+      }
     } else if b.count == 1 && a.count == n {
       let s = pb[0]
-      for i in 0..<n { po[i] = f(pa[i], s) }
+      Parallel.forChunks(n, minChunk: Elementwise.minimumChunk) { r in
+        for i in r { po[i] = f(pa[i], s) }
+      }
     } else if a.count == 1 && b.count == n {
       let s = pa[0]
-      for i in 0..<n { po[i] = f(s, pb[i]) }
+      Parallel.forChunks(n, minChunk: Elementwise.minimumChunk) { r in
+        for i in r { po[i] = f(s, pb[i]) }
+      }
     } else {
       let sa = Shape.broadcastStrides(a.shape, to: shape)
       let sb = Shape.broadcastStrides(b.shape, to: shape)

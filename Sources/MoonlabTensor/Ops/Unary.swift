@@ -8,84 +8,150 @@ import Foundation
 extension Tensor {
   /// d/dx eˣ = eˣ
   public func exp() -> Tensor {
-    let y = Elementwise.map(self) { VectorMath.exp($0) }
+    struct Exp: UnaryKernel {
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { VectorMath.exp(x) }
+    }
+    let y = Elementwise.map(self, Exp())
     return Autograd.record("exp", output: y, inputs: [self]) { [y = y.detach()] g in
-      [Elementwise.zip(g, y) { $0 * $1 }]
+      [Elementwise.zip(g, y, Multiply())]
     }
   }
 
   /// d/dx ln x = 1/x
   public func log() -> Tensor {
-    let y = Elementwise.map(self) { Foundation.log($0) }
+    struct Log: UnaryKernel {
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.log(x) }
+    }
+    let y = Elementwise.map(self, Log())
     return Autograd.record("log", output: y, inputs: [self]) { [x = detach()] g in
-      [Elementwise.zip(g, x) { $0 / $1 }]
+      [Elementwise.zip(g, x, Divide())]
     }
   }
 
   /// d/dx √x = 1 / (2√x)
   public func sqrt() -> Tensor {
-    let y = Elementwise.map(self) { $0.squareRoot() }
+    struct Sqrt: UnaryKernel {
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { x.squareRoot() }
+    }
+    struct Gradient: BinaryKernel {
+      @inline(__always) func callAsFunction(_ g: Float, _ y: Float) -> Float { g / (2 * y) }
+    }
+    let y = Elementwise.map(self, Sqrt())
     return Autograd.record("sqrt", output: y, inputs: [self]) { [y = y.detach()] g in
-      [Elementwise.zip(g, y) { $0 / (2 * $1) }]
+      [Elementwise.zip(g, y, Gradient())]
     }
   }
 
   /// d/dx |x| = sign(x), with sign(0) = 0 as in PyTorch.
   public func abs() -> Tensor {
-    let y = Elementwise.map(self) { Swift.abs($0) }
+    struct Abs: UnaryKernel {
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.abs(x) }
+    }
+    struct Gradient: BinaryKernel {
+      @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float {
+        x > 0 ? g : (x < 0 ? -g : 0)
+      }
+    }
+    let y = Elementwise.map(self, Abs())
     return Autograd.record("abs", output: y, inputs: [self]) { [x = detach()] g in
-      [Elementwise.zip(g, x) { g, x in x > 0 ? g : (x < 0 ? -g : 0) }]
+      [Elementwise.zip(g, x, Gradient())]
     }
   }
 
   /// d/dx xᵖ = p·xᵖ⁻¹
   public func pow(_ p: Float) -> Tensor {
-    let y =
-      p == 2 ? Elementwise.map(self) { $0 * $0 } : Elementwise.map(self) { Foundation.pow($0, p) }
+    struct Square: UnaryKernel {
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { x * x }
+    }
+    struct SquareGradient: BinaryKernel {
+      @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { g * 2 * x }
+    }
+    struct Power: UnaryKernel {
+      let p: Float
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.pow(x, p) }
+    }
+    struct PowerGradient: BinaryKernel {
+      let p: Float
+      @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float {
+        g * p * Foundation.pow(x, p - 1)
+      }
+    }
+    let y = p == 2 ? Elementwise.map(self, Square()) : Elementwise.map(self, Power(p: p))
     return Autograd.record("pow", output: y, inputs: [self]) { [x = detach()] g in
-      if p == 2 { return [Elementwise.zip(g, x) { $0 * 2 * $1 }] }
-      return [Elementwise.zip(g, x) { g, x in g * p * Foundation.pow(x, p - 1) }]
+      [
+        p == 2
+          ? Elementwise.zip(g, x, SquareGradient()) : Elementwise.zip(g, x, PowerGradient(p: p))
+      ]
     }
   }
 
   /// max(x, 0); the derivative is 1 where x > 0, else 0.
   public func relu() -> Tensor {
-    let y = Elementwise.map(self) { $0 > 0 ? $0 : 0 }
+    struct ReLU: UnaryKernel {
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 }
+    }
+    struct Gradient: BinaryKernel {
+      @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : 0 }
+    }
+    let y = Elementwise.map(self, ReLU())
     return Autograd.record("relu", output: y, inputs: [self]) { [x = detach()] g in
-      [Elementwise.zip(g, x) { g, x in x > 0 ? g : 0 }]
+      [Elementwise.zip(g, x, Gradient())]
     }
   }
 
   /// σ(x) = 1 / (1 + e⁻ˣ); σ' = σ(1 − σ).
   public func sigmoid() -> Tensor {
-    let y = Elementwise.map(self) { VectorMath.sigmoid($0) }
+    struct Sigmoid: UnaryKernel {
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { VectorMath.sigmoid(x) }
+    }
+    struct Gradient: BinaryKernel {
+      @inline(__always) func callAsFunction(_ g: Float, _ y: Float) -> Float { g * y * (1 - y) }
+    }
+    let y = Elementwise.map(self, Sigmoid())
     return Autograd.record("sigmoid", output: y, inputs: [self]) { [y = y.detach()] g in
-      [Elementwise.zip(g, y) { g, y in g * y * (1 - y) }]
+      [Elementwise.zip(g, y, Gradient())]
     }
   }
 
   /// tanh' = 1 − tanh²
   public func tanh() -> Tensor {
-    let y = Elementwise.map(self) { VectorMath.tanh($0) }
+    struct Tanh: UnaryKernel {
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { VectorMath.tanh(x) }
+    }
+    struct Gradient: BinaryKernel {
+      @inline(__always) func callAsFunction(_ g: Float, _ y: Float) -> Float { g * (1 - y * y) }
+    }
+    let y = Elementwise.map(self, Tanh())
     return Autograd.record("tanh", output: y, inputs: [self]) { [y = y.detach()] g in
-      [Elementwise.zip(g, y) { g, y in g * (1 - y * y) }]
+      [Elementwise.zip(g, y, Gradient())]
     }
   }
 
   public func neg() -> Tensor {
-    let y = Elementwise.map(self) { -$0 }
+    struct Negate: UnaryKernel {
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { -x }
+    }
+    let y = Elementwise.map(self, Negate())
     return Autograd.record("neg", output: y, inputs: [self]) { g in [g.neg()] }
   }
 
   /// x + s for a number s.
   public func add(_ s: Float) -> Tensor {
-    let y = Elementwise.map(self) { $0 + s }
+    struct AddScalar: UnaryKernel {
+      let s: Float
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { x + s }
+    }
+    let y = Elementwise.map(self, AddScalar(s: s))
     return Autograd.record("add", output: y, inputs: [self]) { g in [g] }
   }
 
   /// x · s for a number s.
   public func mul(_ s: Float) -> Tensor {
-    let y = Elementwise.map(self) { $0 * s }
+    struct MultiplyScalar: UnaryKernel {
+      let s: Float
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { x * s }
+    }
+    let y = Elementwise.map(self, MultiplyScalar(s: s))
     return Autograd.record("mul", output: y, inputs: [self]) { g in [g.mul(s)] }
   }
 }
