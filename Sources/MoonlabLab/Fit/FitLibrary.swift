@@ -29,7 +29,11 @@ enum FitLibrary {
 
   static func fit(_ lua: Lua, _ session: LabSession) throws -> Int32 {
     let fn = "lab.fit"
-    try lua.checkTable(1, fn)
+    try lua.checkOptions(
+      1, fn,
+      allowed: [
+        "model", "loss", "optimizer", "scheduler", "train", "val", "epochs", "checkpoint_every",
+      ], required: true)
     let record = try session.requireRecord(fn)
     func field(_ key: String, required: Bool = true) throws -> Int32 {
       lua.rawField(1, key)

@@ -34,6 +34,7 @@ enum ReportLibrary {
         "image": { lua in
           let record = try session.requireRecord("report.image")
           let t = try lua.tensor(1, "report.image")
+          try lua.checkOptions(2, "report.image", allowed: ["title"])
           let title = try lua.stringOption(2, "title", "report.image") ?? ""
           try record.addImage(try TensorImage.raster(t), title: title)
           return 0
@@ -45,6 +46,7 @@ enum ReportLibrary {
               "bad argument #1 to 'report.filters' (Module expected, got \(lua.typeName(1)))")
           }
           let w = try TensorImage.firstConvWeight(m)
+          try lua.checkOptions(2, "report.filters", allowed: ["title"])
           let title =
             try lua.stringOption(2, "title", "report.filters") ?? "First-layer filters \(w.shape)"
           try record.addImage(try TensorImage.filters(w), title: title)
@@ -59,6 +61,7 @@ enum ReportLibrary {
     let fn = "report.table"
     try lua.checkTable(1, fn)
     var columns: [String]? = nil
+    try lua.checkOptions(2, fn, allowed: ["columns"])
     if try lua.optTable(2, fn), lua.rawField(2, "columns") == LUA_TTABLE {
       columns = try (1...max(1, lua.rawLength(-1))).compactMap { k -> String? in
         lua.rawIndex(-1, k)
@@ -107,7 +110,8 @@ enum ReportLibrary {
   /// x defaults to 1…#y.
   static func plot(_ lua: Lua) throws -> Plot {
     let fn = "report.plot"
-    try lua.checkTable(1, fn)
+    try lua.checkOptions(
+      1, fn, allowed: ["series", "title", "xlabel", "ylabel", "logx", "logy"], required: true)
     var p = Plot()
     p.title = try lua.stringOption(1, "title", fn) ?? ""
     p.xlabel = try lua.stringOption(1, "xlabel", fn) ?? ""
@@ -124,6 +128,7 @@ enum ReportLibrary {
       defer { lua.pop() }
       let s = lua.top
       guard lua.type(s) == LUA_TTABLE else { throw LuaError("\(fn): series \(k) is not a table") }
+      try lua.checkOptions(s, "\(fn) series \(k)", allowed: ["name", "x", "y"])
       let name = try lua.stringOption(s, "name", fn) ?? "series \(k)"
       guard lua.rawField(s, "y") != LUA_TNIL else {
         throw LuaError("\(fn): series \(k) has no 'y'")

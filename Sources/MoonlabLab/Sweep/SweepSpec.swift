@@ -59,7 +59,9 @@ struct SweepSpec {
   init(_ lua: Lua, defaultSeed: UInt64, defaultName: String, settings: [JSON.Field]) throws {
     self.settings = settings
     let fn = "lab.sweep"
-    try lua.checkTable(1, fn)
+    try lua.checkOptions(
+      1, fn, allowed: ["name", "seed", "metric", "mode", "run", "grid", "random", "n"],
+      required: true)
     name = try lua.stringOption(1, "name", fn) ?? defaultName
     guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
       throw LuaError("\(fn): name '\(name)' can't be a folder name")

@@ -78,7 +78,9 @@ public struct Lua {
   }
 
   /// The Swift object in a userdata of class `cls`.
-  public func object<T: AnyObject>(_ i: Int32, _ cls: LuaClass, as: T.Type, _ fn: String) throws -> T {
+  public func object<T: AnyObject>(_ i: Int32, _ cls: LuaClass, as: T.Type, _ fn: String) throws
+    -> T
+  {
     guard let p = moonlab_to_object(L, i, cls.name),
       let obj = Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue() as? T
     else {
@@ -128,7 +130,9 @@ public struct Lua {
   /// Reads option `key` of the options table at `table` with `read` (given the value's
   /// index), or returns nil when absent. Errors name the option: "Conv2d: option 'stride'
   /// (number expected, got string)".
-  public func option<T>(_ table: Int32, _ key: String, _ fn: String, _ read: (Int32) throws -> T) throws -> T? {
+  public func option<T>(_ table: Int32, _ key: String, _ fn: String, _ read: (Int32) throws -> T)
+    throws -> T?
+  {
     guard lua_type(L, table) == LUA_TTABLE else { return nil }
     rawField(table, key)
     defer { pop() }
@@ -137,7 +141,8 @@ public struct Lua {
       return try read(top)
     } catch let e as LuaError {
       // Re-word "bad argument #k to 'f' (reason)" as an option error.
-      let reason = e.message.range(of: "(").map { String(e.message[$0.upperBound...].dropLast()) } ?? e.message
+      let reason =
+        e.message.range(of: "(").map { String(e.message[$0.upperBound...].dropLast()) } ?? e.message
       throw LuaError("\(fn): option '\(key)' (\(reason))")
     }
   }
@@ -153,6 +158,29 @@ public struct Lua {
   }
   public func booleanOption(_ table: Int32, _ key: String, _ fn: String) throws -> Bool? {
     try option(table, key, fn) { try boolean($0, fn) }
+  }
+  /// Rejects keys of the options table at `index` that aren't in `allowed`: a typo such as
+  /// `{paddng = 1}` or `{moment = 0.9}` would otherwise be silently ignored (PyTorch
+  /// raises on an unexpected keyword too). Without `required`, nil or no argument is fine.
+  public func checkOptions(
+    _ index: Int32, _ fn: String, allowed: Set<String>, required: Bool = false
+  ) throws {
+    if isNoneOrNil(index) && !required { return }
+    try checkTable(index, fn)
+    let t = lua_absindex(L, index)
+    pushNil()
+    while lua_next(L, t) != 0 {
+      // Only string keys are read as text: lua_tolstring on a number key would turn it
+      // into a string in place and confuse lua_next.
+      let key = type(-2) == LUA_TSTRING ? (try? string(-2, fn)) : nil
+      pop()
+      guard let key, allowed.contains(key) else {
+        let shown = key.map { "'\($0)'" } ?? "[\(typeName(-1)) key]"
+        pop()
+        throw LuaError(
+          "\(fn): unknown option \(shown) (expected \(allowed.sorted().joined(separator: ", ")))")
+      }
+    }
   }
 
   /// A sequence of numbers ({3, 32, 32}) at index i.
@@ -191,7 +219,9 @@ public struct Lua {
   public func push(_ v: Bool) { lua_pushboolean(L, v ? 1 : 0) }
   public func push(_ v: String) { _ = v.withCString { lua_pushstring(L, $0) } }
   public func pushNil() { lua_pushnil(L) }
-  public func newTable(array: Int = 0, hash: Int = 0) { lua_createtable(L, Int32(array), Int32(hash)) }
+  public func newTable(array: Int = 0, hash: Int = 0) {
+    lua_createtable(L, Int32(array), Int32(hash))
+  }
 
   /// Pushes a retained reference to `object` as a userdata of class `cls`.
   public func push(_ object: AnyObject, as cls: LuaClass) {

@@ -31,7 +31,7 @@ enum DataLibrary {
           return 1
         },
         "synth": { lua in
-          _ = try lua.optTable(1, "synth")
+          try lua.checkOptions(1, "synth", allowed: ["n", "seed", "kind", "noise", "classes"])
           var o = Synthetic.Options()
           o.n = try lua.integerOption(1, "n", "synth") ?? o.n
           o.seed = try seedOption(lua, 1, "synth")
@@ -47,7 +47,7 @@ enum DataLibrary {
           return 1
         },
         "PadCrop": { lua in
-          _ = try lua.optTable(1, "PadCrop")
+          try lua.checkOptions(1, "PadCrop", allowed: ["pad", "size", "fill"])
           let fillName = try lua.stringOption(1, "fill", "PadCrop") ?? "zero"
           guard let fill = PadCrop.Fill(rawValue: fillName) else {
             throw LuaError("PadCrop: fill must be 'zero' or 'reflect', got '\(fillName)'")
@@ -60,13 +60,13 @@ enum DataLibrary {
           return 1
         },
         "HFlip": { lua in
-          _ = try lua.optTable(1, "HFlip")
+          try lua.checkOptions(1, "HFlip", allowed: ["p"])
           lua.push(
             Transform(try HFlip(p: try lua.numberOption(1, "p", "HFlip") ?? 0.5)), as: .transform)
           return 1
         },
         "Normalize": { lua in
-          try lua.checkTable(1, "Normalize")
+          try lua.checkOptions(1, "Normalize", allowed: ["mean", "std"], required: true)
           guard
             let mean = try lua.option(
               1, "mean", "Normalize", { try lua.numberList($0, "Normalize") }),
@@ -101,7 +101,9 @@ enum DataLibrary {
         },
         "Loader": { lua in
           let ds = try lua.object(1, .dataset, as: Dataset.self, "Loader")
-          _ = try lua.optTable(2, "Loader")
+          try lua.checkOptions(
+            2, "Loader",
+            allowed: ["batch_size", "shuffle", "seed", "transform", "drop_last", "prefetch"])
           var o = Loader.Options()
           o.batchSize = try lua.integerOption(2, "batch_size", "Loader") ?? o.batchSize
           o.shuffle = try lua.booleanOption(2, "shuffle", "Loader") ?? o.shuffle
@@ -118,7 +120,7 @@ enum DataLibrary {
   }
 
   static func splitAndRoot(_ lua: Lua, _ fn: String) throws -> (String, String?) {
-    _ = try lua.optTable(1, fn)
+    try lua.checkOptions(1, fn, allowed: ["split", "root"])
     let root = try lua.stringOption(1, "root", fn)
     if root != nil, lua.sandboxFileRoot != nil {
       throw LuaError(

@@ -63,15 +63,16 @@ enum NNLibrary {
   }
 
   /// Options table at `i` (absent is fine).
-  static func options(_ lua: Lua, _ i: Int32, _ fn: String) throws -> Int32 {
-    _ = try lua.optTable(i, fn)
+  /// The index of an optional options table, after checking its keys.
+  static func options(_ lua: Lua, _ i: Int32, _ fn: String, allowed: Set<String>) throws -> Int32 {
+    try lua.checkOptions(i, fn, allowed: allowed)
     return i
   }
 
   static func constructors() -> [String: LuaFunction] {
     [
       "Linear": { lua in
-        let o = try options(lua, 3, "Linear")
+        let o = try options(lua, 3, "Linear", allowed: ["bias"])
         return pushed(
           lua,
           try Linear(
@@ -80,7 +81,7 @@ enum NNLibrary {
       },
       "Conv2d": { lua in
         let fn = "Conv2d"
-        let o = try options(lua, 4, fn)
+        let o = try options(lua, 4, fn, allowed: ["stride", "padding", "bias"])
         return pushed(
           lua,
           try Conv2d(
@@ -143,7 +144,7 @@ enum NNLibrary {
         return pushed(lua, Residual(block, shortcut: shortcut))
       },
       "RNN": { lua in
-        let o = try options(lua, 3, "RNN")
+        let o = try options(lua, 3, "RNN", allowed: ["nonlinearity"])
         let name = try lua.stringOption(o, "nonlinearity", "RNN") ?? "tanh"
         guard let nonlinearity = RNN.Nonlinearity(rawValue: name) else {
           throw LuaError("RNN: option 'nonlinearity' must be 'tanh' or 'relu', got '\(name)'")
@@ -160,7 +161,7 @@ enum NNLibrary {
   }
 
   static func batchNormArguments(_ lua: Lua, _ fn: String) throws -> (Int, Float, Float) {
-    let o = try options(lua, 2, fn)
+    let o = try options(lua, 2, fn, allowed: ["momentum", "eps"])
     return (
       try lua.integer(1, fn), Float(try lua.numberOption(o, "momentum", fn) ?? 0.1),
       Float(try lua.numberOption(o, "eps", fn) ?? 1e-5)

@@ -29,8 +29,8 @@ enum OptimLibrary {
       "SGD": { lua in
         let fn = "SGD"
         let params = try parameters(lua, fn)
-        try checkOptions(
-          lua, 2, fn, allowed: ["lr", "momentum", "weight_decay", "nesterov"], required: true)
+        try lua.checkOptions(
+          2, fn, allowed: ["lr", "momentum", "weight_decay", "nesterov"], required: true)
         guard let lr = try lua.numberOption(2, "lr", fn) else {
           throw LuaError("SGD: option 'lr' is required")
         }
@@ -61,7 +61,7 @@ enum OptimLibrary {
     _ make: ([Tensor], Double, (Double, Double), Double, Double) throws -> Optimizer
   ) throws -> Int32 {
     let params = try parameters(lua, fn)
-    try checkOptions(lua, 2, fn, allowed: ["lr", "betas", "eps", "weight_decay"])
+    try lua.checkOptions(2, fn, allowed: ["lr", "betas", "eps", "weight_decay"])
     var betas = (0.9, 0.999)
     if let list = try lua.option(2, "betas", fn, { try lua.numberList($0, fn) }) {
       guard list.count == 2 else {
@@ -140,7 +140,7 @@ enum OptimLibrary {
       "Warmup": { lua in
         let fn = "Warmup"
         let inner = try lua.object(1, .scheduler, as: LRSchedule.self, fn)
-        try checkOptions(lua, 2, fn, allowed: ["steps"], required: true)
+        try lua.checkOptions(2, fn, allowed: ["steps"], required: true)
         lua.push(
           try Warmup(
             inner, steps: try required(try lua.integerOption(2, "steps", fn), "steps", fn)),
@@ -158,7 +158,7 @@ enum OptimLibrary {
   ) -> LuaFunction {
     { lua in
       let opt = try lua.object(1, .optimizer, as: Optimizer.self, fn)
-      try checkOptions(lua, 2, fn, allowed: options, required: true)
+      try lua.checkOptions(2, fn, allowed: options, required: true)
       lua.push(try make(lua, opt, fn), as: .scheduler)
       return 1
     }
@@ -201,33 +201,5 @@ enum OptimLibrary {
       return 1
     }
     return spec
-  }
-
-  // MARK: Options
-
-  /// Rejects keys of the options table at `index` that aren't in `allowed` (a typo such
-  /// as `{moment=0.9}` would otherwise be silently ignored). With `required`, the table
-  /// must be present.
-  static func checkOptions(
-    _ lua: Lua, _ index: Int32, _ fn: String, allowed: Set<String>, required: Bool = false
-  )
-    throws
-  {
-    if lua.isNoneOrNil(index) && !required { return }
-    try lua.checkTable(index, fn)
-    let t = lua_absindex(lua.L, index)
-    lua.pushNil()
-    while lua_next(lua.L, t) != 0 {
-      // Only string keys are read as text: lua_tolstring on a number key would turn it
-      // into a string in place and confuse lua_next.
-      let key = lua.type(-2) == LUA_TSTRING ? (try? lua.string(-2, fn)) : nil
-      lua.pop()
-      guard let key, allowed.contains(key) else {
-        let shown = key.map { "'\($0)'" } ?? "[\(lua.typeName(-1)) key]"
-        lua.pop()
-        throw LuaError(
-          "\(fn): unknown option \(shown) (expected \(allowed.sorted().joined(separator: ", ")))")
-      }
-    }
   }
 }

@@ -67,7 +67,7 @@ enum TensorLibrary {
       "gradcheck": { lua in
         try checkFunction(lua, 1, "gradcheck")
         let inputs = try tensorList(lua, 2, "gradcheck")
-        _ = try lua.optTable(3, "gradcheck")
+        try lua.checkOptions(3, "gradcheck", allowed: ["eps", "atol", "rtol"])
         let eps = try lua.numberOption(3, "eps", "gradcheck").map(Float.init) ?? 1e-3
         let atol = try lua.numberOption(3, "atol", "gradcheck").map(Float.init) ?? 1e-3
         let rtol = try lua.numberOption(3, "rtol", "gradcheck").map(Float.init) ?? 1e-2
