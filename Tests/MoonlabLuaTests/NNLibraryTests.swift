@@ -47,6 +47,27 @@ final class NNLibraryTests: XCTestCase {
     XCTAssertEqual(out[7], "BatchNorm1d(3, momentum 0.2, eps 1e-05)")
   }
 
+  /// pairs() over named_parameters visits registration order (as PyTorch), whatever Lua's
+  /// hash order is; indexing by name works as before.
+  func testNamedParametersIterateInRegistrationOrder() throws {
+    let out = try host.run(
+      Self.lenet + """
+
+        local names = {}
+        for name, p in pairs(model:named_parameters()) do
+          names[#names + 1] = name .. ":" .. p:numel()
+        end
+        local np = model:named_parameters()
+        return table.concat(names, " "), np["7.bias"]:numel(), rawget(np, "nope") == nil
+        """)
+    XCTAssertEqual(
+      out,
+      [
+        "0.weight:450 0.bias:6 3.weight:2400 3.bias:16 7.weight:48000 7.bias:120 9.weight:10080 9.bias:84 11.weight:840 11.bias:10",
+        "120", "true",
+      ])
+  }
+
   func testCrossEntropyTakesOneBasedLabels() throws {
     let out = try host.run(
       """

@@ -104,6 +104,7 @@ enum NNModuleClass {
           lua.push(p)
           lua.setField(-2, name)
         }
+        lua.setOrderedPairs(-1, keys: ps.map(\.name))
         return 1
       },
       "num_parameters": { lua in
