@@ -111,6 +111,12 @@ public enum Sample {
     defer { lock.unlock() }
     guard !announced.contains(line) else { return }
     announced.insert(line)
+    noticeOutput(line)
+  }
+
+  /// Where such notices go: stderr, unless the host routes them elsewhere (a notebook
+  /// shows them in the running cell).
+  nonisolated(unsafe) public static var noticeOutput: (String) -> Void = { line in
     FileHandle.standardError.write(Data((line + "\n").utf8))
   }
   nonisolated(unsafe) private static var announced: Set<String> = []

@@ -84,6 +84,45 @@ final class NotebookRunTests: XCTestCase {
     }
   }
 
+  /// The "using the bundled sample" notice shows in the cell that loaded the data (in a
+  /// fresh process: the notice is said once per process).
+  func testDataNoticeShowsInItsCell() throws {
+    guard FileManager.default.isExecutableFile(atPath: TestPaths.moonlab.path) else {
+      throw XCTSkip("build the moonlab product first (swift build): \(TestPaths.moonlab.path)")
+    }
+    let dir = try TestPaths.temporaryDirectory()
+    let empty = try TestPaths.temporaryDirectory()
+    let script = dir.appendingPathComponent("sample.lua")
+    try "--%%\nprint('first')\n--%%\nprint(#data.cifar10{split = 'test'})\n".write(
+      to: script, atomically: true, encoding: .utf8)
+    let out = dir.appendingPathComponent("run")
+    var environment = ProcessInfo.processInfo.environment
+    environment["MOONLAB_DATA"] = empty.path
+    let r = try runProcess(
+      TestPaths.moonlab, ["notebook", script.path, "--out", out.path], environment: environment,
+      currentDirectory: empty)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let ipynb = try JSON.parse(
+      String(contentsOf: out.appendingPathComponent("notebook.ipynb"), encoding: .utf8))
+    let cells = ipynb["cells"]?.items ?? []
+    XCTAssertEqual(cells.count, 2)
+    let streams = cells.map { cell in
+      (cell["outputs"]?.items ?? []).map {
+        (
+          $0["name"]?.text ?? "",
+          $0["text"]?.items?.compactMap(\.text).joined() ?? $0["text"]?.text ?? ""
+        )
+      }
+    }
+    XCTAssertEqual(streams[0].map(\.0), ["stdout"], "\(streams[0])")
+    XCTAssertTrue(
+      streams[1].contains {
+        $0.0 == "stderr" && $0.1.contains("1000-image test sample bundled with Moonlab")
+      },
+      "\(streams[1])")
+    XCTAssertTrue(streams[1].contains { $0.0 == "stdout" && $0.1 == "1000\n" }, "\(streams[1])")
+  }
+
   func testPrintIsCapturedInTheSandbox() throws {
     let dir = try TestPaths.temporaryDirectory()
     let path = dir.appendingPathComponent("sandboxed.lua")

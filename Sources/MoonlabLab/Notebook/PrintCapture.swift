@@ -1,8 +1,10 @@
 import Foundation
+import MoonlabData
 import MoonlabLua
 
-/// Routes Lua's `print` and `io.write` (while the default output is stdout) through
-/// `CellOutputs.write`, so a notebook cell or a kernel request gets the text it printed.
+/// Routes Lua's `print` and `io.write` (while the default output is stdout), and the data
+/// library's notices, through `CellOutputs.write`, so a notebook cell or a kernel request
+/// gets the text it printed.
 enum PrintCapture {
   static func install(_ host: LuaHost) throws {
     try host.load(
@@ -43,5 +45,13 @@ enum PrintCapture {
       return 0
     }
     try host.call(arguments: 1, results: 0)
+    // Library notices ("using the bundled CIFAR-10 sample") belong to the cell too.
+    Sample.noticeOutput = { line in
+      if CellOutputs.sink != nil {
+        CellOutputs.write(line + "\n", stream: "stderr")
+      } else {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+      }
+    }
   }
 }
