@@ -233,6 +233,27 @@ final class SweepTests: XCTestCase {
       edited.output)
   }
 
+  /// Under `moonlab run` the trials belong to the run: inside its directory, computed
+  /// again by a second run and by `moonlab rerun`, which finds the metrics bit-identical.
+  func testSweepUnderRunLivesInTheRunDirectory() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    try writeScript(Self.script, "sweep.lua", in: folder)
+    let first = try runMoonlab(["run", "sweep.lua", "--threads", "1", "--out", "a"], in: folder)
+    XCTAssertEqual(first.status, 0, first.output)
+    XCTAssertTrue(first.output.contains("6 trials, 0 already done, running 6"), first.output)
+    let a = folder.appendingPathComponent("a/sweeps/grid6")
+    XCTAssertEqual(csv(a).count, 7, "six trials and a header in a/sweeps/grid6/results.csv")
+    XCTAssertFalse(
+      FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs").path))
+    let rerun = try runMoonlab(["rerun", "a", "--out", "b"], in: folder)
+    XCTAssertEqual(rerun.status, 0, rerun.output)
+    XCTAssertTrue(rerun.output.contains("6 trials, 0 already done, running 6"), rerun.output)
+    XCTAssertTrue(rerun.output.contains("bit-identical"), rerun.output)
+    XCTAssertEqual(
+      read(a.appendingPathComponent("results.csv")),
+      read(folder.appendingPathComponent("b/sweeps/grid6/results.csv")))
+  }
+
   func testRandomSearchIsSeededAndTrialIdsAreStable() throws {
     let folder = try TestPaths.temporaryDirectory()
     let script = try writeScript(

@@ -6,7 +6,8 @@ import MoonlabTensor
 /// lab.sweep{…}: works out the trials, then — as `moonlab sweep` asked — runs the
 /// unfinished ones here or in worker processes (all or one shard), runs a single trial
 /// (a worker), gathers results (--merge), or writes an sbatch script (--emit-slurm).
-/// Each trial is a run directory runs/SWEEP/<id>/ whose DONE marks it finished; the
+/// Each trial is a run directory runs/SWEEP/<id>/ (under `moonlab run`: RUN/sweeps/SWEEP/<id>/)
+/// whose DONE marks it finished; the
 /// sweep folder gets sweep.json, results.csv, results.md and report.html/md.
 struct Sweep {
   let lua: Lua
@@ -22,7 +23,16 @@ struct Sweep {
       lua, defaultSeed: session.request.seed, defaultName: session.request.scriptName,
       settings: session.request.config.map { .init($0.key, $0.value.json) })
     options = session.request.sweep ?? SweepOptions()
-    dir = URL(fileURLWithPath: options.out ?? "runs/\(spec.name)")
+    if let out = options.out {
+      dir = URL(fileURLWithPath: out)
+    } else if session.request.sweep == nil, let run = session.record {
+      // Under `moonlab run` the sweep belongs to the run: its trials live in the run
+      // directory, so every run (a `moonlab rerun` too) computes them afresh instead of
+      // finding them done in a shared folder. `moonlab sweep` keeps a resumable one.
+      dir = run.dir.appendingPathComponent("sweeps/\(spec.name)")
+    } else {
+      dir = URL(fileURLWithPath: "runs/\(spec.name)")
+    }
   }
 
   func trialDir(_ t: Trial) -> URL { dir.appendingPathComponent(t.id) }
