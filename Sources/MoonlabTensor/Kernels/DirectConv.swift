@@ -19,8 +19,18 @@ public enum DirectConv {
   /// feeds enough multiply-adds for OpenBLAS's packing to pay off (LeNet's second layer,
   /// 6 → 16 channels: the GEMM path is faster, forward and backward).
   public static func applies(_ g: ConvGeometry, outChannels: Int) -> Bool {
-    g.stride == 1 && g.padding == 0 && g.outWidth >= lanes && outChannels <= block
+    enabled && g.stride == 1 && g.padding == 0 && g.outWidth >= lanes && outChannels <= block
   }
+
+  /// The kernels keep 12 eight-float accumulators in registers: they pay off in the AVX2/FMA
+  /// build (16 eight-wide registers, fused multiply-adds). Built for baseline x86-64 they
+  /// spill and the GEMM path wins (LeNet's second layer backward: 13 ms vs 5–7 ms), so the
+  /// portable build doesn't use them.
+  #if MOONLAB_FMA
+    public static let enabled = true
+  #else
+    public static let enabled = false
+  #endif
 
   /// Floats `packWeights` writes.
   public static func packedCount(patch: Int) -> Int { patch * block }
