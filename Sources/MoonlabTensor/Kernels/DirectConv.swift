@@ -58,12 +58,12 @@ public enum DirectConv {
     let (b0, b1, b2, b3, b4, b5) = (
       initial(0), initial(1), initial(2), initial(3), initial(4), initial(5)
     )
-    let starts = tileStarts(g.outWidth)
     // Two output rows at a time: 12 independent accumulators hide the multiply-add
     // latency (6 could not: 1.3× slower). An odd last row is computed twice, identically.
     for y0 in stride(from: 0, to: g.outHeight, by: 2) {
       let y1 = min(y0 + 1, g.outHeight - 1)
-      for x in starts {
+      for tile in Swift.stride(from: 0, to: g.outWidth, by: lanes) {
+        let x = min(tile, g.outWidth - lanes)  // the last tile may overlap its neighbour
         var (a0, a1, a2, a3, a4, a5) = (b0, b1, b2, b3, b4, b5)
         var (c0, c1, c2, c3, c4, c5) = (b0, b1, b2, b3, b4, b5)
         var w = packed
@@ -73,19 +73,12 @@ public enum DirectConv {
             let row1 = row0 + (y1 - y0) * width
             for kj in 0..<k {
               let (u, v) = (load(row0 + kj), load(row1 + kj))
-              let (w0, w1, w2, w3, w4, w5) = (w[0], w[1], w[2], w[3], w[4], w[5])
-              a0 = mulAdd(u, w0, a0)
-              c0 = mulAdd(v, w0, c0)
-              a1 = mulAdd(u, w1, a1)
-              c1 = mulAdd(v, w1, c1)
-              a2 = mulAdd(u, w2, a2)
-              c2 = mulAdd(v, w2, c2)
-              a3 = mulAdd(u, w3, a3)
-              c3 = mulAdd(v, w3, c3)
-              a4 = mulAdd(u, w4, a4)
-              c4 = mulAdd(v, w4, c4)
-              a5 = mulAdd(u, w5, a5)
-              c5 = mulAdd(v, w5, c5)
+              accumulate(u, v, SIMD8(repeating: w[0]), &a0, &c0)
+              accumulate(u, v, SIMD8(repeating: w[1]), &a1, &c1)
+              accumulate(u, v, SIMD8(repeating: w[2]), &a2, &c2)
+              accumulate(u, v, SIMD8(repeating: w[3]), &a3, &c3)
+              accumulate(u, v, SIMD8(repeating: w[4]), &a4, &c4)
+              accumulate(u, v, SIMD8(repeating: w[5]), &a5, &c5)
               w += block
             }
           }
@@ -120,9 +113,8 @@ public enum DirectConv {
     let (k, width, plane, patch, count) = (
       g.kernel, g.width, g.outPlane, g.patchSize, outChannels
     )
-    let starts = tileStarts(g.outWidth)
-    // The last tile re-reads lanes an earlier tile already counted: weigh them by 0.
-    let overlap = starts.count * lanes - g.outWidth
+    // A last tile that overlaps its neighbour re-reads lanes already counted: weigh them 0.
+    let overlap = (lanes - g.outWidth % lanes) % lanes
     let lastMask = SIMD8<Float>((0..<lanes).map { $0 < overlap ? 0 : 1 })
     // Channels past Cout read channel 0 again; their sums are never stored.
     func row(_ o: Int) -> UnsafePointer<Float> { gradOutput + (o < count ? o : 0) * plane }
@@ -141,27 +133,20 @@ public enum DirectConv {
       )
       var (c0, c1, c2, c3, c4, c5) = (a0, a1, a2, a3, a4, a5)
       for y in 0..<g.outHeight {
-        for (t, x) in starts.enumerated() {
+        for tile in Swift.stride(from: 0, to: g.outWidth, by: lanes) {
+          let x = min(tile, g.outWidth - lanes)
           var (u, v) = (load(tap0 + y * width + x), load(tap1 + y * width + x))
-          if t == starts.count - 1 {
+          if x != tile {
             u *= lastMask
             v *= lastMask
           }
           let p = y * g.outWidth + x
-          let (h0, h1, h2) = (load(g0 + p), load(g1 + p), load(g2 + p))
-          a0 = mulAdd(u, h0, a0)
-          c0 = mulAdd(v, h0, c0)
-          a1 = mulAdd(u, h1, a1)
-          c1 = mulAdd(v, h1, c1)
-          a2 = mulAdd(u, h2, a2)
-          c2 = mulAdd(v, h2, c2)
-          let (h3, h4, h5) = (load(g3 + p), load(g4 + p), load(g5 + p))
-          a3 = mulAdd(u, h3, a3)
-          c3 = mulAdd(v, h3, c3)
-          a4 = mulAdd(u, h4, a4)
-          c4 = mulAdd(v, h4, c4)
-          a5 = mulAdd(u, h5, a5)
-          c5 = mulAdd(v, h5, c5)
+          accumulate(u, v, load(g0 + p), &a0, &c0)
+          accumulate(u, v, load(g1 + p), &a1, &c1)
+          accumulate(u, v, load(g2 + p), &a2, &c2)
+          accumulate(u, v, load(g3 + p), &a3, &c3)
+          accumulate(u, v, load(g4 + p), &a4, &c4)
+          accumulate(u, v, load(g5 + p), &a5, &c5)
         }
       }
       addSums(partial + r0, patch, count, a0, a1, a2, a3, a4, a5)
@@ -235,21 +220,19 @@ public enum DirectConv {
       output: gradInput)
   }
 
-  /// Starts of the 8-wide tiles covering 0..<width (width ≥ 8): 0, 8, … and, when 8 does
-  /// not divide the width, a last tile ending at the row's end.
-  static func tileStarts(_ width: Int) -> [Int] {
-    var starts = Array(stride(from: 0, through: width - lanes, by: lanes))
-    if width % lanes != 0 { starts.append(width - lanes) }
-    return starts
+  /// a += u·h and c += v·h: one channel's multiply-adds for a pair of rows (forward) or
+  /// of taps (weight gradient).
+  @inline(__always)
+  static func accumulate(
+    _ u: SIMD8<Float>, _ v: SIMD8<Float>, _ h: SIMD8<Float>, _ a: inout SIMD8<Float>,
+    _ c: inout SIMD8<Float>
+  ) {
+    a = mulAdd(u, h, a)
+    c = mulAdd(v, h, c)
   }
 
   /// a·b + c: one fused instruction where the build targets FMA (Package.swift), else a
   /// multiply and an add (Float.addingProduct would become a libm call per lane there).
-  @inline(__always)
-  static func mulAdd(_ a: SIMD8<Float>, _ b: Float, _ c: SIMD8<Float>) -> SIMD8<Float> {
-    mulAdd(a, SIMD8(repeating: b), c)
-  }
-
   @inline(__always)
   static func mulAdd(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>) -> SIMD8<Float> {
     #if MOONLAB_FMA
