@@ -2,10 +2,12 @@
 import Foundation
 import PackageDescription
 
-/// Release builds target the building machine's vector unit when it has AVX2 and FMA (x86
-/// servers since 2013–2015): SIMD8 kernels become one 8-wide instruction instead of two
-/// 4-wide ones, and `MOONLAB_FMA` lets kernels fuse multiply-adds (docs/architecture.md,
-/// "Build targets"). Such a binary needs AVX2; MOONLAB_PORTABLE=1 builds for any x86-64.
+/// Release builds target the building machine's vector unit (docs/architecture.md, "Build
+/// targets"): with AVX2 and FMA (x86 servers since 2013–2015) SIMD8 kernels become one
+/// 8-wide instruction instead of two 4-wide ones and `MOONLAB_FMA` lets kernels fuse
+/// multiply-adds; with AVX-512 as well (Skylake-SP, Zen 4 and later) SIMD16 kernels become
+/// one 16-wide instruction with 32 registers (`MOONLAB_AVX512`). Such a binary needs that
+/// CPU; MOONLAB_PORTABLE=1 builds for any x86-64.
 let hostVectorFlags: [String] = {
   #if arch(x86_64) && os(Linux)
     guard ProcessInfo.processInfo.environment["MOONLAB_PORTABLE"] == nil,
@@ -13,8 +15,14 @@ let hostVectorFlags: [String] = {
       let flagLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
     else { return [] }
     let flags = Set(flagLine.split(separator: " "))
-    return flags.contains("avx2") && flags.contains("fma")
-      ? ["-target-cpu", "haswell", "-DMOONLAB_FMA"] : []
+    guard flags.contains("avx2") && flags.contains("fma") else { return [] }
+    // skylake-avx512 is the AVX-512 subset every such CPU has (F, CD, BW, DQ, VL).
+    let avx512 = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy {
+      flags.contains(Substring($0))
+    }
+    return avx512
+      ? ["-target-cpu", "skylake-avx512", "-DMOONLAB_FMA", "-DMOONLAB_AVX512"]
+      : ["-target-cpu", "haswell", "-DMOONLAB_FMA"]
   #else
     return []
   #endif

@@ -12,6 +12,7 @@ public enum Benchmarks {
     ("lenet", "LeNet-CIFAR training images/s at batch 256", LeNetBench.run),
     ("lenet_layers", "each LeNet layer's forward and backward alone", LeNetLayersBench.run),
     ("lenet_augment", "a LeNet epoch with augmentation on vs off", LeNetAugmentBench.run),
+    ("conv_layers", "VGG-small and ResNet-20 convolutions alone at batch 128", ConvLayersBench.run),
   ]
 
   /// Names and one-line descriptions, in running order.

@@ -24,36 +24,39 @@ public struct ConvGeometry: Equatable {
 /// im2col / col2im (Caffe's layout): the image [C,H,W] becomes a [C·k·k, Hout·Wout]
 /// matrix whose column j is the receptive field of output pixel j, so a convolution is
 /// one GEMM with the [Cout, C·k·k] weight. col2im is its adjoint (sums overlaps), which
-/// turns the GEMM's column gradient back into the image gradient.
+/// turns the GEMM's column gradient back into the image gradient. Rows of the matrix are
+/// `rowStride` floats apart, so several images can be lowered side by side into one
+/// wider matrix (`ConvPlan`).
 public enum Im2col {
   public static func im2col(
-    _ g: ConvGeometry, image: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>
+    _ g: ConvGeometry, image: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
+    rowStride: Int
   ) {
-    let (k, s, p, oh, ow) = (g.kernel, g.stride, g.padding, g.outHeight, g.outWidth)
+    let (k, s, oh, ow) = (g.kernel, g.stride, g.outHeight, g.outWidth)
     var row = columns
     for c in 0..<g.channels {
       let plane = image + c * g.inPlane
       for ki in 0..<k {
         for kj in 0..<k {
+          // Output columns lo..<hi read inside the image; the rest read padding.
+          let (lo, hi) = g.insideColumns(kj)
           for oy in 0..<oh {
-            let y = oy * s - p + ki
+            let y = oy * s - g.padding + ki
             let dst = row + oy * ow
-            if y < 0 || y >= g.height {
+            guard y >= 0 && y < g.height, lo < hi else {
               dst.update(repeating: 0, count: ow)
               continue
             }
-            let src = plane + y * g.width
-            if s == 1 && p == 0 {
-              // The common case (LeNet): a contiguous run of the input row.
-              copyRow(src + kj, dst, ow)
+            dst.update(repeating: 0, count: lo)
+            (dst + hi).update(repeating: 0, count: ow - hi)
+            let src = plane + y * g.width + lo * s - g.padding + kj
+            if s == 1 {
+              copyRow(src, dst + lo, hi - lo)
             } else {
-              for ox in 0..<ow {
-                let x = ox * s - p + kj
-                dst[ox] = x >= 0 && x < g.width ? src[x] : 0
-              }
+              for ox in 0..<hi - lo { dst[lo + ox] = src[ox * s] }
             }
           }
-          row += oh * ow
+          row += rowStride
         }
       }
     }
@@ -75,120 +78,61 @@ public enum Im2col {
     }
   }
 
+  /// dst[i] += src[i] for a short row, with inline vector operations (see `copyRow`).
+  @inline(__always)
+  static func addRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 8 <= n {
+      let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+      let d = UnsafeRawPointer(dst + i).loadUnaligned(as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(dst + i).storeBytes(of: d + v, as: SIMD8<Float>.self)
+      i += 8
+    }
+    while i < n {
+      dst[i] += src[i]
+      i += 1
+    }
+  }
+
   /// Adds every column entry back to the input pixel it was copied from (`image` is
   /// overwritten with the sum).
   public static func col2im(
-    _ g: ConvGeometry, columns: UnsafePointer<Float>, image: UnsafeMutablePointer<Float>
+    _ g: ConvGeometry, columns: UnsafePointer<Float>, rowStride: Int,
+    image: UnsafeMutablePointer<Float>
   ) {
-    let (k, s, p, oh, ow) = (g.kernel, g.stride, g.padding, g.outHeight, g.outWidth)
+    let (k, s, oh, ow) = (g.kernel, g.stride, g.outHeight, g.outWidth)
     image.update(repeating: 0, count: g.channels * g.inPlane)
     var row = columns
     for c in 0..<g.channels {
       let plane = image + c * g.inPlane
       for ki in 0..<k {
         for kj in 0..<k {
-          for oy in 0..<oh {
-            let y = oy * s - p + ki
+          let (lo, hi) = g.insideColumns(kj)
+          for oy in 0..<oh where lo < hi {
+            let y = oy * s - g.padding + ki
             if y < 0 || y >= g.height { continue }
-            let src = row + oy * ow
-            let dst = plane + y * g.width
-            if s == 1 && p == 0 {
-              let d = dst + kj
-              for ox in 0..<ow { d[ox] += src[ox] }
+            let src = row + oy * ow + lo
+            let dst = plane + y * g.width + lo * s - g.padding + kj
+            if s == 1 {
+              addRow(src, dst, hi - lo)
             } else {
-              for ox in 0..<ow {
-                let x = ox * s - p + kj
-                if x >= 0 && x < g.width { dst[x] += src[ox] }
-              }
+              for ox in 0..<hi - lo { dst[ox * s] += src[ox] }
             }
           }
-          row += oh * ow
+          row += rowStride
         }
       }
     }
   }
 }
 
-/// How a convolution lowers one image to GEMM columns. Stride-1 unpadded convolutions
-/// whose images are not much wider than their outputs (LeNet's first layer: 32 vs 28) use
-/// the row-padded layout: column p stands for input offset p in a channel plane, so output
-/// pixel (oy, ox) is column oy·W + ox, and row (c, ki, kj) of the matrix is the contiguous
-/// run plane_c[ki·W + kj ..< + span] — one long copy per row instead of one short copy
-/// per output row. The W − Wout columns between output rows are junk: the GEMM results
-/// there are dropped (`compact`) and the gradients fed in there are zero (`expand`).
-/// Everything else uses the classic im2col layout above.
-public struct ConvLowering {
-  public let geometry: ConvGeometry
-  public let rowPadded: Bool
-  /// Columns of the lowered matrix: Hout·Wout, or (Hout − 1)·W + Wout row-padded.
-  public let columns: Int
-
-  public init(_ g: ConvGeometry) {
-    geometry = g
-    let span = (g.outHeight - 1) * g.width + g.outWidth
-    // Junk columns cost GEMM work; above +50% the short copies are the cheaper evil
-    // (LeNet: +14% for the first conv, +36% for the second; both measured faster padded).
-    rowPadded = g.stride == 1 && g.padding == 0 && 2 * span <= 3 * g.outPlane
-    columns = rowPadded ? span : g.outPlane
-  }
-
-  /// image [C, H, W] → columns [C·k·k, columns].
-  public func lower(_ image: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>) {
-    guard rowPadded else { return Im2col.im2col(geometry, image: image, columns: cols) }
-    let g = geometry
-    var row = cols
-    for c in 0..<g.channels {
-      for ki in 0..<g.kernel {
-        for kj in 0..<g.kernel {
-          row.update(from: image + c * g.inPlane + ki * g.width + kj, count: columns)
-          row += columns
-        }
-      }
-    }
-  }
-
-  /// The adjoint of `lower`: image = Σ of the column entries taken from each pixel.
-  public func raise(_ cols: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>) {
-    guard rowPadded else { return Im2col.col2im(geometry, columns: cols, image: image) }
-    let g = geometry
-    image.update(repeating: 0, count: g.channels * g.inPlane)
-    var row = cols
-    for c in 0..<g.channels {
-      for ki in 0..<g.kernel {
-        for kj in 0..<g.kernel {
-          let dst = image + c * g.inPlane + ki * g.width + kj
-          for p in 0..<columns { dst[p] += row[p] }
-          row += columns
-        }
-      }
-    }
-  }
-
-  /// Row-padded GEMM output [rows, columns] → [rows, Hout·Wout], plus bias[row] if given.
-  public func compact(
-    _ src: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?,
-    _ dst: UnsafeMutablePointer<Float>
-  ) {
-    let g = geometry
-    for r in 0..<rows {
-      let b = bias?[r] ?? 0
-      for oy in 0..<g.outHeight {
-        let s = src + r * columns + oy * g.width
-        let d = dst + r * g.outPlane + oy * g.outWidth
-        for ox in 0..<g.outWidth { d[ox] = s[ox] + b }
-      }
-    }
-  }
-
-  /// [rows, Hout·Wout] → row-padded [rows, columns] with zeros in the junk columns.
-  public func expand(_ src: UnsafePointer<Float>, rows: Int, _ dst: UnsafeMutablePointer<Float>) {
-    let g = geometry
-    dst.update(repeating: 0, count: rows * columns)
-    for r in 0..<rows {
-      for oy in 0..<g.outHeight {
-        (dst + r * columns + oy * g.width).update(
-          from: src + r * g.outPlane + oy * g.outWidth, count: g.outWidth)
-      }
-    }
+extension ConvGeometry {
+  /// The output columns lo..<hi whose tap kj reads inside the image (x = ox·s − p + kj in
+  /// 0..<W); the others read zero padding.
+  func insideColumns(_ kj: Int) -> (Int, Int) {
+    let (before, last) = (padding - kj, width - 1 + padding - kj)
+    let lo = before <= 0 ? 0 : min(outWidth, (before + stride - 1) / stride)
+    let hi = last < 0 ? 0 : min(outWidth, last / stride + 1)
+    return (lo, max(lo, hi))
   }
 }

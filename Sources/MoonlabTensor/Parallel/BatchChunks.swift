@@ -1,37 +1,19 @@
-import MoonlabTensor
-
-/// Scratch memory a layer keeps between steps (im2col columns, per-thread partial
-/// gradients), grown when a bigger batch arrives and otherwise reused, so a steady-state
-/// training step allocates almost nothing (design.md §2). Scratch only: nothing in it
-/// outlives the forward or backward call that filled it.
-final class Workspace {
-  private var storage: TensorStorage?
-
-  /// At least `count` floats; contents are whatever the last user left.
-  func pointer(_ count: Int) -> UnsafeMutablePointer<Float> {
-    if let storage, storage.count >= count { return storage.pointer }
-    let fresh = TensorStorage(count: count)
-    storage = fresh
-    return fresh.pointer
-  }
-}
-
 /// How many chunks `forBatchChunks` splits `count` items of `workPerItem` multiply-adds
 /// into: one per thread, but none with less than `minimumChunkWork`. Waking the second
 /// thread costs tens of µs, more than a small batch's GEMM (an MLP at batch 2–16 spent
 /// ~20 % of its time in the kernel's scheduler).
-func batchChunks(_ count: Int, workPerItem: Int) -> Int {
+public func batchChunks(_ count: Int, workPerItem: Int) -> Int {
   max(1, min(Parallel.threads, count, count * workPerItem / minimumChunkWork))
 }
 
 /// About 20–40 µs of single-core GEMM. A variable so tests can split tiny batches.
-nonisolated(unsafe) var minimumChunkWork = 1 << 20
+nonisolated(unsafe) public var minimumChunkWork = 1 << 20
 
 /// Splits a batch of `count` items into `batchChunks(count, workPerItem:)` fixed chunks
 /// and runs `body` on each with its chunk number, which indexes that chunk's scratch and
 /// partial sums. The split depends only on the sizes and the thread count, so sums taken
 /// per chunk and then added in chunk order are the same on every run.
-func forBatchChunks(
+public func forBatchChunks(
   _ count: Int, workPerItem: Int, _ body: (_ chunk: Int, _ items: Range<Int>) -> Void
 ) {
   let chunks = batchChunks(count, workPerItem: workPerItem)
@@ -43,7 +25,7 @@ func forBatchChunks(
 /// Sums the chunks' partial gradients into `outputs` (overwriting them), in chunk order,
 /// so the sum is the same on every run. Chunk c's partials start at `first + c·stride`,
 /// laid out as the outputs' elements one after another (dW then db).
-func addChunkPartials(
+public func addChunkPartials(
   _ first: UnsafePointer<Float>, chunks: Int, stride: Int, into outputs: [Tensor]
 ) {
   var offset = 0

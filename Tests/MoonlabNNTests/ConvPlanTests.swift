@@ -1,0 +1,120 @@
+import MoonlabTensor
+import TestSupport
+import XCTest
+
+@testable import MoonlabNN
+
+/// Conv2d's plans (`ConvPlan`) for padded, strided and 1×1 layers against the naive
+/// convolution: several images per GEMM, partial last groups, odd sizes and channel
+/// counts, 1 and 2 threads; which plan VGG and ResNet shapes get; gradcheck; determinism.
+final class ConvPlanTests: XCTestCase {
+  /// Runs `body` at `threads` threads, splitting even tiny batches into chunks.
+  func withThreads(_ threads: Int, _ body: () throws -> Void) rethrows {
+    let saved = (Parallel.threads, minimumChunkWork)
+    defer { (minimumChunkWork, _) = (saved.1, Parallel.setThreads(saved.0)) }
+    Parallel.setThreads(threads)
+    minimumChunkWork = 1
+    try body()
+  }
+
+  func testPlansMatchNaiveConvolution() throws {
+    // (in, out, kernel, stride, padding, height, width, batch, bias)
+    let cases = [
+      (3, 5, 3, 1, 1, 7, 9, 5, true),  // odd sizes, several images per GEMM
+      (5, 17, 3, 1, 1, 20, 20, 5, false),  // 400 columns: groups of 2, a partial last one
+      (4, 9, 3, 1, 1, 33, 31, 3, true),  // 1023 columns: one image per GEMM, in place
+      (3, 6, 3, 2, 1, 9, 8, 3, true),  // stride 2, odd height
+      (6, 10, 3, 2, 1, 16, 16, 1, false),  // stride 2, batch 1
+      (7, 3, 1, 1, 0, 5, 6, 4, false),  // 1×1: the image is the column matrix
+      (7, 3, 1, 1, 0, 33, 32, 3, true),  // … one image per GEMM: no copy at all
+      (6, 11, 1, 2, 0, 9, 7, 3, false),  // 1×1 stride 2: a strided gather
+      (2, 3, 5, 2, 2, 6, 6, 2, true),  // a 5×5 kernel, padding 2
+      (2, 3, 3, 3, 1, 2, 4, 3, true),  // padding wider than what the image leaves
+    ]
+    for (cin, cout, k, s, p, h, w, batch, bias) in cases {
+      for threads in [1, 2] {
+        try withThreads(threads) {
+          let name = "\(cin)->\(cout) k\(k) s\(s) p\(p) \(h)x\(w) batch \(batch), \(threads) threads"
+          let conv = try Conv2d(cin, cout, kernelSize: k, stride: s, padding: p, bias: bias)
+          let x = testTensor([batch, cin, h, w], seed: 5)
+          x.requiresGrad = true
+          let y = try conv(x)
+          let g = testTensor(y.shape, seed: 6)
+          try y.backward(g)
+          let r = naiveConv(x, conv.weight, conv.bias, g, stride: s, padding: p)
+          assertClose(y.toArray(), r.y, rtol: 1e-4, atol: 1e-5, "output, \(name)")
+          assertClose(try XCTUnwrap(x.grad).toArray(), r.dx, rtol: 1e-4, atol: 1e-5, "dx, \(name)")
+          assertClose(
+            try XCTUnwrap(conv.weight.grad).toArray(), r.dw, rtol: 1e-4, atol: 1e-4, "dw, \(name)")
+          if bias {
+            assertClose(
+              try XCTUnwrap(conv.bias?.grad).toArray(), r.db, rtol: 1e-4, atol: 1e-4, "db, \(name)")
+          }
+        }
+      }
+    }
+  }
+
+  /// The plans the issue-12 shapes get at batch 128 and 2 threads: a change of path must
+  /// show up here, not as a silent fallback.
+  func testCIFARShapesGetTheirPlans() {
+    // (in, out, kernel, stride, padding, input size, plan)
+    let expected = [
+      (3, 16, 3, 1, 1, 32, "im2col x1"),  // ResNet's first layer
+      (16, 16, 3, 1, 1, 32, "im2col x1"),
+      (16, 32, 3, 2, 1, 32, "im2col x4"),
+      (32, 32, 3, 1, 1, 16, "im2col x4"),
+      (64, 64, 3, 1, 1, 8, "im2col x16"),
+      (16, 32, 1, 2, 0, 32, "im2col x4"),  // the 1×1 stride-2 shortcuts
+      (32, 64, 1, 2, 0, 16, "im2col x16"),
+      (64, 128, 3, 1, 1, 8, "im2col x16"),  // VGG's last
+      (16, 16, 1, 1, 0, 8, "identity x16"),
+      (3, 6, 5, 1, 0, 32, "direct, direct dX"),  // LeNet
+    ]
+    withThreads(2) {
+      for (cin, cout, k, s, p, size, plan) in expected {
+        let g = ConvGeometry(
+          channels: cin, height: size, width: size, kernel: k, stride: s, padding: p)
+        let chosen = ConvPlan(g, outChannels: cout, batch: 128).description
+        // The portable build never takes the direct kernels (DirectConv.enabled).
+        let wanted = plan.hasPrefix("direct") && !DirectConv.enabled ? "rowPadded x1" : plan
+        XCTAssertEqual(chosen, wanted, "\(cin)->\(cout) k\(k) s\(s) @\(size)")
+      }
+    }
+  }
+
+  func testInputGradientsPassGradcheck() throws {
+    // (in, out, kernel, stride, padding, size): im2col, strided, 1×1, 1×1 strided, row-padded
+    let cases = [
+      (2, 3, 3, 1, 1, 5), (2, 3, 3, 2, 1, 5), (3, 2, 1, 1, 0, 4), (3, 2, 1, 2, 0, 5),
+      (2, 3, 3, 1, 0, 5),
+    ]
+    try withThreads(2) {
+      for (cin, cout, k, s, p, size) in cases {
+        let conv = try Conv2d(cin, cout, kernelSize: k, stride: s, padding: p)
+        let (ok, err) = try gradcheck(
+          { try conv($0[0]) }, inputs: [testTensor([3, cin, size, size], seed: 7)])
+        XCTAssertTrue(ok, "\(cin)->\(cout) k\(k) s\(s) p\(p): max error \(err)")
+      }
+    }
+  }
+
+  func testTwoRunsAtTwoThreadsAreBitIdentical() throws {
+    try withThreads(2) {
+      let conv = try Conv2d(16, 24, kernelSize: 3, stride: 1, padding: 1)
+      func run() throws -> [[Float]] {
+        conv.weight.grad = nil
+        conv.bias?.grad = nil
+        let x = testTensor([9, 16, 10, 10], seed: 8)
+        x.requiresGrad = true
+        let y = try conv(x)
+        try y.backward(testTensor(y.shape, seed: 9))
+        return [
+          y.toArray(), try XCTUnwrap(x.grad).toArray(), try XCTUnwrap(conv.weight.grad).toArray(),
+          try XCTUnwrap(conv.bias?.grad).toArray(),
+        ]
+      }
+      XCTAssertEqual(try run(), try run())
+    }
+  }
+}

@@ -1,0 +1,72 @@
+"""PyTorch counterpart of bench/MoonlabBenchmarks/ConvLayersBench.swift: each VGG-small and
+ResNet-20 convolution alone at batch 128, forward and backward median ms.
+
+    .venv-bench/bin/python bench/torch/conv_layers_bench.py --threads 2 [conv_layers]
+"""
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+
+SHAPES = [  # name, Cin, Cout, kernel, stride, input size, bias
+    ("vgg_3_32", 3, 32, 3, 1, 32, True),
+    ("vgg_32_32", 32, 32, 3, 1, 32, True),
+    ("vgg_32_64", 32, 64, 3, 1, 16, True),
+    ("vgg_64_64", 64, 64, 3, 1, 16, True),
+    ("vgg_64_128", 64, 128, 3, 1, 8, True),
+    ("resnet_3_16", 3, 16, 3, 1, 32, False),
+    ("resnet_16_16", 16, 16, 3, 1, 32, False),
+    ("resnet_16_32_s2", 16, 32, 3, 2, 32, False),
+    ("resnet_32_32", 32, 32, 3, 1, 16, False),
+    ("resnet_32_64_s2", 32, 64, 3, 2, 16, False),
+    ("resnet_64_64", 64, 64, 3, 1, 8, False),
+    ("resnet_1x1_16_32_s2", 16, 32, 1, 2, 32, False),
+    ("resnet_1x1_32_64_s2", 32, 64, 1, 2, 16, False),
+]
+
+
+def median(fn, repeats=9):
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("names", nargs="*")
+    args = parser.parse_args()
+    if args.names and "conv_layers" not in args.names:
+        return
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    batch = 128
+    for name, cin, cout, k, stride, size, bias in SHAPES:
+        conv = nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=bias)
+        x = torch.randn(batch, cin, size, size, requires_grad=cin != 3)
+        state = {}
+
+        def forward():
+            state["y"] = conv(x)
+
+        fwd = median(forward)
+        g = torch.randn_like(state["y"])
+
+        def backward():
+            state["y"].backward(g, retain_graph=True)
+
+        bwd = median(backward)
+        flop = 2.0 * batch * cout * cin * k * k * state["y"].shape[2] * state["y"].shape[3]
+        bflop = 2 * flop if x.requires_grad else flop
+        print(f"conv_{name}: {(fwd + bwd) * 1e3:.4g} ms (forward {fwd * 1e3:.2f} ms "
+              f"{flop / fwd * 1e-9:.1f} GFLOP/s, backward {bwd * 1e3:.2f} ms {bflop / bwd * 1e-9:.1f} GFLOP/s)")
+
+
+if __name__ == "__main__":
+    main()
