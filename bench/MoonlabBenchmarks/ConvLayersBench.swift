@@ -4,7 +4,8 @@ import MoonlabTensor
 /// The convolutions of VGG-small and ResNet-20 on CIFAR (issue 12), each alone at batch
 /// 128: forward and backward median ms and GFLOP/s (2·N·Cout·Cin·k²·Hout·Wout per pass;
 /// backward does two such products, dX and dW, or one for a first layer whose input needs
-/// no gradient). bench/torch/conv_layers_bench.py times the same layers in PyTorch.
+/// no gradient), and the CPU time of all threads (steadier on a shared machine).
+/// bench/torch/conv_layers_bench.py times the same layers in PyTorch.
 enum ConvLayersBench {
   /// (name, Cin, Cout, kernel, stride, input size, bias)
   static let shapes: [(String, Int, Int, Int, Int, Int, Bool)] = [
@@ -33,17 +34,19 @@ enum ConvLayersBench {
       let x = try Tensor.randn([batch, cin, size, size], generator: gen)
       x.requiresGrad = cin != 3  // a first layer's input is data: no gradient needed
       var y = x
-      let forward = try Timing.median(repeats: 9) { y = try conv(x) }
+      let forward = try Timing.medians(repeats: 9) { y = try conv(x) }
       let g = try Tensor.randn(y.shape, generator: gen)
       let node = y.node  // the layer's own backward, without the tape walk
-      let backward = try Timing.median(repeats: 9) { _ = try node?.backward(g) }
+      let backward = try Timing.medians(repeats: 9) { _ = try node?.backward(g) }
       let flop = 2.0 * Double(batch * cout * cin * k * k * y.shape[2] * y.shape[3])
       let backwardFlop = x.requiresGrad ? 2 * flop : flop
       Timing.report(
-        "conv_\(name)", (forward + backward) * 1e3, "ms",
+        "conv_\(name)", (forward.wall + backward.wall) * 1e3, "ms",
         String(
-          format: "forward %.2f ms %.1f GFLOP/s, backward %.2f ms %.1f GFLOP/s",
-          forward * 1e3, flop / forward * 1e-9, backward * 1e3, backwardFlop / backward * 1e-9))
+          format:
+            "forward %.2f ms %.1f GFLOP/s, backward %.2f ms %.1f GFLOP/s; CPU ms forward %.2f, backward %.2f",
+          forward.wall * 1e3, flop / forward.wall * 1e-9, backward.wall * 1e3,
+          backwardFlop / backward.wall * 1e-9, forward.cpu * 1e3, backward.cpu * 1e3))
     }
   }
 }

@@ -21,6 +21,28 @@ enum Timing {
     return times[times.count / 2]
   }
 
+  /// Median wall and CPU seconds (all threads) of `repeats` runs of `body`, after one
+  /// warm-up run. CPU time is the steadier number on a shared machine.
+  static func medians(repeats: Int = 7, _ body: () throws -> Void) rethrows -> (
+    wall: Double, cpu: Double
+  ) {
+    try body()
+    var (walls, cpus): ([Double], [Double]) = ([], [])
+    for _ in 0..<repeats {
+      let (t0, c0) = (now(), cpuNow())
+      try body()
+      walls.append(now() - t0)
+      cpus.append(cpuNow() - c0)
+    }
+    return (walls.sorted()[repeats / 2], cpus.sorted()[repeats / 2])
+  }
+
+  static func cpuNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+  }
+
   /// One result line: `name: value unit (details)`, the format bench/run.sh parses.
   static func report(_ name: String, _ value: Double, _ unit: String, _ details: String = "") {
     print(String(format: "%@: %.4g %@%@", name, value, unit, details.isEmpty ? "" : " (\(details))"))

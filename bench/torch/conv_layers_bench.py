@@ -1,5 +1,5 @@
 """PyTorch counterpart of bench/MoonlabBenchmarks/ConvLayersBench.swift: each VGG-small and
-ResNet-20 convolution alone at batch 128, forward and backward median ms.
+ResNet-20 convolution alone at batch 128, forward and backward median ms and GFLOP/s, and CPU ms (all threads).
 
     .venv-bench/bin/python bench/torch/conv_layers_bench.py --threads 2 [conv_layers]
 """
@@ -28,13 +28,15 @@ SHAPES = [  # name, Cin, Cout, kernel, stride, input size, bias
 
 
 def median(fn, repeats=9):
+    """Median wall and CPU seconds (all threads) after one warm-up run."""
     fn()
-    times = []
+    walls, cpus = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main():
@@ -55,17 +57,18 @@ def main():
         def forward():
             state["y"] = conv(x)
 
-        fwd = median(forward)
+        fwd, fwd_cpu = median(forward)
         g = torch.randn_like(state["y"])
 
         def backward():
             state["y"].backward(g, retain_graph=True)
 
-        bwd = median(backward)
+        bwd, bwd_cpu = median(backward)
         flop = 2.0 * batch * cout * cin * k * k * state["y"].shape[2] * state["y"].shape[3]
         bflop = 2 * flop if x.requires_grad else flop
         print(f"conv_{name}: {(fwd + bwd) * 1e3:.4g} ms (forward {fwd * 1e3:.2f} ms "
-              f"{flop / fwd * 1e-9:.1f} GFLOP/s, backward {bwd * 1e3:.2f} ms {bflop / bwd * 1e-9:.1f} GFLOP/s)")
+              f"{flop / fwd * 1e-9:.1f} GFLOP/s, backward {bwd * 1e3:.2f} ms {bflop / bwd * 1e-9:.1f} GFLOP/s; "
+              f"CPU ms forward {fwd_cpu * 1e3:.2f}, backward {bwd_cpu * 1e3:.2f})")
 
 
 if __name__ == "__main__":

@@ -14,16 +14,20 @@ public struct ConvPlan {
   public let lowering: ConvLowering
   /// Forward and the weight gradient run `DirectConv`'s kernels instead of GEMMs.
   public let direct: Bool
+  /// All three passes run Winograd's F(2×2, 3×3) (`Winograd`) instead of im2col.
+  public let winograd: Bool
   /// The input gradient runs `DirectConv` on the transposed convolution.
   public let directInput: Bool
-  /// Images lowered side by side into one GEMM.
+  /// Images lowered (or Winograd-transformed) side by side into one GEMM.
   public let group: Int
   /// Multiply-adds per image and pass, and the chunks `forBatchChunks` cuts the batch into.
   let work: Int
   let chunks: Int
 
-  /// GEMM columns a group aims at (docs/nn.md, "Performance").
+  /// GEMM columns a group aims at: lowered pixels, or Winograd tiles (docs/nn.md,
+  /// "Performance").
   public static let groupColumns = 1024
+  public static let groupTiles = 512
 
   public init(_ g: ConvGeometry, outChannels: Int, batch: Int) {
     geometry = g
@@ -31,18 +35,25 @@ public struct ConvPlan {
     self.batch = batch
     lowering = ConvLowering(g)
     direct = DirectConv.applies(g, outChannels: outChannels)
+    winograd = Winograd.applies(g) && g.channels >= Self.winogradChannels
     directInput =
       g.stride == 1 && g.padding == 0
       && DirectConv.applies(DirectConv.transposed(g, outChannels: outChannels), outChannels: g.channels)
     work = outChannels * g.patchSize * g.outPlane
     chunks = batchChunks(batch, workPerItem: work)
     let largestChunk = (batch + chunks - 1) / chunks
-    group = max(1, min(largestChunk, Self.groupColumns / lowering.columns))
+    let perImage = winograd ? Winograd.tilesPerImage(g) : lowering.columns
+    group = max(1, min(largestChunk, (winograd ? Self.groupTiles : Self.groupColumns) / perImage))
   }
+
+  /// Fewer input channels make Winograd's products too short a GEMM to beat im2col
+  /// (docs/nn.md, "Performance").
+  public static let winogradChannels = 8
 
   /// What runs, for tests and benchmarks: "direct", or the lowering and group size.
   public var description: String {
-    (direct ? "direct" : "\(lowering.kind) x\(group)") + (directInput ? ", direct dX" : "")
+    (direct ? "direct" : "\(winograd ? "winograd" : "\(lowering.kind)") x\(group)")
+      + (directInput ? ", direct dX" : "")
   }
 
   var inSize: Int { geometry.channels * geometry.inPlane }
@@ -54,6 +65,9 @@ public struct ConvPlan {
     output: UnsafeMutablePointer<Float>, scratch: Workspace
   ) {
     let (g, cout, patch) = (geometry, outChannels, geometry.patchSize)
+    if winograd {
+      return winogradForward(input: input, weight: weight, bias: bias, output: output, scratch: scratch)
+    }
     if direct {
       let packed = scratch.pointer(DirectConv.packedCount(patch: patch))
       DirectConv.packWeights(weight, outChannels: cout, patch: patch, into: packed)
@@ -108,6 +122,11 @@ public struct ConvPlan {
     gradInput: UnsafeMutablePointer<Float>?, gradWeight: Tensor, gradBias: Tensor?,
     scratch: Workspace
   ) {
+    if winograd {
+      return winogradBackward(
+        gradOutput: gradOutput, input: input, weight: weight, gradInput: gradInput,
+        gradWeight: gradWeight, gradBias: gradBias, scratch: scratch)
+    }
     let (g, cout, patch, columns) = (geometry, outChannels, geometry.patchSize, lowering.columns)
     let needX = gradInput != nil
     // The GEMMs want g_n in the lowered layout, side by side; the direct kernels don't.

@@ -1,0 +1,112 @@
+/// `ConvPlan`'s steps for stride-1 padded 3×3 layers through `Winograd`: per group of
+/// images, the transforms and 16 GEMMs, one per tile position.
+extension ConvPlan {
+  var tiles: Int { Winograd.tilesPerImage(geometry) }
+  /// Row stride of the transformed matrices: a full group's tiles and the vector slack.
+  var tileStride: Int { group * tiles + Winograd.lanes }
+
+  func winogradForward(
+    input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    output: UnsafeMutablePointer<Float>, scratch: Workspace
+  ) {
+    let (g, cin, cout, ld) = (geometry, geometry.channels, outChannels, tileStride)
+    // Shared: U. Per chunk: V, M, row scratch.
+    let (uCount, vCount, mCount) = (16 * cout * cin, 16 * cin * ld, 16 * cout * ld)
+    let perChunk = vCount + mCount + Winograd.rowScratch(g)
+    let u = scratch.pointer(uCount + chunks * perChunk)
+    Winograd.transformWeights(
+      weight, outChannels: cout, inChannels: cin, transposed: false, into: u)
+    forBatchChunks(batch, workPerItem: work) { chunk, images in
+      let v = u + uCount + chunk * perChunk
+      let (m, rows) = (v + vCount, v + vCount + mCount)
+      for first in stride(from: images.lowerBound, to: images.upperBound, by: group) {
+        let count = min(group, images.upperBound - first)
+        Winograd.transformInput(
+          g, channels: cin, images: input + first * inSize, count: count, into: v,
+          rowStride: ld, rows: rows)
+        multiply(u, rows: cout, inner: cin, v, columns: count * tiles, into: m)
+        Winograd.transformOutput(
+          g, channels: cout, m, rowStride: ld, count: count, bias: bias,
+          into: output + first * outSize, rows: rows)
+      }
+    }
+  }
+
+  func winogradBackward(
+    gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>?, gradWeight: Tensor, gradBias: Tensor?,
+    scratch: Workspace
+  ) {
+    let (g, cin, cout, ld) = (geometry, geometry.channels, outChannels, tileStride)
+    // Shared: the input gradient's U. Per chunk: V (then the input gradient's M), Z (then
+    // the transformed output gradient), row scratch, dU, then partial dW and db.
+    let uCount = gradInput == nil ? 0 : 16 * cout * cin
+    let (vCount, zCount, rowCount) = (16 * cin * ld, 16 * cout * ld, Winograd.rowScratch(g))
+    let duCount = 16 * cout * cin
+    let partialsOffset = vCount + zCount + rowCount + duCount
+    let partialCount = cout * cin * 9 + (gradBias == nil ? 0 : cout)
+    let perChunk = partialsOffset + partialCount
+    let u = scratch.pointer(uCount + chunks * perChunk)
+    if gradInput != nil {
+      Winograd.transformWeights(
+        weight, outChannels: cout, inChannels: cin, transposed: true, into: u)
+    }
+    let base = u + uCount
+    forBatchChunks(batch, workPerItem: work) { chunk, images in
+      let v = base + chunk * perChunk
+      let z = v + vCount
+      let rows = z + zCount
+      let du = rows + rowCount
+      let dw = v + partialsOffset
+      let db = dw + cout * cin * 9
+      du.update(repeating: 0, count: duCount)
+      dw.update(repeating: 0, count: partialCount)
+      for first in stride(from: images.lowerBound, to: images.upperBound, by: group) {
+        let count = min(group, images.upperBound - first)
+        let gy = gradOutput + first * outSize
+        Winograd.transformInput(
+          g, channels: cin, images: input + first * inSize, count: count, into: v,
+          rowStride: ld, rows: rows)
+        Winograd.transformGradient(
+          g, channels: cout, gy, count: count, into: z, rowStride: ld)
+        // dU_ξ[Cout, Cin] += Z_ξ[Cout, tiles] · V_ξ[Cin, tiles]ᵀ
+        for xi in 0..<Winograd.positions {
+          sgemm(
+            transA: false, transB: true, m: cout, n: cin, k: count * tiles, a: z + xi * cout * ld,
+            lda: ld, b: v + xi * cin * ld, ldb: ld, beta: 1, c: du + xi * cout * cin, ldc: cin)
+        }
+        if gradBias != nil {
+          for i in 0..<count {
+            for o in 0..<cout { db[o] += Reduce.sum(gy + i * outSize + o * g.outPlane, g.outPlane) }
+          }
+        }
+        guard let gradInput else { continue }
+        // The input gradient: the same convolution of g with the flipped weight.
+        Winograd.transformInput(
+          g, channels: cout, images: gy, count: count, into: z, rowStride: ld, rows: rows)
+        multiply(u, rows: cin, inner: cout, z, columns: count * tiles, into: v)
+        Winograd.transformOutput(
+          g, channels: cin, v, rowStride: ld, count: count, bias: nil,
+          into: gradInput + first * inSize, rows: rows)
+      }
+      Winograd.addWeightGradient(du, outChannels: cout, inChannels: cin, into: dw)
+    }
+    addChunkPartials(
+      base + partialsOffset, chunks: chunks, stride: perChunk,
+      into: [gradWeight] + (gradBias.map { [$0] } ?? []))
+  }
+
+  /// M_ξ[rows, columns] = U_ξ[rows, inner] · V_ξ[inner, columns] for the 16 positions
+  /// (V and M with row stride `tileStride`).
+  func multiply(
+    _ u: UnsafePointer<Float>, rows: Int, inner: Int, _ v: UnsafePointer<Float>, columns: Int,
+    into m: UnsafeMutablePointer<Float>
+  ) {
+    let ld = tileStride
+    for xi in 0..<Winograd.positions {
+      sgemm(
+        transA: false, transB: false, m: rows, n: columns, k: inner, a: u + xi * rows * inner,
+        lda: inner, b: v + xi * inner * ld, ldb: ld, c: m + xi * rows * ld, ldc: ld)
+    }
+  }
+}

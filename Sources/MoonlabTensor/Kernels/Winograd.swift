@@ -1,0 +1,242 @@
+/// Winograd's F(2×2, 3×3) for stride-1, padding-1 3×3 convolutions (docs/nn.md, "Conv2d").
+///
+/// The output is cut into 2×2 tiles, each computed from a 4×4 input tile: with the input
+/// tile transformed (V = Bᵀ d B, 16 numbers) and the weight transformed (U = G w Gᵀ), the
+/// 16 products U ⊙ V summed over input channels give the tile as Aᵀ M A. Summed over
+/// channels, each of the 16 positions ξ is a matrix product M_ξ[Cout, tiles] =
+/// U_ξ[Cout, Cin] · V_ξ[Cin, tiles]: 16·Cin multiply-adds per tile and output channel
+/// instead of 36, and one GEMM per position over all tiles of a group of images.
+///
+/// The input gradient is the same convolution of the output gradient with the weight
+/// flipped and its channel axes swapped (`transformWeights(transposed:)`). The weight
+/// gradient is dW = Gᵀ dU G with dU_ξ[Cout, Cin] = Z_ξ · V_ξᵀ, Z = A g Aᵀ the transformed
+/// output-gradient tiles: again 16 GEMMs, here with the tiles as the long inner dimension.
+///
+/// Transformed matrices are [16][channels][rowStride], tiles of image i of a group at
+/// columns i·tilesPerImage…; `rowStride` leaves `lanes` floats of slack after the last
+/// tile because the transforms store whole 8-wide vectors.
+public enum Winograd {
+  static let positions = 16
+  static let lanes = 8
+
+  /// Stride 1, padding 1, a 3×3 kernel: the output has the input's size.
+  public static func applies(_ g: ConvGeometry) -> Bool {
+    g.kernel == 3 && g.stride == 1 && g.padding == 1
+  }
+
+  /// Tiles per image row and column: ⌈W/2⌉ and ⌈H/2⌉.
+  static func tileColumns(_ g: ConvGeometry) -> Int { (g.width + 1) / 2 }
+  static func tileRows(_ g: ConvGeometry) -> Int { (g.height + 1) / 2 }
+  public static func tilesPerImage(_ g: ConvGeometry) -> Int { tileRows(g) * tileColumns(g) }
+
+  /// Floats of per-thread row scratch the transforms need: 8 deinterleaved rows and a
+  /// row of zeros (the padding above and below the image).
+  static func rowScratch(_ g: ConvGeometry) -> Int { 8 * (tileColumns(g) + 1 + lanes) + g.width }
+
+  /// weight [Cout, Cin, 3, 3] → U [16][Cout][Cin] (U_ξ = (G w Gᵀ)_ξ); `transposed`: the
+  /// flipped, channel-swapped weight of the input gradient, U [16][Cin][Cout].
+  static func transformWeights(
+    _ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int, transposed: Bool,
+    into u: UnsafeMutablePointer<Float>
+  ) {
+    let pairs = outChannels * inChannels
+    for o in 0..<outChannels {
+      for c in 0..<inChannels {
+        let w = weight + (o * inChannels + c) * 9
+        // t = G w (4×3), then U = t Gᵀ (4×4); flipped: w[2−a][2−b].
+        var t = (SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>())  // columns of t
+        for b in 0..<3 {
+          let col = transposed ? 2 - b : b
+          func tap(_ a: Int) -> Float { w[(transposed ? 2 - a : a) * 3 + col] }
+          let (w0, w1, w2) = (tap(0), tap(1), tap(2))
+          let column = SIMD4(w0, (w0 + w1 + w2) / 2, (w0 - w1 + w2) / 2, w2)
+          if b == 0 { t.0 = column } else if b == 1 { t.1 = column } else { t.2 = column }
+        }
+        let rows = (t.0, (t.0 + t.1 + t.2) / 2, (t.0 - t.1 + t.2) / 2, t.2)  // U's columns
+        let index = transposed ? c * outChannels + o : o * inChannels + c
+        for i in 0..<4 {
+          u[(i * 4 + 0) * pairs + index] = rows.0[i]
+          u[(i * 4 + 1) * pairs + index] = rows.1[i]
+          u[(i * 4 + 2) * pairs + index] = rows.2[i]
+          u[(i * 4 + 3) * pairs + index] = rows.3[i]
+        }
+      }
+    }
+  }
+
+  /// dW[o, c] += Gᵀ dU[·, o, c] G for dU [16][Cout][Cin]; dW [Cout, Cin, 3, 3].
+  static func addWeightGradient(
+    _ du: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
+    into dw: UnsafeMutablePointer<Float>
+  ) {
+    let pairs = outChannels * inChannels
+    for p in 0..<pairs {
+      // r = Gᵀ dU (3×4) by columns j, then dW = r G (3×3).
+      func row(_ i: Int) -> SIMD4<Float> {
+        SIMD4(du[(i * 4) * pairs + p], du[(i * 4 + 1) * pairs + p], du[(i * 4 + 2) * pairs + p], du[(i * 4 + 3) * pairs + p])
+      }
+      let (d0, d1, d2, d3) = (row(0), row(1), row(2), row(3))
+      let r0 = d0 + (d1 + d2) / 2
+      let r1 = (d1 - d2) / 2
+      let r2 = (d1 + d2) / 2 + d3
+      func add(_ r: SIMD4<Float>, _ w: UnsafeMutablePointer<Float>) {
+        w[0] += r[0] + (r[1] + r[2]) / 2
+        w[1] += (r[1] - r[2]) / 2
+        w[2] += (r[1] + r[2]) / 2 + r[3]
+      }
+      add(r0, dw + p * 9)
+      add(r1, dw + p * 9 + 3)
+      add(r2, dw + p * 9 + 6)
+    }
+  }
+
+  /// images [count][C][H][W] → V [16][C][rowStride]: V = Bᵀ d B of every 4×4 input tile
+  /// (zero padding outside the image). `rows` is `rowScratch` floats.
+  static func transformInput(
+    _ g: ConvGeometry, channels: Int, images: UnsafePointer<Float>, count: Int,
+    into v: UnsafeMutablePointer<Float>, rowStride: Int, rows: UnsafeMutablePointer<Float>
+  ) {
+    let (tw, th, tiles) = (tileColumns(g), tileRows(g), tilesPerImage(g))
+    let span = tw + 1 + lanes
+    // even[i][m] = t_i(2m), odd[i][m] = t_i(2m − 1) for the four rows t = Bᵀ d.
+    let even = rows
+    let odd = rows + 4 * span
+    let channelStride = channels * rowStride  // between positions ξ
+    let zeros = rows + 8 * span
+    zeros.update(repeating: 0, count: g.width)
+    for image in 0..<count {
+      for c in 0..<channels {
+        let plane = images + (image * channels + c) * g.inPlane
+        for ty in 0..<th {
+          rows.update(repeating: 0, count: 8 * span)
+          func inputRow(_ r: Int) -> UnsafePointer<Float> {
+            let y = 2 * ty - 1 + r
+            return y >= 0 && y < g.height ? plane + y * g.width : UnsafePointer(zeros)
+          }
+          let (p0, p1, p2, p3) = (inputRow(0), inputRow(1), inputRow(2), inputRow(3))
+          for x in 0..<g.width {
+            let (d0, d1, d2, d3) = (p0[x], p1[x], p2[x], p3[x])
+            let slot = x & 1 == 0 ? even + x / 2 : odd + (x + 1) / 2
+            slot[0] = d0 - d2
+            slot[span] = d1 + d2
+            slot[2 * span] = d2 - d1
+            slot[3 * span] = d1 - d3
+          }
+          // V[i][·] from row t_i: O[tx] − O[tx+1], E[tx] + O[tx+1], O[tx+1] − E[tx],
+          // E[tx] − E[tx+1].
+          let column = image * tiles + ty * tw
+          for i in 0..<4 {
+            let (e, o) = (even + i * span, odd + i * span)
+            let out = v + i * 4 * channelStride + c * rowStride + column
+            for tx in stride(from: 0, to: tw, by: lanes) {
+              let (e0, e1, o0, o1) = (load(e + tx), load(e + tx + 1), load(o + tx), load(o + tx + 1))
+              store(o0 - o1, out + tx)
+              store(e0 + o1, out + channelStride + tx)
+              store(o1 - e0, out + 2 * channelStride + tx)
+              store(e0 - e1, out + 3 * channelStride + tx)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// M [16][C][rowStride] → output [count][C][H][W] (+ bias[c]): each 2×2 tile is Aᵀ m A,
+  /// the half outside an odd-sized image dropped. `rows` is `rowScratch` floats.
+  static func transformOutput(
+    _ g: ConvGeometry, channels: Int, _ m: UnsafePointer<Float>, rowStride: Int, count: Int,
+    bias: UnsafePointer<Float>?, into output: UnsafeMutablePointer<Float>,
+    rows: UnsafeMutablePointer<Float>
+  ) {
+    let (tw, th, tiles) = (tileColumns(g), tileRows(g), tilesPerImage(g))
+    let span = tw + 1 + lanes
+    let channelStride = channels * rowStride
+    for image in 0..<count {
+      for c in 0..<channels {
+        let b = bias?[c] ?? 0
+        let plane = output + (image * channels + c) * g.inPlane
+        for ty in 0..<th {
+          let column = image * tiles + ty * tw
+          let src = m + c * rowStride + column
+          for tx in stride(from: 0, to: tw, by: lanes) {
+            // s_j = m0j + m1j + m2j, d_j = m1j − m2j − m3j, then the same along j.
+            func at(_ i: Int, _ j: Int) -> SIMD8<Float> { load(src + (i * 4 + j) * channelStride + tx) }
+            func columnSums(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+              let (m0, m1, m2, m3) = (at(0, j), at(1, j), at(2, j), at(3, j))
+              return (m0 + m1 + m2, m1 - m2 - m3)
+            }
+            let (s0, d0) = columnSums(0)
+            let (s1, d1) = columnSums(1)
+            let (s2, d2) = columnSums(2)
+            let (s3, d3) = columnSums(3)
+            store(s0 + s1 + s2, rows + tx)
+            store(s1 - s2 - s3, rows + span + tx)
+            store(d0 + d1 + d2, rows + 2 * span + tx)
+            store(d1 - d2 - d3, rows + 3 * span + tx)
+          }
+          for r in 0..<2 where 2 * ty + r < g.height {
+            let (left, right) = (rows + 2 * r * span, rows + (2 * r + 1) * span)
+            let out = plane + (2 * ty + r) * g.width
+            for tx in 0..<g.width / 2 {
+              out[2 * tx] = left[tx] + b
+              out[2 * tx + 1] = right[tx] + b
+            }
+            if g.width & 1 == 1 { out[g.width - 1] = left[tw - 1] + b }
+          }
+        }
+      }
+    }
+  }
+
+  /// gradOutput [count][C][H][W] → Z [16][C][rowStride]: Z = A g Aᵀ of every 2×2 output
+  /// tile (zero outside an odd-sized image).
+  static func transformGradient(
+    _ g: ConvGeometry, channels: Int, _ gradOutput: UnsafePointer<Float>, count: Int,
+    into z: UnsafeMutablePointer<Float>, rowStride: Int
+  ) {
+    let (tw, th, tiles) = (tileColumns(g), tileRows(g), tilesPerImage(g))
+    let channelStride = channels * rowStride
+    for image in 0..<count {
+      for c in 0..<channels {
+        let plane = gradOutput + (image * channels + c) * g.inPlane
+        for ty in 0..<th {
+          let top = plane + 2 * ty * g.width
+          let bottom: UnsafePointer<Float>? = 2 * ty + 1 < g.height ? top + g.width : nil
+          let out = z + c * rowStride + image * tiles + ty * tw
+          for tx in 0..<tw {
+            let x = 2 * tx
+            let inside = x + 1 < g.width
+            let (g00, g01) = (top[x], inside ? top[x + 1] : 0)
+            let (g10, g11) = (bottom?[x] ?? 0, inside ? bottom?[x + 1] ?? 0 : 0)
+            // h_i = (A g)_i: g0, g0 + g1, g0 − g1, −g1 over the two columns; Z_i = h_i Aᵀ.
+            let h = (
+              SIMD2(g00, g01), SIMD2(g00 + g10, g01 + g11), SIMD2(g00 - g10, g01 - g11),
+              -SIMD2(g10, g11)
+            )
+            func put(_ i: Int, _ r: SIMD2<Float>) {
+              let row = out + i * 4 * channelStride + tx
+              row[0] = r[0]
+              row[channelStride] = r[0] + r[1]
+              row[2 * channelStride] = r[0] - r[1]
+              row[3 * channelStride] = -r[1]
+            }
+            put(0, h.0)
+            put(1, h.1)
+            put(2, h.2)
+            put(3, h.3)
+          }
+        }
+      }
+    }
+  }
+
+  @inline(__always)
+  static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+  }
+
+  @inline(__always)
+  static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+  }
+}
