@@ -103,24 +103,37 @@ public enum Winograd {
     let odd = rows + 4 * span
     let channelStride = channels * rowStride  // between positions ξ
     let zeros = rows + 8 * span
-    zeros.update(repeating: 0, count: g.width)
+    // The fill below writes even[0..<⌈W/2⌉] and odd[1...⌊W/2⌋]; the rest stays zero.
+    rows.update(repeating: 0, count: 8 * span + g.width)
     for image in 0..<count {
       for c in 0..<channels {
         let plane = images + (image * channels + c) * g.inPlane
         for ty in 0..<th {
-          rows.update(repeating: 0, count: 8 * span)
           func inputRow(_ r: Int) -> UnsafePointer<Float> {
             let y = 2 * ty - 1 + r
             return y >= 0 && y < g.height ? plane + y * g.width : UnsafePointer(zeros)
           }
           let (p0, p1, p2, p3) = (inputRow(0), inputRow(1), inputRow(2), inputRow(3))
-          for x in 0..<g.width {
+          // t = Bᵀ d: d0 − d2, d1 + d2, d2 − d1, d1 − d3; 8 columns at a time, split into
+          // even and odd columns.
+          var x = 0
+          while x + lanes <= g.width {
+            let (d0, d1, d2, d3) = (load(p0 + x), load(p1 + x), load(p2 + x), load(p3 + x))
+            let (e, o) = (even + x / 2, odd + x / 2 + 1)
+            split(d0 - d2, e, o)
+            split(d1 + d2, e + span, o + span)
+            split(d2 - d1, e + 2 * span, o + 2 * span)
+            split(d1 - d3, e + 3 * span, o + 3 * span)
+            x += lanes
+          }
+          while x < g.width {
             let (d0, d1, d2, d3) = (p0[x], p1[x], p2[x], p3[x])
             let slot = x & 1 == 0 ? even + x / 2 : odd + (x + 1) / 2
             slot[0] = d0 - d2
             slot[span] = d1 + d2
             slot[2 * span] = d2 - d1
             slot[3 * span] = d1 - d3
+            x += 1
           }
           // V[i][·] from row t_i: O[tx] − O[tx+1], E[tx] + O[tx+1], O[tx+1] − E[tx],
           // E[tx] − E[tx+1].
@@ -160,8 +173,8 @@ public enum Winograd {
           let src = m + c * rowStride + column
           for tx in stride(from: 0, to: tw, by: lanes) {
             // s_j = m0j + m1j + m2j, d_j = m1j − m2j − m3j, then the same along j.
-            func at(_ i: Int, _ j: Int) -> SIMD8<Float> { load(src + (i * 4 + j) * channelStride + tx) }
-            func columnSums(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+            @inline(__always) func at(_ i: Int, _ j: Int) -> SIMD8<Float> { load(src + (i * 4 + j) * channelStride + tx) }
+            @inline(__always) func columnSums(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
               let (m0, m1, m2, m3) = (at(0, j), at(1, j), at(2, j), at(3, j))
               return (m0 + m1 + m2, m1 - m2 - m3)
             }
@@ -228,6 +241,13 @@ public enum Winograd {
         }
       }
     }
+  }
+
+  /// Stores the even lanes of `v` at `even`, the odd ones at `odd`.
+  @inline(__always)
+  static func split(_ v: SIMD8<Float>, _ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(even).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+    UnsafeMutableRawPointer(odd).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
   }
 
   @inline(__always)
