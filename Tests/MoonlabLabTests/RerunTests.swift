@@ -64,6 +64,19 @@ final class RerunTests: XCTestCase {
     XCTAssertNil(Rerun.kernelChange(runDir: folder))
   }
 
+  /// A damaged record is named: the file and where its JSON breaks.
+  func testCorruptConfigIsNamed() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    let config = folder.appendingPathComponent("config.json")
+    try #"{"name" "x"}"#.write(to: config, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try Rerun.request(runDir: folder, script: nil, out: nil)) {
+      XCTAssertEqual("\($0)", "\(config.path): not valid JSON: expected ':' at byte 8")
+    }
+    XCTAssertThrowsError(try ReportWriter.rerender(folder)) {
+      XCTAssertTrue("\($0)".hasPrefix("\(config.path): not valid JSON"), "\($0)")
+    }
+  }
+
   /// The acceptance run itself, shrunk: LeNet on the bundled CIFAR-10 sample with
   /// augmentation, shuffling and two threads, checkpoints and filters.
   func testLeNetOnTheSampleRerunsBitIdentical() throws {

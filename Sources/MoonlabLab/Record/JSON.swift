@@ -114,6 +114,18 @@ public indirect enum JSON: Equatable {
     return v
   }
 
+  /// The JSON in a file, nil when there is no file; a malformed one is an error naming the
+  /// file ("runs/x/config.json: not valid JSON: expected ':' at byte 200").
+  public static func read(_ url: URL) throws -> JSON? {
+    guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+    do {
+      return try parse(String(decoding: data, as: UTF8.self))
+    } catch let e as LabError {
+      throw LabError(
+        "\(url.path): not valid JSON: \(e.message.replacingOccurrences(of: "JSON: ", with: ""))")
+    }
+  }
+
   struct Parser {
     let bytes: [UInt8]
     var i = 0

@@ -6,11 +6,9 @@ import MoonlabTensor
 /// trial again), and the comparison of two metrics logs.
 public enum Rerun {
   public static func request(runDir: URL, script: String?, out: String?) throws -> RunRequest {
-    let configURL = runDir.appendingPathComponent("config.json")
-    guard let data = FileManager.default.contents(atPath: configURL.path) else {
+    guard let config = try JSON.read(runDir.appendingPathComponent("config.json")) else {
       throw LabError("\(runDir.path) is not a run directory (no config.json)")
     }
-    let config = try JSON.parse(String(decoding: data, as: UTF8.self))
     if config["sweep"] != nil {
       throw LabError(
         "\(runDir.path) is a sweep folder: rerun one of its trials (\(runDir.path)/<trial>) or run `moonlab sweep` again"
