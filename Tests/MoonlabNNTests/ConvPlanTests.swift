@@ -21,10 +21,10 @@ final class ConvPlanTests: XCTestCase {
     // (in, out, kernel, stride, padding, height, width, batch, bias)
     let cases = [
       (3, 5, 3, 1, 1, 7, 9, 5, true),  // odd sizes, several images per GEMM
-      (5, 17, 3, 1, 1, 20, 20, 5, false),  // 400 columns: groups of 2, a partial last one
+      (5, 17, 3, 1, 1, 10, 10, 5, false),  // 100 columns: groups of 2, a partial last one
       (4, 9, 3, 1, 1, 33, 31, 3, true),  // 1023 columns: one image per GEMM, in place
       (8, 5, 3, 1, 1, 7, 9, 5, true),  // Winograd: odd sizes, a partial last tile
-      (9, 17, 3, 1, 1, 20, 20, 5, false),  // … groups of 5 images
+      (9, 17, 3, 1, 1, 12, 12, 5, false),  // … 36 tiles: groups of 3, a partial last one
       (16, 9, 3, 1, 1, 33, 31, 3, true),  // … one image per group
       (8, 3, 3, 1, 1, 1, 2, 3, true),  // … an image smaller than a tile
       (3, 6, 3, 2, 1, 9, 8, 3, true),  // stride 2, odd height
@@ -65,14 +65,14 @@ final class ConvPlanTests: XCTestCase {
     // (in, out, kernel, stride, padding, input size, plan)
     let expected = [
       (3, 16, 3, 1, 1, 32, "im2col x1"),  // ResNet's first layer
-      (16, 16, 3, 1, 1, 32, "winograd x2"),
-      (16, 32, 3, 2, 1, 32, "im2col x4"),
-      (32, 32, 3, 1, 1, 16, "winograd x8"),
-      (64, 64, 3, 1, 1, 8, "winograd x32"),
-      (16, 32, 1, 2, 0, 32, "im2col x4"),  // the 1×1 stride-2 shortcuts
-      (32, 64, 1, 2, 0, 16, "im2col x16"),
-      (64, 128, 3, 1, 1, 8, "winograd x32"),  // VGG's last
-      (16, 16, 1, 1, 0, 8, "identity x16"),
+      (16, 16, 3, 1, 1, 32, "winograd x1"),
+      (16, 32, 3, 2, 1, 32, "im2col x1"),
+      (32, 32, 3, 1, 1, 16, "winograd x2"),
+      (64, 64, 3, 1, 1, 8, "winograd x8"),
+      (16, 32, 1, 2, 0, 32, "im2col x1"),  // the 1×1 stride-2 shortcuts
+      (32, 64, 1, 2, 0, 16, "im2col x4"),
+      (64, 128, 3, 1, 1, 8, "winograd x8"),  // VGG's last
+      (16, 16, 1, 1, 0, 8, "identity x4"),
       (3, 6, 5, 1, 0, 32, "direct, direct dX"),  // LeNet
     ]
     withThreads(2) {

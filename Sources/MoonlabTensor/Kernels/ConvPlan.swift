@@ -26,8 +26,8 @@ public struct ConvPlan {
 
   /// GEMM columns a group aims at: lowered pixels, or Winograd tiles (docs/nn.md,
   /// "Performance").
-  public static let groupColumns = 1024
-  public static let groupTiles = 512
+  public static let groupColumns = 256
+  public static let groupTiles = 128
 
   public init(_ g: ConvGeometry, outChannels: Int, batch: Int) {
     geometry = g
