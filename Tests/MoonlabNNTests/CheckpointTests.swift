@@ -245,7 +245,10 @@ final class CheckpointTests: XCTestCase {
         ["malformed header"]
       ),
       ("bad metadata", header(#"{"__metadata__":{"k":1}}"#, data: 0), ["__metadata__"]),
-      ("deep nesting", header(#"{"x":"# + String(repeating: "[", count: 100_000), data: 0), ["malformed header"]),
+      (
+        "deep nesting", header(#"{"x":"# + String(repeating: "[", count: 100_000), data: 0),
+        ["malformed header"]
+      ),
     ]
     for (name, bytes, parts) in cases {
       assertThrows(

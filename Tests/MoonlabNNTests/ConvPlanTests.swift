@@ -38,7 +38,8 @@ final class ConvPlanTests: XCTestCase {
     for (cin, cout, k, s, p, h, w, batch, bias) in cases {
       for threads in [1, 2] {
         try withThreads(threads) {
-          let name = "\(cin)->\(cout) k\(k) s\(s) p\(p) \(h)x\(w) batch \(batch), \(threads) threads"
+          let name =
+            "\(cin)->\(cout) k\(k) s\(s) p\(p) \(h)x\(w) batch \(batch), \(threads) threads"
           let conv = try Conv2d(cin, cout, kernelSize: k, stride: s, padding: p, bias: bias)
           let x = testTensor([batch, cin, h, w], seed: 5)
           x.requiresGrad = true

@@ -75,11 +75,7 @@ extension ConvPlan {
             transA: false, transB: true, m: cout, n: cin, k: count * tiles, a: z + xi * cout * ld,
             lda: ld, b: v + xi * cin * ld, ldb: ld, beta: 1, c: du + xi * cout * cin, ldc: cin)
         }
-        if gradBias != nil {
-          for i in 0..<count {
-            for o in 0..<cout { db[o] += Reduce.sum(gy + i * outSize + o * g.outPlane, g.outPlane) }
-          }
-        }
+        if gradBias != nil { addBiasGradient(gy, count: count, into: db) }
         guard let gradInput else { continue }
         // The input gradient: the same convolution of g with the flipped weight.
         Winograd.transformInput(

@@ -38,7 +38,8 @@ public struct ConvPlan {
     winograd = Winograd.applies(g) && g.channels >= Self.winogradChannels
     directInput =
       g.stride == 1 && g.padding == 0
-      && DirectConv.applies(DirectConv.transposed(g, outChannels: outChannels), outChannels: g.channels)
+      && DirectConv.applies(
+        DirectConv.transposed(g, outChannels: outChannels), outChannels: g.channels)
     work = outChannels * g.patchSize * g.outPlane
     chunks = batchChunks(batch, workPerItem: work)
     let largestChunk = (batch + chunks - 1) / chunks
@@ -66,7 +67,8 @@ public struct ConvPlan {
   ) {
     let (g, cout, patch) = (geometry, outChannels, geometry.patchSize)
     if winograd {
-      return winogradForward(input: input, weight: weight, bias: bias, output: output, scratch: scratch)
+      return winogradForward(
+        input: input, weight: weight, bias: bias, output: output, scratch: scratch)
     }
     if direct {
       let packed = scratch.pointer(DirectConv.packedCount(patch: patch))
@@ -175,11 +177,7 @@ public struct ConvPlan {
             transA: false, transB: true, m: cout, n: patch, k: ld, a: gyCols, lda: ld, b: b,
             ldb: ld, beta: 1, c: dw, ldc: patch)
         }
-        if gradBias != nil {
-          for i in 0..<count {
-            for o in 0..<cout { db[o] += Reduce.sum(gy + i * outSize + o * g.outPlane, g.outPlane) }
-          }
-        }
+        if gradBias != nil { addBiasGradient(gy, count: count, into: db) }
         guard let gradInput else { continue }
         let gx = gradInput + first * inSize
         if directInput {
@@ -204,6 +202,16 @@ public struct ConvPlan {
     addChunkPartials(
       base + partialsOffset, chunks: chunks, stride: perChunk,
       into: [gradWeight] + (gradBias.map { [$0] } ?? []))
+  }
+
+  /// db[o] += Σ of channel o of `count` output gradients from `gradOutput`.
+  func addBiasGradient(
+    _ gradOutput: UnsafePointer<Float>, count: Int, into db: UnsafeMutablePointer<Float>
+  ) {
+    let plane = geometry.outPlane
+    for i in 0..<count {
+      for o in 0..<outChannels { db[o] += Reduce.sum(gradOutput + i * outSize + o * plane, plane) }
+    }
   }
 
   /// The lowered matrix [K, count·columns] of `count` images from `images`: written into

@@ -72,7 +72,7 @@ public enum DirectConv {
             let row0 = image + c * g.inPlane + (y0 + ki) * width + x
             let row1 = row0 + (y1 - y0) * width
             for kj in 0..<k {
-              let (u, v) = (load(row0 + kj), load(row1 + kj))
+              let (u, v) = (Vector8.load(row0 + kj), Vector8.load(row1 + kj))
               accumulate(u, v, SIMD8(repeating: w[0]), &a0, &c0)
               accumulate(u, v, SIMD8(repeating: w[1]), &a1, &c1)
               accumulate(u, v, SIMD8(repeating: w[2]), &a2, &c2)
@@ -96,12 +96,12 @@ public enum DirectConv {
     _ a1: SIMD8<Float>, _ a2: SIMD8<Float>, _ a3: SIMD8<Float>, _ a4: SIMD8<Float>,
     _ a5: SIMD8<Float>
   ) {
-    store(a0, out)
-    if count > 1 { store(a1, out + plane) }
-    if count > 2 { store(a2, out + 2 * plane) }
-    if count > 3 { store(a3, out + 3 * plane) }
-    if count > 4 { store(a4, out + 4 * plane) }
-    if count > 5 { store(a5, out + 5 * plane) }
+    Vector8.store(a0, out)
+    if count > 1 { Vector8.store(a1, out + plane) }
+    if count > 2 { Vector8.store(a2, out + 2 * plane) }
+    if count > 3 { Vector8.store(a3, out + 3 * plane) }
+    if count > 4 { Vector8.store(a4, out + 4 * plane) }
+    if count > 5 { Vector8.store(a5, out + 5 * plane) }
   }
 
   /// partial[o, r] += Σ_{y,x} gradOutput[o, y, x] · image[c, y + ki, x + kj] for one image,
@@ -135,18 +135,18 @@ public enum DirectConv {
       for y in 0..<g.outHeight {
         for tile in Swift.stride(from: 0, to: g.outWidth, by: lanes) {
           let x = min(tile, g.outWidth - lanes)
-          var (u, v) = (load(tap0 + y * width + x), load(tap1 + y * width + x))
+          var (u, v) = (Vector8.load(tap0 + y * width + x), Vector8.load(tap1 + y * width + x))
           if x != tile {
             u *= lastMask
             v *= lastMask
           }
           let p = y * g.outWidth + x
-          accumulate(u, v, load(g0 + p), &a0, &c0)
-          accumulate(u, v, load(g1 + p), &a1, &c1)
-          accumulate(u, v, load(g2 + p), &a2, &c2)
-          accumulate(u, v, load(g3 + p), &a3, &c3)
-          accumulate(u, v, load(g4 + p), &a4, &c4)
-          accumulate(u, v, load(g5 + p), &a5, &c5)
+          accumulate(u, v, Vector8.load(g0 + p), &a0, &c0)
+          accumulate(u, v, Vector8.load(g1 + p), &a1, &c1)
+          accumulate(u, v, Vector8.load(g2 + p), &a2, &c2)
+          accumulate(u, v, Vector8.load(g3 + p), &a3, &c3)
+          accumulate(u, v, Vector8.load(g4 + p), &a4, &c4)
+          accumulate(u, v, Vector8.load(g5 + p), &a5, &c5)
         }
       }
       addSums(partial + r0, patch, count, a0, a1, a2, a3, a4, a5)
@@ -240,15 +240,5 @@ public enum DirectConv {
     #else
       c + a * b
     #endif
-  }
-
-  @inline(__always)
-  static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-  }
-
-  @inline(__always)
-  static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
   }
 }

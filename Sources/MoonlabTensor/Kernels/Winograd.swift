@@ -75,7 +75,9 @@ public enum Winograd {
     for p in 0..<pairs {
       // r = Gᵀ dU (3×4) by columns j, then dW = r G (3×3).
       func row(_ i: Int) -> SIMD4<Float> {
-        SIMD4(du[(i * 4) * pairs + p], du[(i * 4 + 1) * pairs + p], du[(i * 4 + 2) * pairs + p], du[(i * 4 + 3) * pairs + p])
+        SIMD4(
+          du[(i * 4) * pairs + p], du[(i * 4 + 1) * pairs + p], du[(i * 4 + 2) * pairs + p],
+          du[(i * 4 + 3) * pairs + p])
       }
       let (d0, d1, d2, d3) = (row(0), row(1), row(2), row(3))
       let r0 = d0 + (d1 + d2) / 2
@@ -121,7 +123,9 @@ public enum Winograd {
           // t = Bᵀ d: d0 − d2, d1 + d2, d2 − d1, d1 − d3; 8 columns at a time.
           var x = 0
           while x + lanes <= g.width {
-            let (d0, d1, d2, d3) = (load(p0 + x), load(p1 + x), load(p2 + x), load(p3 + x))
+            let (d0, d1, d2, d3) = (
+              Vector8.load(p0 + x), Vector8.load(p1 + x), Vector8.load(p2 + x), Vector8.load(p3 + x)
+            )
             let (e, o) = (even + x / 2, odd + x / 2 + 1)
             split(d0 - d2, e, o)
             split(d1 + d2, e + span, o + span)
@@ -148,11 +152,14 @@ public enum Winograd {
             let (e, o) = (even + i * span, odd + i * span)
             let out = v + i * 4 * channelStride + c * rowStride + column
             for tx in stride(from: 0, to: tw, by: lanes) {
-              let (e0, e1, o0, o1) = (load(e + tx), load(e + tx + 1), load(o + tx), load(o + tx + 1))
-              store(o0 - o1, out + tx)
-              store(e0 + o1, out + channelStride + tx)
-              store(o1 - e0, out + 2 * channelStride + tx)
-              store(e0 - e1, out + 3 * channelStride + tx)
+              let (e0, e1, o0, o1) = (
+                Vector8.load(e + tx), Vector8.load(e + tx + 1), Vector8.load(o + tx),
+                Vector8.load(o + tx + 1)
+              )
+              Vector8.store(o0 - o1, out + tx)
+              Vector8.store(e0 + o1, out + channelStride + tx)
+              Vector8.store(o1 - e0, out + 2 * channelStride + tx)
+              Vector8.store(e0 - e1, out + 3 * channelStride + tx)
             }
           }
         }
@@ -179,7 +186,9 @@ public enum Winograd {
           let src = m + c * rowStride + column
           for tx in stride(from: 0, to: tw, by: lanes) {
             // s_j = m0j + m1j + m2j, d_j = m1j − m2j − m3j, then the same along j.
-            @inline(__always) func at(_ i: Int, _ j: Int) -> SIMD8<Float> { load(src + (i * 4 + j) * channelStride + tx) }
+            @inline(__always) func at(_ i: Int, _ j: Int) -> SIMD8<Float> {
+              Vector8.load(src + (i * 4 + j) * channelStride + tx)
+            }
             @inline(__always) func columnSums(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
               let (m0, m1, m2, m3) = (at(0, j), at(1, j), at(2, j), at(3, j))
               return (m0 + m1 + m2, m1 - m2 - m3)
@@ -188,10 +197,10 @@ public enum Winograd {
             let (s1, d1) = columnSums(1)
             let (s2, d2) = columnSums(2)
             let (s3, d3) = columnSums(3)
-            store(s0 + s1 + s2, rows + tx)
-            store(s1 - s2 - s3, rows + span + tx)
-            store(d0 + d1 + d2, rows + 2 * span + tx)
-            store(d1 - d2 - d3, rows + 3 * span + tx)
+            Vector8.store(s0 + s1 + s2, rows + tx)
+            Vector8.store(s1 - s2 - s3, rows + span + tx)
+            Vector8.store(d0 + d1 + d2, rows + 2 * span + tx)
+            Vector8.store(d1 - d2 - d3, rows + 3 * span + tx)
           }
           for r in 0..<2 where 2 * ty + r < g.height {
             let (left, right) = (rows + 2 * r * span, rows + (2 * r + 1) * span)
@@ -251,18 +260,10 @@ public enum Winograd {
 
   /// Stores the even lanes of `v` at `even`, the odd ones at `odd`.
   @inline(__always)
-  static func split(_ v: SIMD8<Float>, _ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>) {
+  static func split(
+    _ v: SIMD8<Float>, _ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>
+  ) {
     UnsafeMutableRawPointer(even).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
     UnsafeMutableRawPointer(odd).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
-  }
-
-  @inline(__always)
-  static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-  }
-
-  @inline(__always)
-  static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
   }
 }
