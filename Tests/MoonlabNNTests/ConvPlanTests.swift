@@ -90,10 +90,10 @@ final class ConvPlanTests: XCTestCase {
 
   func testInputGradientsPassGradcheck() throws {
     // (in, out, kernel, stride, padding, size): im2col, strided, 1×1, 1×1 strided,
-    // row-padded, Winograd
+    // row-padded, Winograd, direct (in the AVX2 and AVX-512 builds)
     let cases = [
       (2, 3, 3, 1, 1, 5), (2, 3, 3, 2, 1, 5), (3, 2, 1, 1, 0, 4), (3, 2, 1, 2, 0, 5),
-      (2, 3, 3, 1, 0, 5), (8, 3, 3, 1, 1, 5),
+      (2, 3, 3, 1, 0, 5), (8, 3, 3, 1, 1, 5), (2, 3, 3, 1, 0, 10),
     ]
     try withThreads(2) {
       for (cin, cout, k, s, p, size) in cases {
