@@ -1,6 +1,6 @@
 /// How a convolution computes a batch of one input shape: which kernels run and how the
-/// work and scratch are cut (docs/nn.md, "Conv2d"). Conv2d keeps one per input shape and
-/// calls `forward`, then `backward` from its tape node.
+/// work and scratch are cut (docs/nn.md, "Conv2d"). Conv2d makes one per forward call (a
+/// few integers), calls `forward`, then `backward` from its tape node.
 ///
 /// The batch is split into one chunk per thread (`forBatchChunks`), each with its own
 /// scratch and partial dW/db, summed in chunk order, so results are bit-identical for a
@@ -29,6 +29,10 @@ public struct ConvPlan {
   public static let groupColumns = 256
   public static let groupTiles = 128
 
+  /// Fewer input channels make Winograd's products too short a GEMM to beat im2col
+  /// (docs/nn.md, "Performance").
+  public static let winogradChannels = 8
+
   public init(_ g: ConvGeometry, outChannels: Int, batch: Int) {
     geometry = g
     self.outChannels = outChannels
@@ -46,10 +50,6 @@ public struct ConvPlan {
     let perImage = winograd ? Winograd.tilesPerImage(g) : lowering.columns
     group = max(1, min(largestChunk, (winograd ? Self.groupTiles : Self.groupColumns) / perImage))
   }
-
-  /// Fewer input channels make Winograd's products too short a GEMM to beat im2col
-  /// (docs/nn.md, "Performance").
-  public static let winogradChannels = 8
 
   /// What runs, for tests and benchmarks: "direct", or the lowering and group size.
   public var description: String {

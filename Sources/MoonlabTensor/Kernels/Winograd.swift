@@ -231,6 +231,19 @@ public enum Winograd {
           let top = plane + 2 * ty * g.width
           let bottom: UnsafePointer<Float>? = 2 * ty + 1 < g.height ? top + g.width : nil
           let out = z + c * rowStride + image * tiles + ty * tw
+          if let bottom, g.width % lanes == 0 {
+            // Four tiles at a time: the even and odd columns of 8.
+            for x in stride(from: 0, to: g.width, by: lanes) {
+              let (t, b) = (Vector8.load(top + x), Vector8.load(bottom + x))
+              let (g00, g01, g10, g11) = (t.evenHalf, t.oddHalf, b.evenHalf, b.oddHalf)
+              let row = out + x / 2
+              putTiles(g00, g01, row, channelStride)
+              putTiles(g00 + g10, g01 + g11, row + 4 * channelStride, channelStride)
+              putTiles(g00 - g10, g01 - g11, row + 8 * channelStride, channelStride)
+              putTiles(-g10, -g11, row + 12 * channelStride, channelStride)
+            }
+            continue
+          }
           for tx in 0..<tw {
             let x = 2 * tx
             let inside = x + 1 < g.width
@@ -256,6 +269,21 @@ public enum Winograd {
         }
       }
     }
+  }
+
+  /// Z_i· = h_i Aᵀ of four tiles from the columns h_i = (a, b): a, a + b, a − b, −b at
+  /// positions 4i … 4i + 3 (`row` is position 4i's, the next are `stride` apart).
+  @inline(__always)
+  static func putTiles(
+    _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ row: UnsafeMutablePointer<Float>, _ stride: Int
+  ) {
+    func put(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+      UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+    }
+    put(a, row)
+    put(a + b, row + stride)
+    put(a - b, row + 2 * stride)
+    put(-b, row + 3 * stride)
   }
 
   /// Stores the even lanes of `v` at `even`, the odd ones at `odd`.
