@@ -179,7 +179,7 @@ struct Sweep {
       ]
       record = try RunRecord(
         dir: trialDir, provenance: session.provenance(name: "\(spec.name)/\(t.id)", extra: extra),
-        script: session.script)
+        script: session.script, restart: true)
     } catch {
       FileHandle.standardError.write(Data("moonlab: trial \(t.id): \(error)\n".utf8))
       return false
