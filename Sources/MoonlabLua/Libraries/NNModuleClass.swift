@@ -182,7 +182,8 @@ enum NNModuleClass {
   }
 
   /// `self:param(name, t)` and friends, for nn.define modules; they return what they
-  /// registered.
+  /// registered. A name is registered once (as PyTorch's register_parameter): a second
+  /// `param('w', …)` would silently drop the first tensor from the state dict.
   static func registration(_ fn: String, _ body: @escaping (Module, String, Lua) throws -> Void)
     -> LuaFunction
   {
@@ -192,7 +193,14 @@ enum NNModuleClass {
         throw LuaError(
           "\(fn): only modules made with nn.define register \(fn)s from Lua, not \(m.typeName)")
       }
-      try body(m, try lua.string(2, fn), lua)
+      let name = try lua.string(2, fn)
+      let taken =
+        m.parameterSlots.contains { $0.name == name } || m.bufferSlots.contains { $0.name == name }
+        || m.children.contains { $0.name == name }
+      if taken {
+        throw LuaError("\(fn): '\(name)' is already registered in \(m.typeName)")
+      }
+      try body(m, name, lua)
       return 1
     }
   }
