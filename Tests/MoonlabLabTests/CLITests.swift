@@ -106,4 +106,17 @@ final class CLITests: XCTestCase {
     let ok = try moonlab(["run", "--seed", "18446744073709551615", "--threads", "1", path])
     XCTAssertEqual(ok.status, 0, ok.stderr)
   }
+
+  /// A run directory that can't be made is named with the system's reason, without
+  /// Foundation's error dump.
+  func testUnwritableOutIsExplained() throws {
+    let path = try script("ok.lua", "print('ran')\n")
+    let r = try moonlab(["run", "--out", "/proc/moonlab-test/run", path])
+    XCTAssertNotEqual(r.status, 0)
+    XCTAssertTrue(
+      r.stderr.contains(
+        "can't create the folder /proc/moonlab-test/run: No such file or directory"),
+      r.stderr)
+    XCTAssertFalse(r.stderr.contains("NSCocoaErrorDomain"), r.stderr)
+  }
 }

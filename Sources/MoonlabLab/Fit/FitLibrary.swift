@@ -124,8 +124,6 @@ enum FitLibrary {
       if let every, e % every == 0 || e == epochs {
         let path = record.dir.appendingPathComponent(
           String(format: "checkpoints/epoch-%03d.safetensors", epoch))
-        try FileManager.default.createDirectory(
-          at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Checkpoint.save(fit.model, to: path.path)
       }
       try record.writeReport(.running)

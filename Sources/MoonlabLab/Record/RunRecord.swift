@@ -57,7 +57,7 @@ public final class RunRecord {
       }
     }
     if fm.fileExists(atPath: done.path) { try fm.removeItem(at: done) }
-    try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+    try Folder.create(dir)
     // A leftover metrics log of an unfinished run in the same place would mix two runs.
     try? fm.removeItem(at: dir.appendingPathComponent("metrics.jsonl"))
     try AtomicFile.write(script, to: dir.appendingPathComponent("script.lua"))

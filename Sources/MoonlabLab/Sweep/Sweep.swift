@@ -61,7 +61,7 @@ struct Sweep {
     if options.requireExisting, !FileManager.default.fileExists(atPath: dir.path) {
       throw LuaError("lab.sweep: --resume: \(dir.path) doesn't exist (nothing to resume)")
     }
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try Folder.create(dir)
     try AtomicFile.write(
       sweepJSON.serialized(pretty: true) + "\n", to: dir.appendingPathComponent("sweep.json"))
     if options.emitSlurm {
