@@ -119,4 +119,30 @@ final class CLITests: XCTestCase {
       r.stderr)
     XCTAssertFalse(r.stderr.contains("NSCocoaErrorDomain"), r.stderr)
   }
+
+  /// Output into a file is line-buffered: a run killed with SIGKILL has written every line
+  /// it printed (epoch lines used to sit in a 4 KB buffer and die with the process).
+  func testPrintedLinesSurviveSIGKILLWhenStdoutIsAFile() throws {
+    guard FileManager.default.isExecutableFile(atPath: TestPaths.moonlab.path) else {
+      throw XCTSkip("build the moonlab product first (swift build): \(TestPaths.moonlab.path)")
+    }
+    let dir = try TestPaths.temporaryDirectory()
+    let path = try script("spin.lua", "print('first line')\nwhile true do end\n")
+    let log = dir.appendingPathComponent("log.txt")
+    FileManager.default.createFile(atPath: log.path, contents: nil)
+    let p = Process()
+    p.executableURL = TestPaths.moonlab
+    p.arguments = ["run", "--out", dir.appendingPathComponent("run").path, path]
+    p.standardOutput = try FileHandle(forWritingTo: log)
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let deadline = Date().addingTimeInterval(20)
+    while Date() < deadline, !(try String(contentsOf: log, encoding: .utf8)).contains("first line")
+    {
+      usleep(50_000)
+    }
+    kill(p.processIdentifier, SIGKILL)
+    p.waitUntilExit()
+    XCTAssertEqual(try String(contentsOf: log, encoding: .utf8), "first line\n")
+  }
 }

@@ -186,7 +186,7 @@ struct Sweep {
     }
     session.record = record
     Generator.seedGlobal(t.seed)
-    print("trial \(t.id): \(t.label)")
+    CellOutputs.write("trial \(t.id): \(t.label)\n")
     do {
       let result = try callRun(t)
       record.add(.section("Result"))
