@@ -155,7 +155,9 @@ enum NNModuleClass {
         guard let seq = try NNLibrary.module(lua, 1, "add") as? Sequential else {
           throw LuaError("add: only a Sequential takes new modules, got \(lua.typeName(1))")
         }
-        seq.add(try NNLibrary.module(lua, 2, "add"))
+        let child = try NNLibrary.module(lua, 2, "add")
+        try seq.checkCanAdopt(child, "add")
+        seq.add(child)
         lua_settop(lua.L, 1)
         return 1
       },
@@ -176,7 +178,9 @@ enum NNModuleClass {
         lua.push(m.buffer(name, try lua.tensor(3, "buffer")))
       },
       "module": registration("module") { m, name, lua in
-        lua.push(m.module(name, try NNLibrary.module(lua, 3, "module")), as: .module)
+        let child = try NNLibrary.module(lua, 3, "module")
+        try m.checkCanAdopt(child, "module")
+        lua.push(m.module(name, child), as: .module)
       },
     ]
   }
