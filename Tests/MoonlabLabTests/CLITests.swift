@@ -145,4 +145,28 @@ final class CLITests: XCTestCase {
     p.waitUntilExit()
     XCTAssertEqual(try String(contentsOf: log, encoding: .utf8), "first line\n")
   }
+
+  /// Runaway recursion through Swift-bound calls: one short message (the repeated
+  /// prefixes counted, not printed 200 times) and one traceback, not one per level.
+  func testRecursionErrorIsShortAndPrintedOnce() throws {
+    let recursive = try script(
+      "deep.lua",
+      """
+      local M = nn.define{name = 'M', forward = function(self, x) return self.inner(x) end}
+      local m = M()
+      m.inner = nn.Sequential{m}
+      m(tensor.ones{2})
+      """)
+    let through = try script(
+      "nograd.lua",
+      "local function f(n) return tensor.no_grad(function() return f(n + 1) end) end\nf(1)\n")
+    for path in [recursive, through] {
+      let r = try moonlab(["run", path])
+      XCTAssertEqual(r.status, 1)
+      XCTAssertLessThan(r.stderr.utf8.count, 4000, r.stderr)
+      XCTAssertTrue(r.stderr.contains("more times …]"), r.stderr)
+      XCTAssertTrue(r.stderr.contains("stack overflow"), r.stderr)
+      XCTAssertEqual(r.stderr.components(separatedBy: "stack traceback:").count, 2, r.stderr)
+    }
+  }
 }
