@@ -76,6 +76,14 @@ static double now_seconds(void) {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static int expired(moonlab_state_info *info) {
+  return info && info->deadline > 0 && now_seconds() > info->deadline;
+}
+
+static int time_limit_error(lua_State *L, moonlab_state_info *info) {
+  return luaL_error(L, "script stopped: time limit of %f s exceeded (--time-limit)", info->limit);
+}
+
 static void limit_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   moonlab_state_info *info = info_of(L);
@@ -84,9 +92,17 @@ static void limit_hook(lua_State *L, lua_Debug *ar) {
     info->cancel = 0;
     luaL_error(L, "interrupted");
   }
-  if (info->deadline > 0 && now_seconds() > info->deadline)
-    luaL_error(L, "script stopped: time limit of %f s exceeded (--time-limit)", info->limit);
+  if (expired(info)) time_limit_error(L, info);
 }
+
+// Lua's `pcall` catches the time-limit error like any other; the sandbox's pcall, xpcall
+// and coroutine.resume ask this after a failure and raise it again once time is up.
+static int lua_time_expired(lua_State *L) {
+  lua_pushboolean(L, expired(info_of(L)));
+  return 1;
+}
+
+void moonlab_push_time_expired(lua_State *L) { lua_pushcfunction(L, lua_time_expired); }
 
 static void install_hook(lua_State *L) { lua_sethook(L, limit_hook, LUA_MASKCOUNT, 10000); }
 
@@ -122,6 +138,9 @@ static int object_gc(lua_State *L) {
 static int trampoline(lua_State *L) {
   void **slot = lua_touserdata(L, lua_upvalueindex(1));
   moonlab_state_info *info = info_of(L);
+  // A loop of heavy tensor calls runs few Lua instructions: the count hook alone would
+  // let it overshoot the limit by many seconds. No Swift call starts after it.
+  if (expired(info)) return time_limit_error(L, info);
   if (info) info->in_swift++;
   int n = swift_dispatch(L, *slot);
   if (info) info->in_swift--;

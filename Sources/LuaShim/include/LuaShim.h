@@ -26,6 +26,8 @@ size_t moonlab_memory_in_use(lua_State *L);
 void moonlab_set_time_limit(lua_State *L, double seconds);
 void moonlab_request_cancel(lua_State *L);
 void moonlab_clear_cancel(lua_State *L);
+// Pushes a Lua function telling whether the time limit has passed (for pcall wrappers).
+void moonlab_push_time_expired(lua_State *L);
 
 // Push a Lua function that calls the Swift closure `box` (a retained object released by
 // the function's __gc when Lua collects it).

@@ -39,6 +39,7 @@ public final class LuaHost {
     }
     for install in Libraries.all { try install(self) }
     if options.sandbox { confineFiles(to: nil) }
+    if options.timeLimitSeconds > 0 { try makeTimeLimitUncatchable() }
   }
 
   deinit { lua_close(state) }
@@ -150,6 +151,31 @@ public final class LuaHost {
   public func requestCancel() { moonlab_request_cancel(state) }
 
   // MARK: Sandbox
+
+  /// pcall, xpcall and coroutine.resume re-raise the time-limit error once time is up, so
+  /// `while true do pcall(f) end` ends at the limit instead of catching it forever.
+  private func makeTimeLimitUncatchable() throws {
+    try load(
+      Data(
+        """
+        local expired, pcall, xpcall, resume, error = ...
+        local function pass(ok, ...)
+          if not ok and expired() then error((...), 0) end
+          return ok, ...
+        end
+        _G.pcall = function(f, ...) return pass(pcall(f, ...)) end
+        _G.xpcall = function(f, handler, ...) return pass(xpcall(f, handler, ...)) end
+        coroutine.resume = function(co, ...) return pass(resume(co, ...)) end
+        """.utf8), chunkname: "=time limit")
+    moonlab_push_time_expired(state)
+    for name in ["pcall", "xpcall"] { lua_getglobal(state, name) }
+    lua_getglobal(state, "coroutine")
+    lua_getfield(state, -1, "resume")
+    lua_rotate(state, -2, 1)  // resume below the coroutine table, which is then dropped
+    lua_settop(state, -2)
+    lua_getglobal(state, "error")
+    try call(arguments: 5, results: 0)
+  }
 
   private func openSandboxLibraries() throws {
     let L = state
