@@ -219,7 +219,7 @@ struct Sweep {
     lua.push(
       json: .object(
         t.cfg + [.init("seed", .number(Double(t.seed))), .init("trial", .string(t.id))]))
-    try session.host.call(arguments: 1, results: 1)
+    try session.host.call(arguments: 1, results: 1, on: lua)
     guard lua.type(-1) == LUA_TTABLE else {
       throw LuaError(
         "lab.sweep: run(cfg) must return a table like {\(spec.metric)=…}, got \(lua.typeName(-1))")

@@ -101,31 +101,35 @@ public final class LuaHost {
   }
 
   /// Loads a chunk in text mode (binary chunks can crash the interpreter) and leaves the
-  /// function on the stack.
-  public func load(_ code: Data, chunkname: String) throws {
+  /// function on the stack of `thread` (the main state unless a binding runs inside a
+  /// coroutine: then its arguments and results live on that coroutine's stack).
+  public func load(_ code: Data, chunkname: String, on thread: Lua? = nil) throws {
+    let L = thread?.L ?? state
     var bytes = [CChar](repeating: 0, count: code.count + 1)
     code.withUnsafeBytes { buf in
       bytes.withUnsafeMutableBytes { $0.copyMemory(from: buf) }
     }
-    let status = moonlab_load_text(state, bytes, code.count, chunkname)
-    if status != LUA_OK { throw popError() }
+    let status = moonlab_load_text(L, bytes, code.count, chunkname)
+    if status != LUA_OK { throw popError(L) }
   }
 
-  /// Calls the function below `arguments` values with a traceback handler.
-  public func call(arguments: Int32, results: Int32) throws {
+  /// Calls the function below `arguments` values with a traceback handler, on `thread`'s
+  /// stack (see `load`).
+  public func call(arguments: Int32, results: Int32, on thread: Lua? = nil) throws {
+    let L = thread?.L ?? state
     if callDepth == 0, options.timeLimitSeconds > 0 {
       moonlab_set_time_limit(state, options.timeLimitSeconds)
     }
     callDepth += 1
     defer { callDepth -= 1 }
-    if moonlab_pcall(state, arguments, results) != LUA_OK { throw popError() }
+    if moonlab_pcall(L, arguments, results) != LUA_OK { throw popError(L) }
   }
 
-  /// Pops the error object on top as a LuaError.
-  func popError() -> LuaError {
+  /// Pops the error object on top of `L`'s stack as a LuaError.
+  func popError(_ L: OpaquePointer) -> LuaError {
     let msg =
-      moonlab_tostring(state, -1).map { String(cString: $0) } ?? "(error object is not a string)"
-    moonlab_pop(state, 1)
+      moonlab_tostring(L, -1).map { String(cString: $0) } ?? "(error object is not a string)"
+    moonlab_pop(L, 1)
     return LuaError(msg)
   }
 
