@@ -39,7 +39,7 @@ public final class LuaHost {
     }
     for install in Libraries.all { try install(self) }
     if options.sandbox { confineFiles(to: nil) }
-    if options.timeLimitSeconds > 0 { try makeTimeLimitUncatchable() }
+    try makeStopsUncatchable()
   }
 
   deinit { lua_close(state) }
@@ -154,32 +154,45 @@ public final class LuaHost {
   /// Asks a running script to stop (from another thread, e.g. a kernel interrupt).
   public func requestCancel() { moonlab_request_cancel(state) }
 
-  // MARK: Sandbox
+  // MARK: Stopping
 
-  /// pcall, xpcall and coroutine.resume re-raise the time-limit error once time is up, so
-  /// `while true do pcall(f) end` ends at the limit instead of catching it forever.
-  private func makeTimeLimitUncatchable() throws {
+  /// Stopping can't be caught: once the script must stop (Ctrl-C or SIGTERM, os.exit, the
+  /// time limit), pcall, xpcall and coroutine.resume raise the error again, so
+  /// `while true do pcall(f) end` ends instead of catching it forever. Outside the sandbox
+  /// os.exit stops the script like an error, so the run is recorded (the runner exits with
+  /// its code), instead of ending the process on the spot.
+  private func makeStopsUncatchable() throws {
     try load(
       Data(
         """
-        local expired, pcall, xpcall, resume, error = ...
+        local mustStop, exit, pcall, xpcall, resume, error = ...
         local function pass(ok, ...)
-          if not ok and expired() then error((...), 0) end
+          if not ok and mustStop() then error((...), 0) end
           return ok, ...
         end
         _G.pcall = function(f, ...) return pass(pcall(f, ...)) end
         _G.xpcall = function(f, handler, ...) return pass(xpcall(f, handler, ...)) end
         coroutine.resume = function(co, ...) return pass(resume(co, ...)) end
-        """.utf8), chunkname: "=time limit")
-    moonlab_push_time_expired(state)
+        if exit then os.exit = exit end
+        """.utf8), chunkname: "=stops")
+    moonlab_push_must_stop(state)
+    if options.sandbox { lua_pushnil(state) } else { moonlab_push_os_exit(state) }  // no os.exit there
     for name in ["pcall", "xpcall"] { lua_getglobal(state, name) }
     lua_getglobal(state, "coroutine")
     lua_getfield(state, -1, "resume")
     lua_rotate(state, -2, 1)  // resume below the coroutine table, which is then dropped
     lua_settop(state, -2)
     lua_getglobal(state, "error")
-    try call(arguments: 5, results: 0)
+    try call(arguments: 6, results: 0)
   }
+
+  /// The code the script passed to os.exit, or nil when it didn't call it.
+  public var exitCode: Int32? {
+    let code = moonlab_exit_code(state)
+    return code >= 0 ? code : nil
+  }
+
+  // MARK: Sandbox
 
   private func openSandboxLibraries() throws {
     let L = state
