@@ -3,66 +3,47 @@
 /// on a range of planes so callers can split the batch with `Parallel.forChunks`.
 public enum Pooling {
   /// Max over each window; ties and NaN go to the first element, as PyTorch's CPU kernel.
+  /// `argmax` receives each maximum's offset in its [H,W] plane, so backward is a scatter.
   public static func maxForward(
     _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>,
-    output: UnsafeMutablePointer<Float>
+    output: UnsafeMutablePointer<Float>, argmax indices: UnsafeMutablePointer<Int32>
   ) {
-    if g.kernel == 2 && g.stride == 2 {
-      // The usual 2×2 pooling: a branch-free max (data-dependent branches mispredict
-      // half the time), NaN checked once per window.
-      let w = g.width
-      for plane in planes {
-        let src = input + plane * g.inPlane
-        let dst = output + plane * g.outPlane
-        for oy in 0..<g.outHeight {
-          let r0 = src + 2 * oy * w
-          let r1 = r0 + w
-          let d = dst + oy * g.outWidth
-          for ox in 0..<g.outWidth {
-            let (va, vb, vc, vd) = (r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1])
-            let top = va > vb ? va : vb
-            let bottom = vc > vd ? vc : vd
-            let m = top > bottom ? top : bottom
-            d[ox] = va.isNaN || vb.isNaN || vc.isNaN || vd.isNaN ? .nan : m
-          }
-        }
-      }
-      return
-    }
     for plane in planes {
       let src = input + plane * g.inPlane
       let dst = output + plane * g.outPlane
-      for oy in 0..<g.outHeight {
-        for ox in 0..<g.outWidth {
-          dst[oy * g.outWidth + ox] = src[argmax(g, src, oy, ox)]
-        }
-      }
-    }
-  }
-
-  /// The gradient goes to the window's maximum, found again from the saved input
-  /// (cheaper than storing indices, and it keeps the step allocation-free).
-  public static func maxBackward(
-    _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>,
-    gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
-  ) {
-    for plane in planes {
-      let src = input + plane * g.inPlane
-      let gout = gradOutput + plane * g.outPlane
-      let gin = gradInput + plane * g.inPlane
-      gin.update(repeating: 0, count: g.inPlane)
+      let idx = indices + plane * g.outPlane
       if g.kernel == 2 && g.stride == 2 {
-        // Windows don't overlap, so each gradient lands on its own pixel.
         for oy in 0..<g.outHeight {
-          for ox in 0..<g.outWidth { gin[argmax2x2(g.width, src, oy, ox)] = gout[oy * g.outWidth + ox] }
+          for ox in 0..<g.outWidth {
+            let (best, value) = argmax2x2(g.width, src, oy, ox)
+            dst[oy * g.outWidth + ox] = value
+            idx[oy * g.outWidth + ox] = Int32(truncatingIfNeeded: best)
+          }
         }
         continue
       }
       for oy in 0..<g.outHeight {
         for ox in 0..<g.outWidth {
-          gin[argmax(g, src, oy, ox)] += gout[oy * g.outWidth + ox]
+          let best = argmax(g, src, oy, ox)
+          dst[oy * g.outWidth + ox] = src[best]
+          idx[oy * g.outWidth + ox] = Int32(truncatingIfNeeded: best)
         }
       }
+    }
+  }
+
+  /// Each output's gradient goes to the input pixel `maxForward` picked (added up where
+  /// overlapping windows picked the same pixel).
+  public static func maxBackward(
+    _ g: ConvGeometry, planes: Range<Int>, argmax indices: UnsafePointer<Int32>,
+    gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
+  ) {
+    for plane in planes {
+      let idx = indices + plane * g.outPlane
+      let gout = gradOutput + plane * g.outPlane
+      let gin = gradInput + plane * g.inPlane
+      gin.update(repeating: 0, count: g.inPlane)
+      for o in 0..<g.outPlane { gin[Int(idx[o])] += gout[o] }
     }
   }
 
@@ -86,10 +67,13 @@ public enum Pooling {
     return best
   }
 
-  /// `argmax` for a 2×2 window at stride 2, same tie and NaN rules, unrolled and
-  /// written with selects so the compiler emits conditional moves, not branches.
+  /// `argmax` for a 2×2 window at stride 2, with the maximum, same tie and NaN rules,
+  /// unrolled and written with selects so the compiler emits conditional moves, not
+  /// branches (data-dependent branches mispredict half the time).
   @inline(__always)
-  static func argmax2x2(_ width: Int, _ src: UnsafePointer<Float>, _ oy: Int, _ ox: Int) -> Int {
+  static func argmax2x2(_ width: Int, _ src: UnsafePointer<Float>, _ oy: Int, _ ox: Int)
+    -> (Int, Float)
+  {
     let a = 2 * oy * width + 2 * ox
     let b = a + 1
     let c = a + width
@@ -99,7 +83,8 @@ public enum Pooling {
     let vc = src[c]
     let vd = src[d]
     if va.isNaN || vb.isNaN || vc.isNaN || vd.isNaN {
-      return va.isNaN ? a : vb.isNaN ? b : vc.isNaN ? c : d
+      let first = va.isNaN ? a : vb.isNaN ? b : vc.isNaN ? c : d
+      return (first, .nan)
     }
     let takeB = vb > va
     var best = takeB ? b : a
@@ -107,7 +92,8 @@ public enum Pooling {
     let takeC = vc > value
     best = takeC ? c : best
     value = takeC ? vc : value
-    return vd > value ? d : best
+    let takeD = vd > value
+    return (takeD ? d : best, takeD ? vd : value)
   }
 
   public static func averageForward(
