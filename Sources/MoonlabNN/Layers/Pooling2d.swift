@@ -35,8 +35,8 @@ public class Pool2d: Module {
   }
 }
 
-/// Keeps each window's argmax from forward (one Int32 per output, a quarter of the input
-/// for 2×2 windows, and no copy of the input), so backward is a single scatter.
+/// Keeps each window's argmax from forward (one float per output: a quarter of the input
+/// for 2×2 windows, and no reference to the input), so backward is a single scatter.
 public final class MaxPool2d: Pool2d {
   public init(_ kernelSize: Int, stride: Int? = nil) throws {
     try super.init(kernelSize: kernelSize, stride: stride)
@@ -44,27 +44,20 @@ public final class MaxPool2d: Pool2d {
 
   public override func forward(_ x: Tensor) throws -> Tensor {
     let (geo, planes, y) = try prepare(x)
-    let argmax = ArgmaxBuffer(count: y.count)
-    let (px, py, pa) = (x.data, y.data, argmax.indices)
+    let argmax = Tensor(uninitialized: y.shape)
+    let (px, py, pa) = (x.data, y.data, argmax.data)
     Parallel.forChunks(planes, minChunk: 16) {
       Pooling.maxForward(geo, planes: $0, input: px, output: py, argmax: pa)
     }
     return Autograd.record(typeName, output: y, inputs: [x]) { [shape = x.shape] g in
       let gx = Tensor(uninitialized: shape)
-      let (pg, pgx, pa) = (g.data, gx.data, argmax.indices)
+      let (pg, pgx, pa) = (g.data, gx.data, argmax.data)
       Parallel.forChunks(planes, minChunk: 16) {
         Pooling.maxBackward(geo, planes: $0, argmax: pa, gradOutput: pg, gradInput: pgx)
       }
       return [gx]
     }
   }
-}
-
-/// Owns MaxPool2d's argmax indices for as long as the tape node that reads them.
-final class ArgmaxBuffer {
-  let indices: UnsafeMutablePointer<Int32>
-  init(count: Int) { indices = .allocate(capacity: max(1, count)) }
-  deinit { indices.deallocate() }
 }
 
 public final class AvgPool2d: Pool2d {

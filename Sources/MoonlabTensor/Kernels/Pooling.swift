@@ -3,30 +3,27 @@
 /// on a range of planes so callers can split the batch with `Parallel.forChunks`.
 public enum Pooling {
   /// Max over each window; ties and NaN go to the first element, as PyTorch's CPU kernel.
-  /// `argmax` receives each maximum's offset in its [H,W] plane, so backward is a scatter.
+  /// `argmax` receives each maximum's place in its window, ky·k + kx, as a float (exact
+  /// below 2²⁴, and k² never gets near that): it lives in a pooled tensor, so a training
+  /// step allocates no fresh memory for it, and backward is a scatter.
   public static func maxForward(
     _ g: ConvGeometry, planes: Range<Int>, input: UnsafePointer<Float>,
-    output: UnsafeMutablePointer<Float>, argmax indices: UnsafeMutablePointer<Int32>
+    output: UnsafeMutablePointer<Float>, argmax places: UnsafeMutablePointer<Float>
   ) {
     for plane in planes {
       let src = input + plane * g.inPlane
       let dst = output + plane * g.outPlane
-      let idx = indices + plane * g.outPlane
-      if g.kernel == 2 && g.stride == 2 {
-        for oy in 0..<g.outHeight {
-          for ox in 0..<g.outWidth {
-            let (best, value) = argmax2x2(g.width, src, oy, ox)
-            dst[oy * g.outWidth + ox] = value
-            idx[oy * g.outWidth + ox] = Int32(truncatingIfNeeded: best)
-          }
-        }
-        continue
-      }
+      let pos = places + plane * g.outPlane
       for oy in 0..<g.outHeight {
         for ox in 0..<g.outWidth {
-          let best = argmax(g, src, oy, ox)
-          dst[oy * g.outWidth + ox] = src[best]
-          idx[oy * g.outWidth + ox] = Int32(truncatingIfNeeded: best)
+          let o = oy * g.outWidth + ox
+          if g.kernel == 2 && g.stride == 2 {
+            (pos[o], dst[o]) = max2x2(g.width, src, oy, ox)
+          } else {
+            let best = argmax(g, src, oy, ox)
+            dst[o] = src[windowOffset(g, oy, ox, best)]
+            pos[o] = Float(best)
+          }
         }
       }
     }
@@ -35,31 +32,43 @@ public enum Pooling {
   /// Each output's gradient goes to the input pixel `maxForward` picked (added up where
   /// overlapping windows picked the same pixel).
   public static func maxBackward(
-    _ g: ConvGeometry, planes: Range<Int>, argmax indices: UnsafePointer<Int32>,
+    _ g: ConvGeometry, planes: Range<Int>, argmax places: UnsafePointer<Float>,
     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
   ) {
     for plane in planes {
-      let idx = indices + plane * g.outPlane
+      let pos = places + plane * g.outPlane
       let gout = gradOutput + plane * g.outPlane
       let gin = gradInput + plane * g.inPlane
       gin.update(repeating: 0, count: g.inPlane)
-      for o in 0..<g.outPlane { gin[Int(idx[o])] += gout[o] }
+      for oy in 0..<g.outHeight {
+        for ox in 0..<g.outWidth {
+          let o = oy * g.outWidth + ox
+          gin[windowOffset(g, oy, ox, Int(pos[o]))] += gout[o]
+        }
+      }
     }
   }
 
+  /// The plane offset of place `pos` (ky·k + kx) in output (oy, ox)'s window.
+  @inline(__always)
+  static func windowOffset(_ g: ConvGeometry, _ oy: Int, _ ox: Int, _ pos: Int) -> Int {
+    // Shifts for the usual 2×2 windows: a division per output costs more than the scatter.
+    let (ky, kx) = g.kernel == 2 ? (pos >> 1, pos & 1) : pos.quotientAndRemainder(dividingBy: g.kernel)
+    return (oy * g.stride + ky) * g.width + ox * g.stride + kx
+  }
+
+  /// The place (ky·k + kx) of the window's first maximum, or of its first NaN.
   @inline(__always)
   static func argmax(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ oy: Int, _ ox: Int) -> Int {
-    let y0 = oy * g.stride
-    let x0 = ox * g.stride
-    var best = y0 * g.width + x0
-    var bestValue = src[best]
+    let corner = src + oy * g.stride * g.width + ox * g.stride
+    var best = 0
+    var bestValue = corner[0]
     for ky in 0..<g.kernel {
-      let row = (y0 + ky) * g.width + x0
       for kx in 0..<g.kernel {
-        let v = src[row + kx]
+        let v = corner[ky * g.width + kx]
         if v > bestValue || v.isNaN {
           bestValue = v
-          best = row + kx
+          best = ky * g.kernel + kx
           if v.isNaN { return best }
         }
       }
@@ -67,33 +76,26 @@ public enum Pooling {
     return best
   }
 
-  /// `argmax` for a 2×2 window at stride 2, with the maximum, same tie and NaN rules,
-  /// unrolled and written with selects so the compiler emits conditional moves, not
-  /// branches (data-dependent branches mispredict half the time).
+  /// (`argmax`, maximum) of a 2×2 window at stride 2, same tie and NaN rules, unrolled and
+  /// written with selects so the compiler emits conditional moves, not branches
+  /// (data-dependent branches mispredict half the time).
   @inline(__always)
-  static func argmax2x2(_ width: Int, _ src: UnsafePointer<Float>, _ oy: Int, _ ox: Int)
-    -> (Int, Float)
+  static func max2x2(_ width: Int, _ src: UnsafePointer<Float>, _ oy: Int, _ ox: Int)
+    -> (Float, Float)
   {
-    let a = 2 * oy * width + 2 * ox
-    let b = a + 1
-    let c = a + width
-    let d = c + 1
-    let va = src[a]
-    let vb = src[b]
-    let vc = src[c]
-    let vd = src[d]
+    let a = src + 2 * oy * width + 2 * ox
+    let (va, vb, vc, vd) = (a[0], a[1], a[width], a[width + 1])
     if va.isNaN || vb.isNaN || vc.isNaN || vd.isNaN {
-      let first = va.isNaN ? a : vb.isNaN ? b : vc.isNaN ? c : d
-      return (first, .nan)
+      return (va.isNaN ? 0 : vb.isNaN ? 1 : vc.isNaN ? 2 : 3, .nan)
     }
     let takeB = vb > va
-    var best = takeB ? b : a
+    var best: Float = takeB ? 1 : 0
     var value = takeB ? vb : va
     let takeC = vc > value
-    best = takeC ? c : best
+    best = takeC ? 2 : best
     value = takeC ? vc : value
     let takeD = vd > value
-    return (takeD ? d : best, takeD ? vd : value)
+    return (takeD ? 3 : best, takeD ? vd : value)
   }
 
   public static func averageForward(
