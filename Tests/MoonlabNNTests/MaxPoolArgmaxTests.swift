@@ -34,11 +34,14 @@ final class MaxPoolArgmaxTests: XCTestCase {
   }
 
   func testArgmaxBackwardMatchesRecomputation() throws {
-    // Small integers make many ties; a few NaNs, one window all NaN.
-    let x = testTensor([2, 3, 7, 9])
-    for i in 0..<x.count { x.data[i] = (x.data[i] * 2).rounded() }
-    for i in [5, 17, 40, 41, 49, 50, 200, 333] { x.data[i] = .nan }
-    for (k, s) in [(2, 2), (3, 2), (3, 1), (2, 1), (7, 7)] {
+    // Small integers make many ties; a few NaNs, one window all NaN. Odd and even sides
+    // (2×2 windows then do or don't cover the whole plane).
+    for (shape, (k, s)) in [[2, 3, 7, 9], [2, 3, 8, 6]].flatMap({ shape in
+      [(2, 2), (3, 2), (3, 1), (2, 1), (6, 6)].map { (shape, $0) }
+    }) {
+      let x = testTensor(shape)
+      for i in 0..<x.count { x.data[i] = (x.data[i] * 2).rounded() }
+      for i in [5, 17, 40, 41, 49, 50, 200, 281] { x.data[i] = .nan }
       let leaf = x.detach()
       leaf.requiresGrad = true
       let y = try MaxPool2d(k, stride: s)(leaf)
@@ -49,7 +52,7 @@ final class MaxPoolArgmaxTests: XCTestCase {
       for (a, b) in zip(y.toArray(), ry) {
         XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "k \(k) s \(s): \(a) vs \(b)")
       }
-      assertClose(try XCTUnwrap(leaf.grad).toArray(), rg, rtol: 0, atol: 0, "k \(k) s \(s)")
+      assertClose(try XCTUnwrap(leaf.grad).toArray(), rg, rtol: 0, atol: 0, "\(shape) k \(k) s \(s)")
     }
   }
 }
