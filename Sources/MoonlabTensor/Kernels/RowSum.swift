@@ -49,7 +49,8 @@ enum RowSum {
   }
 
   /// (Σ g'[i], Σ g'[i]·(x[i] − mu)) with g' = g·[y > 0] when `y` is given (a ReLU's
-  /// backward on its output), else g.
+  /// backward on its output), else g. The masked and plain loops add the same values in
+  /// the same order, so a fused layer's sums equal the unfused ones bit for bit.
   @inline(__always)
   static func gradients(
     _ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>?, _ x: UnsafePointer<Float>, _ n: Int,
@@ -58,21 +59,26 @@ enum RowSum {
     var sumG = Lanes()
     var sumGX = Lanes()
     let m = Lanes(repeating: mu)
-    var i = 0
-    while i + Lanes.scalarCount <= n {
-      var gv = load(g, i)
-      if let y { gv.replace(with: 0, where: .!(load(y, i) .> 0)) }
-      sumG += gv
-      sumGX += gv * (load(x, i) - m)
-      i += Lanes.scalarCount
+    let whole = n - n % Lanes.scalarCount
+    if let y {
+      for i in stride(from: 0, to: whole, by: Lanes.scalarCount) {
+        let gv = load(g, i).replacing(with: 0, where: .!(load(y, i) .> 0))
+        sumG += gv
+        sumGX += gv * (load(x, i) - m)
+      }
+    } else {
+      for i in stride(from: 0, to: whole, by: Lanes.scalarCount) {
+        let gv = load(g, i)
+        sumG += gv
+        sumGX += gv * (load(x, i) - m)
+      }
     }
     var sg = sumG.sum()
     var sgx = sumGX.sum()
-    while i < n {
+    for i in whole..<n {
       let gv = y.map { $0[i] > 0 ? g[i] : 0 } ?? g[i]
       sg += gv
       sgx += gv * (x[i] - mu)
-      i += 1
     }
     return (sg, sgx)
   }
