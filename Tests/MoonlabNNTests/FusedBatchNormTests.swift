@@ -106,7 +106,9 @@ final class FusedBatchNormTests: XCTestCase {
         try Conv2d(2, 4, kernelSize: 3, stride: 2, padding: 1), try batchNorm(4), ReLU(),
         try Conv2d(4, 4, kernelSize: 3, padding: 1), try batchNorm(4, seed: 8),
       ])
-      let shortcut = Sequential([try Conv2d(2, 4, kernelSize: 1, stride: 2), try batchNorm(4, seed: 9)])
+      let shortcut = Sequential([
+        try Conv2d(2, 4, kernelSize: 1, stride: 2), try batchNorm(4, seed: 9),
+      ])
       return (main, shortcut)
     }
     let x = testTensor([3, 2, 6, 6])
@@ -131,7 +133,8 @@ final class FusedBatchNormTests: XCTestCase {
       try y2.backward(g)
       XCTAssertEqual(x1.grad?.toArray(), x2.grad?.toArray())
       let p1 = fused.namedParameters() + fused.namedBuffers()
-      let p2 = Residual(m2, shortcut: s2).namedParameters() + Residual(m2, shortcut: s2).namedBuffers()
+      let p2 =
+        Residual(m2, shortcut: s2).namedParameters() + Residual(m2, shortcut: s2).namedBuffers()
       XCTAssertEqual(p1.map(\.name), p2.map { "0." + $0.name })
       for (a, b) in zip(p1, p2) {
         XCTAssertEqual(a.tensor.toArray(), b.tensor.toArray(), a.name)
@@ -154,7 +157,8 @@ final class FusedBatchNormTests: XCTestCase {
       r.data[i] = target - z.data[i]
     }
     for relu in [false, true] {
-      let (ok, err) = try gradcheck({ try bn.forward($0[0], adding: $0[1], relu: relu) }, inputs: [x, r])
+      let (ok, err) = try gradcheck(
+        { try bn.forward($0[0], adding: $0[1], relu: relu) }, inputs: [x, r])
       XCTAssertTrue(ok, "BN+add, relu \(relu): max error \(err)")
     }
     // γ and β: testFusedEqualsUnfusedBitForBit shows they equal the unfused layer's,

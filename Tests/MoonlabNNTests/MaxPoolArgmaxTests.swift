@@ -52,7 +52,8 @@ final class MaxPoolArgmaxTests: XCTestCase {
       for (a, b) in zip(y.toArray(), ry) {
         XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "k \(k) s \(s): \(a) vs \(b)")
       }
-      assertClose(try XCTUnwrap(leaf.grad).toArray(), rg, rtol: 0, atol: 0, "\(shape) k \(k) s \(s)")
+      assertClose(
+        try XCTUnwrap(leaf.grad).toArray(), rg, rtol: 0, atol: 0, "\(shape) k \(k) s \(s)")
     }
   }
 }

@@ -119,8 +119,10 @@ public class BatchNorm: Module {
     // ReLU's backward needs only where the output is positive: keep y (a view without
     // this node, so the closure doesn't retain its own output's node).
     return Autograd.record(name, output: y, inputs: inputs) {
-      [x = x.detach(), y = relu ? y.detach() : nil, needX = x.requiresGrad,
-      hasResidual = residual != nil, needResidual = residual?.requiresGrad ?? false, weight] g in
+      [
+        x = x.detach(), y = relu ? y.detach() : nil, needX = x.requiresGrad,
+        hasResidual = residual != nil, needResidual = residual?.requiresGrad ?? false, weight
+      ] g in
       let gx = needX ? Tensor(uninitialized: x.shape) : nil
       // Without ReLU the residual's gradient is g itself, as the add op's is.
       let gr = needResidual ? (y != nil ? Tensor(uninitialized: x.shape) : g) : nil

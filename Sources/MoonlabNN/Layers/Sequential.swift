@@ -88,9 +88,7 @@ public final class Residual: Module {
 
   /// The block split before its last module when that is a BatchNorm, and how errors
   /// name that module's place inside the block.
-  private var fusableTail:
-    (body: (Tensor) throws -> Tensor, last: BatchNorm, place: String)?
-  {
+  private var fusableTail: (body: (Tensor) throws -> Tensor, last: BatchNorm, place: String)? {
     if let bn = block as? BatchNorm { return ({ $0 }, bn, "") }
     guard let seq = block as? Sequential, let bn = seq.children.last?.module as? BatchNorm else {
       return nil

@@ -16,7 +16,9 @@ public enum Pooling {
       let pos = places + plane * g.outPlane
       if g.kernel == 2 && g.stride == 2 {
         for oy in 0..<g.outHeight {
-          max2x2Row(src + 2 * oy * g.width, g.width, dst + oy * g.outWidth, pos + oy * g.outWidth, g.outWidth)
+          max2x2Row(
+            src + 2 * oy * g.width, g.width, dst + oy * g.outWidth, pos + oy * g.outWidth,
+            g.outWidth)
         }
         continue
       }
