@@ -29,17 +29,20 @@ public final class Sequential: Module {
     var i = range.lowerBound
     while i < range.upperBound {
       let child = children[i].module
-      let reluNext = i + 1 < range.upperBound && children[i + 1].module is ReLU
+      let fusesNextReLU =
+        (child is BatchNorm || child is Residual) && i + 1 < range.upperBound
+        && children[i + 1].module is ReLU
       do {
         switch child {
-        case let bn as BatchNorm where reluNext: h = try bn.forward(h, adding: nil, relu: true)
-        case let r as Residual where reluNext: h = try r.forward(h, relu: true)
+        case let bn as BatchNorm where fusesNextReLU:
+          h = try bn.forward(h, adding: nil, relu: true)
+        case let r as Residual where fusesNextReLU: h = try r.forward(h, relu: true)
         default: h = try child.forward(h)
         }
       } catch {
         throw TensorError("in module \(i + 1) (\(child.typeName)) of Sequential: \(error)")
       }
-      i += reluNext && (child is BatchNorm || child is Residual) ? 2 : 1
+      i += fusesNextReLU ? 2 : 1
     }
     return h
   }
