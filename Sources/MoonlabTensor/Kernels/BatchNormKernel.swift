@@ -3,10 +3,9 @@
 /// followed in the same pass by `+ residual` and/or ReLU (docs/nn.md, "Fused BatchNorm").
 ///
 /// Each function works on a range of channels so callers can split channels across
-/// threads. A channel's sums run over its N rows of L values: each row is summed in
-/// 16 float lanes (`RowSum`), the row sums added in Double in row order. The order depends
-/// only on the shape, so results don't depend on the thread count or scheduling, and no
-/// float partial sum covers more than L/16 values.
+/// threads. A channel's sums run over its N rows of L values in 16 float lanes, moved into
+/// a Double every ~2K values (`LaneSum`). The order depends only on the shape, so results
+/// don't depend on the thread count or scheduling.
 public struct BatchNormKernel {
   public let batch, channels, length: Int
   public init(batch: Int, channels: Int, length: Int) {
@@ -21,6 +20,20 @@ public struct BatchNormKernel {
   @inline(__always)
   func row(_ n: Int, _ c: Int) -> Int { (n * channels + c) * length }
 
+  /// Rows per `LaneSum` block.
+  var rowsPerBlock: Int { max(1, LaneSum.blockValues / max(1, length)) }
+
+  /// Calls `addRow(offset)` for each of channel c's rows, then `flush()` after every
+  /// `rowsPerBlock` rows and after the last.
+  @inline(__always)
+  func forEachRow(_ c: Int, flush: () -> Void, _ addRow: (Int) -> Void) {
+    let block = rowsPerBlock
+    for n in 0..<batch {
+      addRow(row(n, c))
+      if (n + 1) % block == 0 || n == batch - 1 { flush() }
+    }
+  }
+
   /// Batch mean and biased variance of each channel in `range`, in two passes (the mean,
   /// then squared deviations from it: one pass with Σx² cancels badly when |mean| ≫ std).
   public func statistics(
@@ -28,15 +41,15 @@ public struct BatchNormKernel {
     variance: UnsafeMutablePointer<Float>
   ) {
     for c in range {
-      var sum = 0.0
-      for n in 0..<batch { sum += Double(RowSum.values(x + row(n, c), length)) }
-      let mu = Float(sum / Double(perChannel))
-      var squares = 0.0
-      for n in 0..<batch {
-        squares += Double(RowSum.squaredDeviations(x + row(n, c), length, from: mu))
+      var sum = LaneSum()
+      forEachRow(c, flush: { sum.flush() }) { sum.add(x + $0, length) }
+      let mu = Float(sum.total / Double(perChannel))
+      var squares = LaneSum()
+      forEachRow(c, flush: { squares.flush() }) {
+        squares.addSquaredDeviations(x + $0, length, from: mu)
       }
       mean[c] = mu
-      variance[c] = Float(squares / Double(perChannel))
+      variance[c] = Float(squares.total / Double(perChannel))
     }
   }
 
@@ -96,33 +109,26 @@ public struct BatchNormKernel {
     for c in range {
       let mu = mean[c]
       let istd = invstd[c]
-      var sumG = 0.0
-      var sumGCentered = 0.0
-      for n in 0..<batch {
-        let offset = row(n, c)
+      var sumG = LaneSum()
+      var sumGCentered = LaneSum()
+      forEachRow(c, flush: { (sumG.flush(), sumGCentered.flush()) }) { offset in
         let (g, xc) = (gradOutput + offset, x + offset)
-        let sums: (Float, Float)
-        if let y = reluOutput {
-          if let gr = gradResidual {
-            // Store the masked gradient once; the dx pass below reads it back.
-            RowSum.mask(g, by: y + offset, into: gr + offset, length)
-            sums = RowSum.gradients(gr + offset, nil, xc, length, around: mu)
-          } else {
-            sums = RowSum.gradients(g, y + offset, xc, length, around: mu)
-          }
+        if let y = reluOutput, let gr = gradResidual {
+          // Store the masked gradient once; the dx pass below reads it back.
+          LaneSum.mask(g, by: y + offset, into: gr + offset, length)
+          LaneSum.addGradients(gr + offset, nil, xc, length, around: mu, &sumG, &sumGCentered)
         } else {
-          sums = RowSum.gradients(g, nil, xc, length, around: mu)
+          LaneSum.addGradients(
+            g, reluOutput.map { $0 + offset }, xc, length, around: mu, &sumG, &sumGCentered)
         }
-        sumG += Double(sums.0)
-        sumGCentered += Double(sums.1)
       }
       // Σ g·x̂ = invstd · Σ g·(x − mean)
-      let sumGXhat = sumGCentered * Double(istd)
+      let sumGXhat = sumGCentered.total * Double(istd)
       gradGamma[c] = Float(sumGXhat)
-      gradBeta[c] = Float(sumG)
+      gradBeta[c] = Float(sumG.total)
       guard let gradInput else { continue }
       let scale = gamma[c] * istd
-      let meanG = batchStatistics ? Float(sumG / Double(perChannel)) : 0
+      let meanG = batchStatistics ? Float(sumG.total / Double(perChannel)) : 0
       // x̂ · Σ(g·x̂)/M = (x − mean) · invstd · Σ(g·x̂)/M
       let slope = batchStatistics ? Float(sumGXhat / Double(perChannel)) * istd : 0
       for n in 0..<batch {
