@@ -20,8 +20,12 @@ public struct BatchNormKernel {
   @inline(__always)
   func row(_ n: Int, _ c: Int) -> Int { (n * channels + c) * length }
 
-  /// Rows per `LaneSum` block.
-  var rowsPerBlock: Int { max(1, LaneSum.blockValues / max(1, length)) }
+  /// Rows per `LaneSum` block: ~2K values, and at most 128 in the float that sums the
+  /// rows' tails (all of a row when L < 16, as in BatchNorm1d's [N, C]).
+  var rowsPerBlock: Int {
+    let perLane = LaneSum.blockValues / LaneSum.Lanes.scalarCount
+    return max(1, min(LaneSum.blockValues / max(1, length), perLane / max(1, length % 16)))
+  }
 
   /// Calls `addRow(offset)` for each of channel c's rows, then `flush()` after every
   /// `rowsPerBlock` rows and after the last.

@@ -1,10 +1,11 @@
 /// A sum over rows of floats in 16 float lanes (two AVX registers, or four SSE ones),
 /// each row's tail (< 16 values) in one more float, moved into a Double by `flush`.
 ///
-/// BatchNormKernel flushes after every block of rows of ~2K values, so a float lane never
-/// sums more than ~128 values, while the lanes' horizontal sum (15 dependent adds) is paid
-/// per block, not per row: with 8×8 images a per-row horizontal sum cost more than the
-/// row's own loads. The order depends only on the shape, so results are deterministic.
+/// BatchNormKernel flushes after every block of rows of ~2K values, so a float lane or the
+/// tail float sums at most ~128 values (more only in rows longer than 2K), while the lanes'
+/// horizontal sum (15 dependent adds) is paid per block, not per row: with 8×8 images a
+/// per-row horizontal sum cost more than the row's own loads. The order depends only on
+/// the shape, so results are deterministic.
 struct LaneSum {
   typealias Lanes = SIMD16<Float>
   var lanes = Lanes()
