@@ -18,6 +18,7 @@ public class BatchNorm: Module {
         "\(Self.self): need num_features > 0, eps > 0 and momentum in [0, 1], got \(numFeatures), \(eps), \(momentum)"
       )
     }
+    try Shape.validate([5, numFeatures], op: "\(Self.self)")  // its five tensors, before allocating
     self.numFeatures = numFeatures
     self.momentum = momentum
     self.eps = eps

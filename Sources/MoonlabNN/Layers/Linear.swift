@@ -17,6 +17,7 @@ public final class Linear: Module {
     guard inFeatures > 0, outFeatures > 0 else {
       throw TensorError("Linear: sizes must be positive, got \(inFeatures) -> \(outFeatures)")
     }
+    try Shape.validate([outFeatures, inFeatures], op: "Linear")  // before allocating it
     self.inFeatures = inFeatures
     self.outFeatures = outFeatures
     weight = Tensor(zeros: [outFeatures, inFeatures])
