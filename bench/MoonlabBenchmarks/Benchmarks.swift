@@ -9,7 +9,7 @@ public enum Benchmarks {
     ("lua_call", "one Lua→Swift call through the C trampoline", LuaCallBench.run),
     ("tensor", "matmul next to cblas_sgemm; elementwise add, exp and a chain", TensorBench.run),
     ("pipeline", "PadCrop + HFlip + Normalize into CIFAR batches, one core", PipelineBench.run),
-    ("lenet", "LeNet-CIFAR training images/s at batch 256", LeNetBench.run),
+    ("lenet", "LeNet-CIFAR training images/s and peak RSS at batch 256", LeNetBench.run),
     ("lenet_layers", "each LeNet layer's forward and backward alone", LeNetLayersBench.run),
     ("lenet_augment", "a LeNet epoch with augmentation on vs off", LeNetAugmentBench.run),
   ]

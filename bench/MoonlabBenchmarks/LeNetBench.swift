@@ -33,6 +33,7 @@ enum LeNetBench {
         format: "batch %d, %.2f ms/step, %.2f CPU ms/step, %d threads", batch, perStep * 1e3,
         cpuPerStep * 1e3,
         Parallel.threads))
+    try TrainingRSS.report("lenet")
   }
 
   /// LeNet-CIFAR as in bench/torch/lenet_bench.py.

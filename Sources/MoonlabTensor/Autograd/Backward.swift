@@ -1,7 +1,9 @@
 extension Tensor {
   /// Reverse-mode differentiation from this tensor. Without `gradient` the tensor must
-  /// hold one element (the loss); leaf gradients accumulate into `grad`.
-  public func backward(_ gradient: Tensor? = nil) throws {
+  /// hold one element (the loss); leaf gradients accumulate into `grad`. Each node is
+  /// released right after it ran, which frees the activations it saved (PyTorch's
+  /// semantics); `retainGraph` keeps the graph for another backward.
+  public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) throws {
     guard requiresGrad else {
       throw TensorError("backward: tensor of shape \(describeShape(shape)) does not require grad")
     }
@@ -22,13 +24,15 @@ extension Tensor {
       seed = Tensor(zeros: shape)
       seed.data[0] = 1
     }
-    try Autograd.noGrad { try propagate(seed) }
+    try Autograd.noGrad { try propagate(seed, retainGraph: retainGraph) }
   }
 
-  private func propagate(_ seed: Tensor) throws {
-    let order = topologicalOrder()
+  private func propagate(_ seed: Tensor, retainGraph: Bool) throws {
+    // Popped from the end (outputs first), so a released node's inputs are freed as soon
+    // as no later node needs them.
+    var order = try topologicalOrder()
     var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
-    for tensor in order.reversed() {
+    while let tensor = order.popLast() {
       guard let g = grads.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
       guard let node = tensor.node else {
         if let existing = tensor.grad, existing.shape != g.shape {
@@ -40,7 +44,9 @@ extension Tensor {
         continue
       }
       let inputGrads = try node.backward(g)
-      for (input, ig) in zip(node.inputs, inputGrads) {
+      let inputs = node.inputs
+      if !retainGraph { node.release() }
+      for (input, ig) in zip(inputs, inputGrads) {
         guard let ig, input.requiresGrad else { continue }
         // A custom op (nn.Function from Lua) may hand back any shape; summing a wrong one
         // would read past the end of a buffer.
@@ -60,13 +66,15 @@ extension Tensor {
   }
 
   /// Tensors reachable from self through nodes, inputs before outputs (iterative DFS,
-  /// since an unrolled RNN can be deeper than the stack).
-  private func topologicalOrder() -> [Tensor] {
+  /// since an unrolled RNN can be deeper than the stack). A node freed by an earlier
+  /// backward fails the walk, before any gradient is computed or accumulated.
+  private func topologicalOrder() throws -> [Tensor] {
     var order: [Tensor] = []
     var visited = Set<ObjectIdentifier>()
     var stack: [(Tensor, Int)] = [(self, 0)]
     visited.insert(ObjectIdentifier(self))
     while let (tensor, next) = stack.popLast() {
+      if tensor.node?.isReleased == true { throw TensorError(Node.freedGraphMessage) }
       let inputs = tensor.node?.inputs ?? []
       if next < inputs.count {
         stack.append((tensor, next + 1))

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Freed tensor buffers of 64 KB and more, kept by size for the next tensor of that size
 /// (design.md §2: a steady-state training step allocates nearly nothing).
@@ -13,12 +14,15 @@ enum StoragePool {
   static let minimumBytes = 1 << 16
   static let capacityBytes = min(2 << 30, Int(clamping: ProcessInfo.processInfo.physicalMemory) / 8)
 
+  /// Bytes of all live tensor storage, pooled blocks not included.
+  static let live = Atomic<Int>(0)
   private static let lock = NSLock()
   nonisolated(unsafe) private static var blocks: [Int: [UnsafeMutableRawPointer]] = [:]
   nonisolated(unsafe) private static var heldBytes = 0
 
   /// A 64-byte-aligned block of `bytes`, reused when one of that size is free.
   static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
+    live.add(bytes, ordering: .relaxed)
     if bytes >= minimumBytes {
       lock.lock()
       let reused = blocks[bytes]?.popLast()
@@ -27,11 +31,15 @@ enum StoragePool {
       if let reused { return reused }
     }
     var raw: UnsafeMutableRawPointer?
-    guard posix_memalign(&raw, 64, bytes) == 0 else { return nil }
+    guard posix_memalign(&raw, 64, bytes) == 0 else {
+      live.subtract(bytes, ordering: .relaxed)
+      return nil
+    }
     return raw
   }
 
   static func release(_ block: UnsafeMutableRawPointer, _ bytes: Int) {
+    live.subtract(bytes, ordering: .relaxed)
     if bytes >= minimumBytes {
       lock.lock()
       let keep = heldBytes + bytes <= capacityBytes
