@@ -1,6 +1,8 @@
-"""PyTorch reference values for Tests/MoonlabNNTests (run once, output committed).
+"""PyTorch reference values for Tests/MoonlabNNTests (run once, output committed): every
+module in nn_fixtures.json, and the 3×3 / 1×1 convolution + BatchNorm (+ReLU, +residual)
+blocks of VGG and ResNet nets in conv_bn_fixtures.json.
 
-    /work/torchvenv/bin/python scripts/fixtures_nn.py
+    .venv-bench/bin/python scripts/fixtures_nn.py   (pip install torch numpy)
 
 Each case fixes a module's parameters (PyTorch's own init, seeded), feeds one or more
 inputs (train-mode BatchNorm sees several batches so running statistics move), and for
@@ -15,12 +17,13 @@ import torch
 import torch.nn as nn
 
 torch.manual_seed(0)
-OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "MoonlabNNTests", "Fixtures", "nn_fixtures.json")
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "Tests", "MoonlabNNTests", "Fixtures")
 
 
 def t(x):
+    # str() of a numpy float32 is its shortest round-trip digits: the same values, a third the text.
     x = x.detach().to(torch.float32)
-    return {"shape": list(x.shape), "data": [float(v) for v in x.reshape(-1).tolist()]}
+    return {"shape": list(x.shape), "data": [float(str(v)) for v in x.reshape(-1).numpy()]}
 
 
 def module_case(m, inputs, train=True):
@@ -111,7 +114,78 @@ cases["mse"] = loss_case(nn.MSELoss(), torch.randn(3, 4), torch.randn(3, 4))
 x = torch.randn(4, 5) * 3
 cases["cross_entropy"] = loss_case(lambda a, b: nn.functional.cross_entropy(a, b.long()), x, torch.tensor([0.0, 4.0, 2.0, 2.0]))
 
-os.makedirs(os.path.dirname(OUT), exist_ok=True)
-with open(OUT, "w") as f:
-    json.dump(cases, f, separators=(",", ":"))
-print(f"wrote {len(cases)} cases to {os.path.normpath(OUT)} ({os.path.getsize(OUT)} bytes)")
+
+
+def write(cases, name):
+    out = os.path.join(FIXTURES, name)
+    os.makedirs(FIXTURES, exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(cases, f, separators=(",", ":"))
+    print(f"wrote {len(cases)} cases to {os.path.normpath(out)} ({os.path.getsize(out)} bytes)")
+
+
+write(cases, "nn_fixtures.json")
+
+
+# Convolution + BatchNorm blocks of VGG and ResNet nets: sizes that are not multiples of
+# any tile (odd H, W and channel counts) and big enough for the fast convolution paths.
+torch.manual_seed(1)
+
+
+class Residual(nn.Module):
+    """Moonlab's nn.Residual: block(x) + shortcut(x), children named block and shortcut."""
+
+    def __init__(self, block, shortcut=None):
+        super().__init__()
+        self.block = block
+        if shortcut is not None:
+            self.shortcut = shortcut
+
+    def forward(self, x):
+        return self.block(x) + (self.shortcut(x) if hasattr(self, "shortcut") else x)
+
+
+def conv_bn(cin, cout, k, stride, relu=True):
+    layers = [nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout)]
+    return layers + ([nn.ReLU()] if relu else [])
+
+
+def randomise_bn(m):
+    with torch.no_grad():
+        for bn in m.modules():
+            if isinstance(bn, nn.BatchNorm2d):
+                bn.weight.uniform_(0.5, 1.5)
+                bn.bias.uniform_(-0.5, 0.5)
+    return m
+
+
+def train_then_eval(cases, name, m, shape):
+    """Two training batches (running statistics move), then eval with those statistics."""
+    randomise_bn(m)
+    start = {k: t(v) for k, v in m.named_parameters()}
+    case = module_case(m, [torch.randn(*shape) for _ in range(2)], train=True)
+    case["params"] = start
+    cases[name + "_train"] = case
+    eval_case = module_case(m, [torch.randn(*shape)], train=False)
+    eval_case["params"] = start
+    eval_case["buffers_before"] = case["buffers"]
+    cases[name + "_eval"] = eval_case
+
+
+conv_cases = {}
+train_then_eval(conv_cases, "conv3x3_bn_relu", nn.Sequential(*conv_bn(5, 8, 3, 1)), (3, 5, 9, 10))
+train_then_eval(conv_cases, "conv3x3_s2_bn_relu", nn.Sequential(*conv_bn(6, 16, 3, 2)), (2, 6, 11, 12))
+train_then_eval(conv_cases, "conv1x1_s2_bn", nn.Sequential(*conv_bn(8, 16, 1, 2, relu=False)), (2, 8, 9, 10))
+conv_cases["conv3x3_bias_wide"] = module_case(nn.Conv2d(16, 24, 3, padding=1), [torch.randn(2, 16, 13, 11)])
+train_then_eval(
+    conv_cases, "basic_block",
+    nn.Sequential(Residual(nn.Sequential(*conv_bn(16, 16, 3, 1), *conv_bn(16, 16, 3, 1, relu=False))), nn.ReLU()),
+    (2, 16, 8, 8))
+train_then_eval(
+    conv_cases, "basic_block_down",
+    nn.Sequential(
+        Residual(nn.Sequential(*conv_bn(8, 16, 3, 2), *conv_bn(16, 16, 3, 1, relu=False)),
+                 nn.Sequential(*conv_bn(8, 16, 1, 2, relu=False))),
+        nn.ReLU()),
+    (2, 8, 10, 9))
+write(conv_cases, "conv_bn_fixtures.json")

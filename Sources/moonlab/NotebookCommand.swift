@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MoonlabLab
 import MoonlabLua
+import MoonlabTensor
 
 struct NotebookCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -38,6 +39,8 @@ struct NotebookCommand: ParsableCommand {
         return
       }
     } catch let e as Ipynb.FormatError {
+      throw fail(e.description, code: 2)
+    } catch let e as TensorError {  // the output could not be written
       throw fail(e.description, code: 2)
     }
 

@@ -20,6 +20,8 @@ struct RerunCommand: ParsableCommand {
     let request: RunRequest
     do {
       request = try Rerun.request(runDir: original, script: script, out: out)
+      // A damaged or hand-edited record is named before anything runs.
+      _ = try MetricsLog.readStrictly(original.appendingPathComponent("metrics.jsonl"))
     } catch {
       throw fail(String(describing: error), code: 2)
     }
@@ -29,7 +31,13 @@ struct RerunCommand: ParsableCommand {
     if let change = Rerun.kernelChange(runDir: original) { print("note: \(change)") }
     try execute(request)
     let newDir = URL(fileURLWithPath: request.outDir ?? request.sweep?.trialDir ?? "")
-    if let difference = Rerun.firstDifference(original, newDir) {
+    let difference: String?
+    do {
+      difference = try Rerun.firstDifference(original, newDir)
+    } catch {
+      throw fail(String(describing: error), code: 1)
+    }
+    if let difference {
       print("metrics differ: \(difference)")
       throw ExitCode(1)
     }

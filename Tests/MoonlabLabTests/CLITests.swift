@@ -82,4 +82,28 @@ final class CLITests: XCTestCase {
       unknown.stderr.contains("unknown benchmark 'nosuch'; choose from lua_call"), unknown.stderr)
     XCTAssertTrue(unknown.stdout.isEmpty, "nothing runs: \(unknown.stdout)")
   }
+
+  /// Out-of-range or repeated options are refused before the script runs, with the
+  /// option's name and the value given (never "Missing value" for a negative number).
+  func testBadOptionValuesAreRefusedByName() throws {
+    let path = try script("ok.lua", "print('ran')\n")
+    let cases: [([String], String)] = [
+      (["--seed", "-5"], "--seed must be a whole number from 0 to 2^64-1, got '-5'"),
+      (["--seed", "1.5"], "--seed must be a whole number from 0 to 2^64-1, got '1.5'"),
+      (["--threads", "0"], "--threads must be from 1 to 256, got 0"),
+      (["--threads", "100000"], "--threads must be from 1 to 256, got 100000"),
+      (["--time-limit", "-1"], "--time-limit must be a positive number of seconds, got -1.0"),
+      (["--memory-limit", "0"], "--memory-limit must be a positive number of MB, got 0"),
+      (["--set", "a=1", "--set", "a=2"], "--set a is given twice ('1' and '2')"),
+      (["--set", "=3"], "--set expects key=value, got '=3'"),
+    ]
+    for (args, message) in cases {
+      let r = try moonlab(["run"] + args + [path])
+      XCTAssertNotEqual(r.status, 0, "\(args)")
+      XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
+      XCTAssertFalse(r.stdout.contains("ran"), "\(args): the script must not run")
+    }
+    let ok = try moonlab(["run", "--seed", "18446744073709551615", "--threads", "1", path])
+    XCTAssertEqual(ok.status, 0, ok.stderr)
+  }
 }

@@ -83,4 +83,62 @@ final class FitTests: XCTestCase {
       }
     }
   }
+
+  /// A batch whose loss is NaN (one NaN pixel in the data): the default stops the run
+  /// before that step with the batch and epoch named; 'skip' drops the batch and says so;
+  /// 'continue' trains on, and metrics.jsonl stays strict JSON (null plus a note).
+  func testNonFiniteLossStopsSkipsOrContinues() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    func script(_ option: String) throws -> String {
+      try writeScript(
+        """
+        local rows = {}
+        for i = 1, 40 do rows[i] = {math.sin(i), math.cos(i), i % 3 - 1} end
+        rows[25][2] = 0 / 0
+        local x = tensor.from(rows)
+        local y = tensor.from((function() local t = {} for i = 1, 40 do t[i] = i % 2 + 1 end return t end)())
+        local train = data.Loader(data.tensors(x, y), {batch_size = 10})
+        local model = nn.Linear(3, 2)
+        local opt = optim.SGD(model:parameters(), {lr = 0.1})
+        lab.fit{model = model, loss = nn.CrossEntropyLoss(), optimizer = opt, train = train, epochs = 2\(option)}
+        for _, p in ipairs(model:parameters()) do assert(p:sum():item() == p:sum():item(), 'weights stay finite') end
+        """, "nan\(UUID().uuidString).lua", in: folder)
+    }
+    let stopped = folder.appendingPathComponent("stop")
+    XCTAssertThrowsError(try runInProcess(try script(""), out: stopped)) {
+      XCTAssertTrue(
+        "\($0)".contains(
+          "lab.fit: the loss is NaN at batch 3 of epoch 1; stopped before that step"),
+        "\($0)")
+    }
+    XCTAssertEqual(MetricsLog.read(stopped.appendingPathComponent("metrics.jsonl")).count, 0)
+
+    let skipped = folder.appendingPathComponent("skip")
+    try runInProcess(try script(", on_nan = 'skip'"), out: skipped)
+    let lines = try MetricsLog.readStrictly(skipped.appendingPathComponent("metrics.jsonl"))
+    XCTAssertEqual(lines.map { $0["skipped_batches"]?.double }, [1, 1])
+    XCTAssertTrue(lines.allSatisfy { $0["train_loss"]?.double?.isFinite == true })
+
+    let continued = folder.appendingPathComponent("continue")
+    XCTAssertThrowsError(try runInProcess(try script(", on_nan = 'continue'"), out: continued)) {
+      XCTAssertTrue("\($0)".contains("weights stay finite"), "\($0)")
+    }
+    let text = read(continued.appendingPathComponent("metrics.jsonl"))
+    for line in text.split(separator: "\n") {
+      // Foundation's parser is strict JSON: no NaN tokens.
+      let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+      XCTAssertTrue(object?["train_loss"] is NSNull, String(line))
+      XCTAssertEqual(
+        (object?["non_finite"] as? [String: String])?["train_loss"], "NaN", String(line))
+    }
+
+    let bad = try writeScript(
+      "local m = nn.Linear(2, 2); lab.fit{model = m, loss = nn.MSELoss(), optimizer = optim.SGD(m:parameters(), {lr = 0.1}), train = data.Loader(data.tensors(tensor.zeros{4, 2}, tensor.ones{4}), {batch_size = 2}), epochs = 1, on_nan = 'ignore'}",
+      "badopt.lua", in: folder)
+    XCTAssertThrowsError(try runInProcess(bad, out: folder.appendingPathComponent("bad"))) {
+      XCTAssertTrue(
+        "\($0)".contains("option 'on_nan' must be 'stop', 'skip', 'continue', got 'ignore'"),
+        "\($0)")
+    }
+  }
 }

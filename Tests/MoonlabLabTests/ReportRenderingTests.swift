@@ -16,13 +16,15 @@ final class ReportRenderingTests: XCTestCase {
     let text = line.serialized()
     XCTAssertEqual(
       text,
-      #"{"epoch":3,"loss":0.30000000000000004,"acc":0.699999988079071,"name":"a \"quoted\"\nline","bad":NaN,"ok":true,"list":[null,-2.5e-08]}"#
+      #"{"epoch":3,"loss":0.30000000000000004,"acc":0.699999988079071,"name":"a \"quoted\"\nline","bad":null,"ok":true,"list":[null,-2.5e-08]}"#,
+      "files hold strict JSON: NaN is written as null"
     )
     let back = try JSON.parse(text)
     XCTAssertEqual(back.serialized(), text)
     XCTAssertEqual(back["loss"]?.double?.bitPattern, (0.1 + 0.2).bitPattern)
     XCTAssertEqual(try JSON.parse(line.serialized(pretty: true)).serialized(), text)
     XCTAssertThrowsError(try JSON.parse(#"{"a":1"#))
+    XCTAssertTrue(try JSON.parse("NaN").double?.isNaN == true, "old files' NaN tokens still read")
   }
 
   func testSHA256KnownVectors() {

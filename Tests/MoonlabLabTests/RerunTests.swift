@@ -64,6 +64,39 @@ final class RerunTests: XCTestCase {
     XCTAssertNil(Rerun.kernelChange(runDir: folder))
   }
 
+  /// The comparison reads both metrics files strictly: a junk line is not skipped (it
+  /// used to be, and the rerun said "bit-identical").
+  func testJunkInMetricsIsAnError() throws {
+    let a = try TestPaths.temporaryDirectory()
+    let b = try TestPaths.temporaryDirectory()
+    let line = #"{"epoch":1,"train_loss":0.5}"# + "\n"
+    try line.write(to: a.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+    try line.write(to: b.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+    XCTAssertNil(try Rerun.firstDifference(a, b))
+    let junk = a.appendingPathComponent("metrics.jsonl")
+    try (line + "not json\n").write(to: junk, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try Rerun.firstDifference(a, b)) {
+      XCTAssertEqual("\($0)", "\(junk.path): line 2 is not a JSON object: not json")
+    }
+    try (line + #"{"epoch":2"#).write(to: junk, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try Rerun.firstDifference(a, b)) {
+      XCTAssertTrue("\($0)".contains("line 2 is unfinished"), "\($0)")
+    }
+  }
+
+  /// A damaged record is named: the file and where its JSON breaks.
+  func testCorruptConfigIsNamed() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    let config = folder.appendingPathComponent("config.json")
+    try #"{"name" "x"}"#.write(to: config, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try Rerun.request(runDir: folder, script: nil, out: nil)) {
+      XCTAssertEqual("\($0)", "\(config.path): not valid JSON: expected ':' at byte 8")
+    }
+    XCTAssertThrowsError(try ReportWriter.rerender(folder)) {
+      XCTAssertTrue("\($0)".hasPrefix("\(config.path): not valid JSON"), "\($0)")
+    }
+  }
+
   /// The acceptance run itself, shrunk: LeNet on the bundled CIFAR-10 sample with
   /// augmentation, shuffling and two threads, checkpoints and filters.
   func testLeNetOnTheSampleRerunsBitIdentical() throws {

@@ -2,17 +2,22 @@ import Foundation
 import MoonlabTensor
 import XCTest
 
-/// Cases written by scripts/fixtures_nn.py (PyTorch), read from Fixtures/nn_fixtures.json.
+/// Cases written by scripts/fixtures_nn.py (PyTorch), read from Fixtures/nn_fixtures.json
+/// and Fixtures/conv_bn_fixtures.json.
 struct FixtureCase {
   let raw: [String: Any]
 
   static let all: [String: FixtureCase] = {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-      .appendingPathComponent("Fixtures/nn_fixtures.json")
-    guard let data = try? Data(contentsOf: url),
-      let json = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]
-    else { return [:] }
-    return json.mapValues(FixtureCase.init)
+    let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("Fixtures")
+    var cases: [String: FixtureCase] = [:]
+    for file in ["nn_fixtures.json", "conv_bn_fixtures.json"] {
+      guard let data = try? Data(contentsOf: folder.appendingPathComponent(file)),
+        let json = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]
+      else { continue }
+      cases.merge(json.mapValues(FixtureCase.init)) { first, _ in first }
+    }
+    return cases
   }()
 
   static func named(_ name: String) throws -> FixtureCase {

@@ -23,6 +23,7 @@ enum Timing {
 
   /// One result line: `name: value unit (details)`, the format bench/run.sh parses.
   static func report(_ name: String, _ value: Double, _ unit: String, _ details: String = "") {
-    print(String(format: "%@: %.4g %@%@", name, value, unit, details.isEmpty ? "" : " (\(details))"))
+    print(
+      String(format: "%@: %.4g %@%@", name, value, unit, details.isEmpty ? "" : " (\(details))"))
   }
 }

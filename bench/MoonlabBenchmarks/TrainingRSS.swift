@@ -1,32 +1,22 @@
 import Foundation
 import MoonlabLab
 import MoonlabLua
+import MoonlabNN
 import MoonlabTensor
 
 /// Peak RSS of a training loop written in Lua, as scripts train (issue 12: it must not grow
-/// with the number of steps). ru_maxrss is per process, so each measurement runs in a
+/// with the number of steps), for the networks of the `lenet`, `vgg` and `resnet20`
+/// benchmarks. ru_maxrss is per process, so each measurement runs in a
 /// fresh one: `moonlab bench` starts its own executable again with the hidden
 /// `--rss-workload NAME --rss-steps N`, which trains N steps and prints its peak. Each
 /// workload is measured at N and 4N steps; bench/torch/ prints the same line.
 public enum TrainingRSS {
-  struct Workload {
-    let steps: Int
-    /// Lua defining `net` and a batch `x`, `y` (random data: no loader in the measurement).
-    let setup: String
-  }
-
-  static let workloads: [String: Workload] = [
-    "lenet": Workload(
-      steps: 15,
-      setup: """
-        net = nn.Sequential{nn.Conv2d(3, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5),
-          nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(),
-          nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10)}
-        x = tensor.randn{256, 3, 32, 32}
-        local labels = {}
-        for i = 1, 256 do labels[i] = i % 10 + 1 end
-        y = tensor.from(labels)
-        """)
+  /// The networks of TrainStepBench with their batch and N (the issue measured LeNet at 15
+  /// and 60 steps, VGG-small at 3 and 12).
+  static let workloads: [String: (batch: Int, steps: Int, model: () throws -> Module)] = [
+    "lenet": (256, 15, LeNetBench.model),
+    "vgg": (128, 3, CIFARNetBench.vggSmall),
+    "resnet20": (128, 3, CIFARNetBench.resnet20),
   ]
 
   /// Prints `NAME_rss: P MiB (N steps; 4N steps: Q MiB, +D %)`.
@@ -37,22 +27,36 @@ public enum TrainingRSS {
     Timing.report(
       "\(name)_rss", Double(short), "MiB",
       String(
-        format: "%d steps; %d steps: %d MiB, %+.0f %%", workload.steps, 4 * workload.steps, long,
-        Double(long - short) / Double(short) * 100))
+        format: "%d steps; %d steps: %d MiB, %+d %%", workload.steps, 4 * workload.steps, long,
+        (long - short) * 100 / short))
   }
 
-  /// The child's side: trains `steps` steps of workload `name` (plain SGD with momentum,
-  /// the loop of docs/optim.md) and prints `peak_rss_kib: K`.
+  /// The child's side: trains `steps` steps of workload `name` with the loop of
+  /// docs/optim.md, in Lua (SGD as in TrainStepBench), and prints `peak_rss_kib: K`.
   public static func runWorkload(_ name: String, steps: Int) throws {
     guard let workload = workloads[name] else {
-      throw TensorError("no RSS workload '\(name)'; choose from \(workloads.keys.sorted().joined(separator: ", "))")
+      throw TensorError(
+        "no RSS workload '\(name)'; choose from \(workloads.keys.sorted().joined(separator: ", "))")
     }
+    let model = try workload.model()
+    let (x, y) = try TrainStepBench.randomBatch(workload.batch)
+    let labels = y.add(1)  // Lua's labels count from 1
     let host = try LuaHost()
-    try host.run(workload.setup, chunkname: "=\(name)")
+    host.registerLibrary(
+      "workload",
+      [
+        "get": { lua in
+          lua.push(model, as: .module)
+          lua.push(x)
+          lua.push(labels)
+          return 3
+        }
+      ])
     try host.run(
       """
+      local net, x, y = workload.get()
       local crit = nn.CrossEntropyLoss()
-      local opt = optim.SGD(net:parameters(), {lr = 0.01, momentum = 0.9})
+      local opt = optim.SGD(net:parameters(), {lr = 0.01})
       for i = 1, \(steps) do
         opt:zero_grad(); local loss = crit(net(x), y); loss:backward(); opt:step()
       end

@@ -6,7 +6,7 @@ import MoonlabNN
 import MoonlabTensor
 
 /// lab.fit{model=, loss=, optimizer=, scheduler=, train=, val=, epochs=,
-/// checkpoint_every=} and lab.evaluate(model, loader[, loss]).
+/// checkpoint_every=, on_nan=} and lab.evaluate(model, loader[, loss]).
 ///
 /// The loop is Swift: epochs, zero_grad/backward/step, the schedule, eval mode and
 /// no-grad for validation, metrics, checkpoints, progress and the report. Batches come
@@ -50,16 +50,25 @@ final class Fit {
     stepFn = lua.top
   }
 
-  /// Loss and accuracy sums over an epoch's batches.
+  /// What a training step does with a loss that is NaN or infinite (`on_nan`): stop the
+  /// run with an error before the step (the default), skip the batch, or train on it.
+  enum NonFiniteLoss: String, CaseIterable {
+    case stop, skip, `continue`
+  }
+  var onNonFinite = NonFiniteLoss.stop
+
+  /// Loss and accuracy sums over an epoch's batches (skipped ones not counted).
   struct Totals {
-    var loss = 0.0, samples = 0, correct = 0, classified = 0
+    var loss = 0.0, samples = 0, correct = 0, classified = 0, skipped = 0
     var meanLoss: Double { samples > 0 ? loss / Double(samples) : .nan }
     /// nil when the outputs weren't class scores.
     var accuracy: Double? { classified > 0 ? Double(correct) / Double(classified) : nil }
   }
 
-  /// One pass over the loader at `loaderIndex`; training steps the optimizer.
-  func epoch(_ loaderIndex: Int32, optimizer: Optimizer?, progress: Progress?) throws -> Totals {
+  /// One pass over the loader at `loaderIndex`; training (epoch `epoch`) steps the optimizer.
+  func epoch(_ loaderIndex: Int32, optimizer: Optimizer?, progress: Progress?, epoch: Int = 0)
+    throws -> Totals
+  {
     let L = lua.L
     let base = lua.top
     defer { lua_settop(L, base) }
@@ -82,18 +91,32 @@ final class Fit {
       try session.host.call(arguments: 2, results: 2)
       let out = try lua.tensor(-2, "lab.fit model output")
       let loss = try lua.tensor(-1, "lab.fit loss")
+      let value = try loss.item()
+      done += 1
+      if optimizer != nil, !value.isFinite {
+        switch onNonFinite {
+        case .stop:
+          throw LuaError(
+            "lab.fit: the loss is \(JSON.format(Double(value))) at batch \(done) of epoch \(epoch); stopped before that step, so the weights are those before it (on_nan = 'skip' drops such batches, 'continue' trains on)"
+          )
+        case .skip:
+          totals.skipped += 1
+          progress?.update(batches: done, samples: totals.samples, loss: totals.meanLoss)
+          continue
+        case .continue: break
+        }
+      }
       if let optimizer {
         try loss.backward()
         try optimizer.step()
       }
       let n = out.rank > 0 ? out.shape[0] : 1
-      totals.loss += Double(try loss.item()) * Double(n)
+      totals.loss += Double(value) * Double(n)
       totals.samples += n
       if let c = Fit.correct(out, labels: y) {
         totals.correct += c
         totals.classified += n
       }
-      done += 1
       progress?.update(batches: done, samples: totals.samples, loss: totals.meanLoss)
     }
     progress?.finish()

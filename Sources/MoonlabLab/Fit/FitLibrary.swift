@@ -33,6 +33,7 @@ enum FitLibrary {
       1, fn,
       allowed: [
         "model", "loss", "optimizer", "scheduler", "train", "val", "epochs", "checkpoint_every",
+        "on_nan",
       ], required: true)
     let record = try session.requireRecord(fn)
     func field(_ key: String, required: Bool = true) throws -> Int32 {
@@ -70,7 +71,15 @@ enum FitLibrary {
     let every = try lua.integerOption(1, "checkpoint_every", fn)
     if let every, every < 1 { throw LuaError("\(fn): option 'checkpoint_every' must be ≥ 1") }
 
+    let onNaN = try lua.stringOption(1, "on_nan", fn) ?? "stop"
+    guard let onNonFinite = Fit.NonFiniteLoss(rawValue: onNaN) else {
+      throw LuaError(
+        "\(fn): option 'on_nan' must be \(Fit.NonFiniteLoss.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")), got '\(onNaN)'"
+      )
+    }
+
     let fit = try Fit(lua, session: session, modelIndex: modelIndex, lossIndex: lossIndex, fn: fn)
+    fit.onNonFinite = onNonFinite
     record.add(.section("Training"))
     record.add(.metrics(title: "Loss", keys: ["train_loss", "val_loss"], logy: false))
     record.add(.metrics(title: "Accuracy", keys: ["train_acc", "val_acc"], logy: false))
@@ -85,7 +94,7 @@ enum FitLibrary {
       let start = Date()
       fit.model.train()
       let progress = Progress(label: "epoch \(e)/\(epochs)", total: train.count)
-      let t = try fit.epoch(trainIndex, optimizer: optimizer, progress: progress)
+      let t = try fit.epoch(trainIndex, optimizer: optimizer, progress: progress, epoch: epoch)
       let trainSeconds = Date().timeIntervalSince(start)
       let v = hasVal ? try fit.evaluate(valIndex) : nil
       scheduler?.step()
@@ -103,7 +112,9 @@ enum FitLibrary {
         .init("lr", .number(lr)), .init("seconds", .number(seconds)),
         .init("images_per_s", .number(trainSeconds > 0 ? Double(t.samples) / trainSeconds : 0)),
       ]
-      try record.metrics.append(.object(line))
+      // Only in metrics.jsonl: the history and the table keep one column set per epoch.
+      let skipped = t.skipped > 0 ? [JSON.Field("skipped_batches", .number(Double(t.skipped)))] : []
+      try record.metrics.append(.object(line + skipped))
       for f in line where f.key != "epoch" && f.key != "images_per_s" {
         history[f.key, default: []].append(f.value.double ?? .nan)
       }
@@ -145,6 +156,7 @@ enum FitLibrary {
       return p
     }
     s += part("train", t)
+    if t.skipped > 0 { s += " (\(t.skipped) non-finite batches skipped)" }
     if let v { s += part("val", v) }
     return s + "  lr \(SVGChart.number(lr))" + String(format: "  %.1f s", seconds)
   }

@@ -43,7 +43,7 @@ public indirect enum JSON: Equatable {
     switch self {
     case .null: out += "null"
     case .bool(let b): out += b ? "true" : "false"
-    case .number(let d): out += JSON.format(d)
+    case .number(let d): out += d.isFinite ? JSON.format(d) : "null"  // strict JSON has no NaN
     case .string(let s): JSON.quote(s, into: &out)
     case .array(let a):
       writeList(a.count, "[", "]", &out, indent) { i, out, inner in
@@ -74,7 +74,8 @@ public indirect enum JSON: Equatable {
   }
 
   /// Integers print without a fraction; other values in Swift's shortest round-trip form.
-  /// NaN and infinities use the tokens Python's json module reads.
+  /// NaN and infinities print as Python's json tokens (for tables and messages); files get
+  /// `null` for them (`serialized`), and the reader still accepts the tokens of old files.
   public static func format(_ d: Double) -> String {
     if d.isNaN { return "NaN" }
     if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
@@ -112,6 +113,18 @@ public indirect enum JSON: Equatable {
     p.skipSpace()
     guard p.i == p.bytes.count else { throw p.error("trailing characters") }
     return v
+  }
+
+  /// The JSON in a file, nil when there is no file; a malformed one is an error naming the
+  /// file ("runs/x/config.json: not valid JSON: expected ':' at byte 200").
+  public static func read(_ url: URL) throws -> JSON? {
+    guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+    do {
+      return try parse(String(decoding: data, as: UTF8.self))
+    } catch let e as LabError {
+      throw LabError(
+        "\(url.path): not valid JSON: \(e.message.replacingOccurrences(of: "JSON: ", with: ""))")
+    }
   }
 
   struct Parser {

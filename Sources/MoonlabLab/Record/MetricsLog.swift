@@ -21,12 +21,44 @@ public final class MetricsLog {
   deinit { close(fd) }
 
   public func append(_ line: JSON) throws {
-    let bytes = Array((line.serialized() + "\n").utf8)
+    let bytes = Array((MetricsLog.noteNonFinite(line).serialized() + "\n").utf8)
     let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
     guard written == bytes.count, fsync(fd) == 0 else {
       throw LabError("can't append to \(url.path): \(String(cString: strerror(errno)))")
     }
     lines.append(line)
+  }
+
+  /// Strict JSON has no NaN or infinity: such values are written as null, and a
+  /// `non_finite` field says what they were ({"train_loss": "NaN"}).
+  static func noteNonFinite(_ line: JSON) -> JSON {
+    guard let fields = line.fields else { return line }
+    let odd = fields.compactMap { f -> JSON.Field? in
+      guard let d = f.value.double, !d.isFinite else { return nil }
+      return .init(f.key, .string(JSON.format(d)))
+    }
+    return odd.isEmpty ? line : .object(fields + [.init("non_finite", .object(odd))])
+  }
+
+  /// Every line of a metrics file, checked: each must be a complete JSON object. What
+  /// `moonlab rerun` compares, so a damaged or edited record is named, not half-read.
+  public static func readStrictly(_ url: URL) throws -> [JSON] {
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+      throw LabError("\(url.path) is missing")
+    }
+    let text = String(decoding: data, as: UTF8.self)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    if lines.last?.isEmpty == true { lines.removeLast() }
+    return try lines.enumerated().map { i, line in
+      if i == lines.count - 1, !text.hasSuffix("\n") {
+        throw LabError(
+          "\(url.path): line \(i + 1) is unfinished (no newline: the run stopped while writing it)")
+      }
+      guard let json = try? JSON.parse(String(line)), json.fields != nil else {
+        throw LabError("\(url.path): line \(i + 1) is not a JSON object: \(line.prefix(60))")
+      }
+      return json
+    }
   }
 
   /// The complete lines of a metrics file (none when it doesn't exist).

@@ -44,11 +44,10 @@ public enum ReportWriter {
       try results.writeTables()
       generated = results.reportBlocks
     }
-    guard let config = fm.contents(atPath: dir.appendingPathComponent("config.json").path) else {
+    guard let provenance = try JSON.read(dir.appendingPathComponent("config.json")) else {
       if !generated.isEmpty { return try SweepResults(folder: dir).writeReport() }
       throw LabError("\(dir.path) is not a run directory (no config.json)")
     }
-    let provenance = try JSON.parse(String(decoding: config, as: UTF8.self))
     let saved = fm.contents(atPath: dir.appendingPathComponent("report.json").path).flatMap {
       try? JSON.parse(String(decoding: $0, as: UTF8.self))
     }

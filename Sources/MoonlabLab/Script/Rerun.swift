@@ -6,11 +6,9 @@ import MoonlabTensor
 /// trial again), and the comparison of two metrics logs.
 public enum Rerun {
   public static func request(runDir: URL, script: String?, out: String?) throws -> RunRequest {
-    let configURL = runDir.appendingPathComponent("config.json")
-    guard let data = FileManager.default.contents(atPath: configURL.path) else {
+    guard let config = try JSON.read(runDir.appendingPathComponent("config.json")) else {
       throw LabError("\(runDir.path) is not a run directory (no config.json)")
     }
-    let config = try JSON.parse(String(decoding: data, as: UTF8.self))
     if config["sweep"] != nil {
       throw LabError(
         "\(runDir.path) is a sweep folder: rerun one of its trials (\(runDir.path)/<trial>) or run `moonlab sweep` again"
@@ -73,9 +71,10 @@ public enum Rerun {
 
   /// nil when both metrics logs hold the same lines with bit-identical values (timing
   /// keys such as `seconds` aside), else where they first differ.
-  public static func firstDifference(_ a: URL, _ b: URL) -> String? {
-    let x = MetricsLog.read(a.appendingPathComponent("metrics.jsonl"))
-    let y = MetricsLog.read(b.appendingPathComponent("metrics.jsonl"))
+  /// Both files are read strictly: a line that is not a JSON object is an error.
+  public static func firstDifference(_ a: URL, _ b: URL) throws -> String? {
+    let x = try MetricsLog.readStrictly(a.appendingPathComponent("metrics.jsonl"))
+    let y = try MetricsLog.readStrictly(b.appendingPathComponent("metrics.jsonl"))
     for (i, (l, r)) in zip(x, y).enumerated() {
       let keys = (l.fields ?? []).map(\.key) + (r.fields ?? []).map(\.key).filter { l[$0] == nil }
       for key in keys where !MetricsCharts.isTiming(key) {

@@ -26,10 +26,7 @@ struct SweepResults {
   /// From a sweep folder's sweep.json.
   init(folder: URL) throws {
     let url = folder.appendingPathComponent("sweep.json")
-    guard let data = FileManager.default.contents(atPath: url.path) else {
-      throw LabError("\(folder.path) has no sweep.json")
-    }
-    let j = try JSON.parse(String(decoding: data, as: UTF8.self))
+    guard let j = try JSON.read(url) else { throw LabError("\(folder.path) has no sweep.json") }
     let seed = LabSession.seed(from: j["seed"]) ?? 0
     let settings = j["settings"]?.fields ?? []
     let trials = (j["trials"]?.items ?? []).enumerated().map {
@@ -56,9 +53,9 @@ struct SweepResults {
     }
     .map { t -> (trial: Trial, result: JSON) in
       let url = dir.appendingPathComponent("\(t.id)/result.json")
-      guard let data = FileManager.default.contents(atPath: url.path),
-        let result = try JSON.parse(String(decoding: data, as: UTF8.self))["result"]
-      else { throw LabError("sweep \(name): \(url.path) is missing or has no result") }
+      guard let result = try JSON.read(url)?["result"] else {
+        throw LabError("sweep \(name): \(url.path) is missing or has no result")
+      }
       return (t, result)
     }
     func key(_ e: (trial: Trial, result: JSON)) -> Double {

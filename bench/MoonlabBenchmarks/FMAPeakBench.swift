@@ -1,0 +1,54 @@
+import MoonlabTensor
+
+/// The machine's measured multiply-add peak on `--threads` threads: independent fused
+/// multiply-add chains in registers, nothing from memory. The training benchmarks' GFLOP/s
+/// are read against it. The AVX2/FMA build measures 8-wide FMAs; a CPU with AVX-512 may do
+/// more with 16-wide ones.
+enum FMAPeakBench {
+  static func run() throws {
+    let iterations = 20_000_000
+    let threads = Parallel.threads
+    let seconds = Timing.median(repeats: 5) {
+      Parallel.forChunks(threads) { _ in sink(chains(iterations)) }
+    }
+    // 10 chains × 8 lanes × 2 FLOPs per iteration, on every thread.
+    let flops = Double(iterations) * 10 * 8 * 2 * Double(threads)
+    Timing.report(
+      "fma_peak", flops / seconds / 1e9, "GFLOP/s",
+      "\(threads) threads, SIMD8 fused multiply-adds, \(KernelBuild.name) build")
+  }
+
+  /// Ten independent accumulators: enough to cover the FMA latency on two pipes.
+  @inline(never)
+  static func chains(_ n: Int) -> SIMD8<Float> {
+    let m = SIMD8<Float>(repeating: 0.999_999)
+    let b = SIMD8<Float>(repeating: 1e-7)
+    var (a0, a1, a2, a3, a4) = (m, m + 1, m + 2, m + 3, m + 4)
+    var (a5, a6, a7, a8, a9) = (m + 5, m + 6, m + 7, m + 8, m + 9)
+    for _ in 0..<n {
+      a0 = mulAdd(a0, m, b)
+      a1 = mulAdd(a1, m, b)
+      a2 = mulAdd(a2, m, b)
+      a3 = mulAdd(a3, m, b)
+      a4 = mulAdd(a4, m, b)
+      a5 = mulAdd(a5, m, b)
+      a6 = mulAdd(a6, m, b)
+      a7 = mulAdd(a7, m, b)
+      a8 = mulAdd(a8, m, b)
+      a9 = mulAdd(a9, m, b)
+    }
+    return (a0 + a1 + a2 + a3 + a4) + (a5 + a6 + a7 + a8 + a9)
+  }
+
+  @inline(__always)
+  static func mulAdd(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>) -> SIMD8<Float> {
+    #if MOONLAB_FMA
+      c.addingProduct(a, b)
+    #else
+      c + a * b
+    #endif
+  }
+
+  @inline(never)
+  static func sink(_ v: SIMD8<Float>) { if v.sum() == .infinity { print("") } }
+}
