@@ -41,7 +41,8 @@ final class TrainingMemoryTests: XCTestCase {
         probe.sample()
       end
       """)
-    XCTAssertLessThan(growth(), 2 << 20, "tensor bytes grew by \(growth() >> 10) KiB over 290 steps")
+    XCTAssertLessThan(
+      growth(), 2 << 20, "tensor bytes grew by \(growth() >> 10) KiB over 290 steps")
   }
 
   /// Graphs dropped without a backward wait for the collector, which runs once the live
@@ -54,6 +55,7 @@ final class TrainingMemoryTests: XCTestCase {
         probe.sample()
       end
       """)
-    XCTAssertLessThan(growth(), 24 << 20, "tensor bytes grew by \(growth() >> 20) MiB over 290 steps")
+    XCTAssertLessThan(
+      growth(), 24 << 20, "tensor bytes grew by \(growth() >> 20) MiB over 290 steps")
   }
 }

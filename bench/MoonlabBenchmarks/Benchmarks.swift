@@ -10,9 +10,9 @@ public enum Benchmarks {
     ("tensor", "matmul next to cblas_sgemm; elementwise add, exp and a chain", TensorBench.run),
     ("pipeline", "PadCrop + HFlip + Normalize into CIFAR batches, one core", PipelineBench.run),
     ("fma_peak", "the multiply-add peak of this CPU on --threads threads", FMAPeakBench.run),
-    ("lenet", "LeNet-CIFAR training images/s and peak RSS at batch 256", LeNetBench.run),
-    ("vgg", "VGG-small (conv3×3-BN-ReLU ×5) training images/s and peak RSS at batch 128", CIFARNetBench.runVGG),
-    ("resnet20", "ResNet-20 training images/s and peak RSS at batch 128", CIFARNetBench.runResNet20),
+    ("lenet", "LeNet-CIFAR training images/s at batch 256", LeNetBench.run),
+    ("vgg", "VGG-small (conv3×3-BN-ReLU ×5) training images/s at batch 128", CIFARNetBench.runVGG),
+    ("resnet20", "ResNet-20 training images/s at batch 128", CIFARNetBench.runResNet20),
     ("lenet_layers", "each LeNet layer's forward and backward alone", LeNetLayersBench.run),
     ("lenet_augment", "a LeNet epoch with augmentation on vs off", LeNetAugmentBench.run),
   ]

@@ -72,7 +72,8 @@ public enum TrainingRSS {
     child.executableURL = URL(
       fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
     child.arguments = [
-      "bench", "--threads", "\(Parallel.threads)", "--rss-workload", name, "--rss-steps", "\(steps)",
+      "bench", "--threads", "\(Parallel.threads)", "--rss-workload", name, "--rss-steps",
+      "\(steps)",
     ]
     let pipe = Pipe()
     child.standardOutput = pipe
@@ -83,7 +84,8 @@ public enum TrainingRSS {
       let line = output.split(separator: "\n").first(where: { $0.hasPrefix("peak_rss_kib: ") }),
       let kib = Int(line.dropFirst("peak_rss_kib: ".count))
     else {
-      throw TensorError("\(name)_rss: the measuring process failed (status \(child.terminationStatus))")
+      throw TensorError(
+        "\(name)_rss: the measuring process failed (status \(child.terminationStatus))")
     }
     return (kib + 512) / 1024
   }

@@ -28,8 +28,9 @@ enum StoragePool {
   /// Bytes of all live tensor storage, pooled blocks not included.
   static let live = Atomic<Int>(0)
   private static let lock = NSLock()
+  typealias Block = (bytes: Int, pointer: UnsafeMutableRawPointer)
   /// Freed blocks, oldest first.
-  nonisolated(unsafe) private static var blocks: [(bytes: Int, pointer: UnsafeMutableRawPointer)] = []
+  nonisolated(unsafe) private static var blocks: [Block] = []
   nonisolated(unsafe) private static var heldBytes = 0
 
   /// A 64-byte-aligned block of `bytes`, reused when one of that size is free; zero-filled
@@ -80,7 +81,7 @@ enum StoragePool {
 
   /// Takes the oldest blocks out until at most `limit` bytes stay (called under the lock;
   /// the caller unmaps them after unlocking).
-  private static func evict(keeping limit: Int) -> ArraySlice<(bytes: Int, pointer: UnsafeMutableRawPointer)> {
+  private static func evict(keeping limit: Int) -> ArraySlice<Block> {
     var count = 0
     while heldBytes > limit {
       heldBytes -= blocks[count].bytes
