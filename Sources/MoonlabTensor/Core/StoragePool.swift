@@ -32,6 +32,8 @@ enum StoragePool {
   /// Freed blocks, oldest first.
   nonisolated(unsafe) private static var blocks: [Block] = []
   nonisolated(unsafe) private static var heldBytes = 0
+  /// Blocks taken from the system so far (tests check that a steady state takes none).
+  nonisolated(unsafe) private(set) static var mappedBlocks = 0
 
   /// A 64-byte-aligned block of `bytes`, reused when one of that size is free; zero-filled
   /// when `zeroed` (fresh mappings already are).
@@ -53,6 +55,7 @@ enum StoragePool {
       return reused
     }
     let evicted = evict(keeping: max(minimumSlackBytes, live.load(ordering: .relaxed) / 4))
+    mappedBlocks += 1
     lock.unlock()
     for block in evicted { munmap(block.pointer, block.bytes) }
     guard let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
