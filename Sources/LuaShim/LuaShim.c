@@ -191,6 +191,12 @@ static int traceback_handler(lua_State *L) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
     msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
+  // An error coming back up through a Swift-bound function was already given the
+  // traceback of this same stack by the inner pcall: one is enough.
+  if (strstr(msg, "\nstack traceback:") != NULL) {
+    lua_pushstring(L, msg);
+    return 1;
+  }
   luaL_traceback(L, L, msg, 1);
   return 1;
 }

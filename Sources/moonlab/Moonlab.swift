@@ -20,6 +20,13 @@ struct Moonlab: ParsableCommand {
       KernelCommand.self,
       BenchCommand.self,
     ])
+
+  /// Standard output is line-buffered even into a file or pipe, so a run stopped by a
+  /// signal has printed every finished line (epoch lines were lost with `> log`).
+  static func main() {
+    setvbuf(stdout, nil, _IOLBF, 0)
+    main(nil)
+  }
 }
 
 /// Prints an error for the user and leaves with `code`: 1 for script errors, 2 for a

@@ -106,4 +106,67 @@ final class CLITests: XCTestCase {
     let ok = try moonlab(["run", "--seed", "18446744073709551615", "--threads", "1", path])
     XCTAssertEqual(ok.status, 0, ok.stderr)
   }
+
+  /// A run directory that can't be made is named with the system's reason, without
+  /// Foundation's error dump.
+  func testUnwritableOutIsExplained() throws {
+    let path = try script("ok.lua", "print('ran')\n")
+    let r = try moonlab(["run", "--out", "/proc/moonlab-test/run", path])
+    XCTAssertNotEqual(r.status, 0)
+    XCTAssertTrue(
+      r.stderr.contains(
+        "can't create the folder /proc/moonlab-test/run: No such file or directory"),
+      r.stderr)
+    XCTAssertFalse(r.stderr.contains("NSCocoaErrorDomain"), r.stderr)
+  }
+
+  /// Output into a file is line-buffered: a run killed with SIGKILL has written every line
+  /// it printed (epoch lines used to sit in a 4 KB buffer and die with the process).
+  func testPrintedLinesSurviveSIGKILLWhenStdoutIsAFile() throws {
+    guard FileManager.default.isExecutableFile(atPath: TestPaths.moonlab.path) else {
+      throw XCTSkip("build the moonlab product first (swift build): \(TestPaths.moonlab.path)")
+    }
+    let dir = try TestPaths.temporaryDirectory()
+    let path = try script("spin.lua", "print('first line')\nwhile true do end\n")
+    let log = dir.appendingPathComponent("log.txt")
+    FileManager.default.createFile(atPath: log.path, contents: nil)
+    let p = Process()
+    p.executableURL = TestPaths.moonlab
+    p.arguments = ["run", "--out", dir.appendingPathComponent("run").path, path]
+    p.standardOutput = try FileHandle(forWritingTo: log)
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let deadline = Date().addingTimeInterval(20)
+    while Date() < deadline, !(try String(contentsOf: log, encoding: .utf8)).contains("first line")
+    {
+      usleep(50_000)
+    }
+    kill(p.processIdentifier, SIGKILL)
+    p.waitUntilExit()
+    XCTAssertEqual(try String(contentsOf: log, encoding: .utf8), "first line\n")
+  }
+
+  /// Runaway recursion through Swift-bound calls: one short message (the repeated
+  /// prefixes counted, not printed 200 times) and one traceback, not one per level.
+  func testRecursionErrorIsShortAndPrintedOnce() throws {
+    let recursive = try script(
+      "deep.lua",
+      """
+      local M = nn.define{name = 'M', forward = function(self, x) return self.inner(x) end}
+      local m = M()
+      m.inner = nn.Sequential{m}
+      m(tensor.ones{2})
+      """)
+    let through = try script(
+      "nograd.lua",
+      "local function f(n) return tensor.no_grad(function() return f(n + 1) end) end\nf(1)\n")
+    for path in [recursive, through] {
+      let r = try moonlab(["run", path])
+      XCTAssertEqual(r.status, 1)
+      XCTAssertLessThan(r.stderr.utf8.count, 4000, r.stderr)
+      XCTAssertTrue(r.stderr.contains("more times …]"), r.stderr)
+      XCTAssertTrue(r.stderr.contains("stack overflow"), r.stderr)
+      XCTAssertEqual(r.stderr.components(separatedBy: "stack traceback:").count, 2, r.stderr)
+    }
+  }
 }

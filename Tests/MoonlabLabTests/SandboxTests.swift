@@ -76,6 +76,31 @@ final class SandboxTests: XCTestCase {
     XCTAssertTrue(FileManager.default.fileExists(atPath: free.path))
   }
 
+  /// A symbolic link already in the run directory is not followed out of it, and the run
+  /// record's own files can't be written by the script (a forged DONE or metrics line).
+  func testNoSymlinkEscapeAndNoForgedRecord() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    let outside = try TestPaths.temporaryDirectory()
+    let runDir = folder.appendingPathComponent("run")
+    try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(
+      at: runDir.appendingPathComponent("link"), withDestinationURL: outside)
+    let script = try writeScript(
+      "nn.Linear(2, 2):save('link/x.safetensors')", "untrusted.lua", in: folder)
+    XCTAssertThrowsError(try runInProcess(script, out: runDir) { $0.sandbox = true }) {
+      XCTAssertTrue("\($0)".contains("follows no symbolic links, and 'link'"), "\($0)")
+    }
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside.path), [])
+    for name in [
+      "DONE", "config.json", "metrics.jsonl", "script.lua", "report.html", "images/001.png",
+    ] {
+      let error = try run("nn.Linear(2, 2):save('\(name)')")
+      XCTAssertTrue(
+        error?.contains("keeps the run record's own files") ?? false,
+        "\(name): \(error ?? "no error")")
+    }
+  }
+
   func testMemoryCapStopsARunawayTable() throws {
     let error = try run(
       "local t = {} while true do t[#t + 1] = string.rep('x', 64) .. #t end", memoryMB: 8)

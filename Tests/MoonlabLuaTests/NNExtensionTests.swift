@@ -125,6 +125,20 @@ final class NNExtensionTests: XCTestCase {
       XCTAssertTrue(msg.contains("main.lua:2:"), msg)
       XCTAssertTrue(msg.contains("layers.lua:7:"), msg)
     }
+    // A name registers once: a second `param('w', …)` would drop the first from the state dict.
+    XCTAssertThrowsError(
+      try host.run(
+        """
+        Twice = nn.define{name = 'Twice', init = function(self)
+          self:param('w', tensor.zeros{2})
+          self:param('w', tensor.ones{2})
+        end, forward = function(self, x) return x end}
+        Twice()
+        """, chunkname: "@twice.lua")
+    ) {
+      XCTAssertTrue(
+        "\($0)".contains("twice.lua:3: param: 'w' is already registered in Twice"), "\($0)")
+    }
     XCTAssertThrowsError(try host.run("nn.Function{name = 'X', forward = function() end}")) {
       XCTAssertTrue("\($0)".contains("Function: option 'backward' must be a function"), "\($0)")
     }

@@ -102,6 +102,45 @@ final class NNLibraryTests: XCTestCase {
     }
   }
 
+  /// A container can't be added into itself, directly or through another one (printing,
+  /// parameters() and forward used to recurse until the stack overflowed: SIGSEGV, also
+  /// inside pcall); sharing a module in two places stays allowed.
+  func testContainersRefuseCycles() throws {
+    let cases = [
+      (
+        "local s = nn.Sequential(); s:add(s)",
+        "cyc.lua:1: add: adding Sequential to Sequential would make a cycle (it already contains itself)"
+      ),
+      (
+        "local a, b = nn.Sequential(), nn.Sequential(); a:add(b); b:add(a)",
+        "cyc.lua:1: add: adding Sequential to Sequential would make a cycle (it already contains this Sequential)"
+      ),
+      ("local a = nn.Sequential(); local r = nn.Residual(a); a:add(r)", "would make a cycle"),
+      (
+        """
+        local M = nn.define{name = 'M', forward = function(self, x) return x end}
+        local m = M(); local s = nn.Sequential{m}; m:module('back', s)
+        """, "module: adding Sequential to M would make a cycle"
+      ),
+    ]
+    for (code, message) in cases {
+      XCTAssertThrowsError(
+        try host.run(
+          "local ok, e = pcall(function() \(code) end); error(e, 0)", chunkname: "@cyc.lua")
+      ) {
+        XCTAssertTrue("\($0)".contains(message), "\(code): \($0)")
+      }
+    }
+    try host.run(
+      """
+      local shared = nn.Linear(2, 2)
+      local s = nn.Sequential{shared, nn.ReLU()}
+      s:add(shared)
+      assert(tostring(s):find('Linear'))
+      local y = s(tensor.ones{1, 2})
+      """)
+  }
+
   func testSaveAndLoadRoundTrip() throws {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent(
       "nn-lua-\(getpid()).safetensors"

@@ -89,6 +89,12 @@ final class TensorErrorTests: XCTestCase {
       "tensor.gradcheck(function(x) return x end, {a}, {eps = 'big'})",
       "gradcheck: option 'eps' (number expected, got string)")
     try assertError(
+      "tensor.gradcheck(function(x) return x end, {a}, {eps = 0})",
+      "gradcheck: eps must be positive and atol, rtol ≥ 0 (finite), got eps 0.0")
+    try assertError(
+      "tensor.gradcheck(function(x) return x end, {a}, {rtol = -1})",
+      "gradcheck: eps must be positive and atol, rtol ≥ 0 (finite)")
+    try assertError(
       "local c = tensor.one_hot(tensor.from{1, 5}, 4)",
       "one_hot: label 5.0 at position 2 is not a class in 1..4")
     try assertError(

@@ -237,7 +237,12 @@ final class CheckpointTests: XCTestCase {
       ),
       (
         "missing field", header(#"{"x":{"dtype":"F32","data_offsets":[0,4]}}"#, data: 4),
-        ["x", "shape"]
+        ["key 'shape' missing at 'x'"]
+      ),
+      (
+        "wrong type",
+        header(#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,"a"]}}"#, data: 4),
+        ["at 'x.data_offsets[1]': expected an integer"]
       ),
       (
         "fractional offset",
@@ -245,13 +250,21 @@ final class CheckpointTests: XCTestCase {
         ["malformed header"]
       ),
       ("bad metadata", header(#"{"__metadata__":{"k":1}}"#, data: 0), ["__metadata__"]),
-      ("deep nesting", header(#"{"x":"# + String(repeating: "[", count: 100_000), data: 0), ["malformed header"]),
+      (
+        "deep nesting", header(#"{"x":"# + String(repeating: "[", count: 100_000), data: 0),
+        ["malformed header"]
+      ),
     ]
     for (name, bytes, parts) in cases {
       assertThrows(
         { _ = try Safetensors.parse(bytes, path: "bad.safetensors") },
         containing: ["bad.safetensors"] + parts)
-      _ = name
+      // Messages are for users: no Swift or Foundation internals.
+      do { _ = try Safetensors.parse(bytes, path: "bad.safetensors") } catch {
+        for word in ["CodingKeys", "Swift.", "NSCocoaErrorDomain", "DecodingError"] {
+          XCTAssertFalse("\(error)".contains(word), "\(name): \(error)")
+        }
+      }
     }
   }
 

@@ -37,20 +37,27 @@ public final class RunRecord {
   var leading: [ReportBlock] = []
   private var imageCount = 0
 
-  /// Makes the directory (which must not hold a finished run, unless `reuse`: a sweep
-  /// folder recorded again) and writes config.json and the script copy.
-  public init(dir: URL, provenance: [JSON.Field], script: Data, reuse: Bool = false) throws {
+  /// Makes the directory and writes config.json and the script copy. The directory must not
+  /// hold a run already (its record would be lost), except with `reuse` (a sweep folder
+  /// recorded again) or `restart` (a sweep trial that did not finish, run again).
+  public init(
+    dir: URL, provenance: [JSON.Field], script: Data, reuse: Bool = false, restart: Bool = false
+  ) throws {
     self.dir = dir
     self.provenance = provenance
     let fm = FileManager.default
     let done = dir.appendingPathComponent("DONE")
-    if fm.fileExists(atPath: done.path) {
-      guard reuse else {
-        throw LabError("\(dir.path) already holds a finished run; choose another --out")
+    let config = dir.appendingPathComponent("config.json")
+    if !reuse, fm.fileExists(atPath: config.path) {
+      let recorded = (try? JSON.read(config))??["status"]?.text
+      let status = fm.fileExists(atPath: done.path) ? "finished" : recorded ?? "unknown"
+      if status == "finished" || !restart {
+        throw LabError(
+          "\(dir.path) already holds a run (status: \(status)); choose another --out or remove it")
       }
-      try fm.removeItem(at: done)
     }
-    try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+    if fm.fileExists(atPath: done.path) { try fm.removeItem(at: done) }
+    try Folder.create(dir)
     // A leftover metrics log of an unfinished run in the same place would mix two runs.
     try? fm.removeItem(at: dir.appendingPathComponent("metrics.jsonl"))
     try AtomicFile.write(script, to: dir.appendingPathComponent("script.lua"))

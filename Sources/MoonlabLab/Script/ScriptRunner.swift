@@ -117,9 +117,10 @@ public enum ScriptRunner {
     return session.record?.dir
   }
 
-  /// Lua's "not enough memory" under a cap is the cap, not the machine.
+  /// The message for the user: repeated recursion prefixes condensed, and Lua's "not
+  /// enough memory" under a cap named as the cap, not the machine.
   static func explain(_ error: Error, _ request: RunRequest) -> String {
-    let message = String(describing: error)
+    let message = ErrorText.condense(String(describing: error))
     if request.memoryLimitBytes > 0, message.hasPrefix("not enough memory") {
       return
         "script stopped: it went over its memory limit of \(request.memoryLimitBytes >> 20) MB (--memory-limit)"

@@ -61,7 +61,7 @@ struct Sweep {
     if options.requireExisting, !FileManager.default.fileExists(atPath: dir.path) {
       throw LuaError("lab.sweep: --resume: \(dir.path) doesn't exist (nothing to resume)")
     }
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try Folder.create(dir)
     try AtomicFile.write(
       sweepJSON.serialized(pretty: true) + "\n", to: dir.appendingPathComponent("sweep.json"))
     if options.emitSlurm {
@@ -179,14 +179,14 @@ struct Sweep {
       ]
       record = try RunRecord(
         dir: trialDir, provenance: session.provenance(name: "\(spec.name)/\(t.id)", extra: extra),
-        script: session.script)
+        script: session.script, restart: true)
     } catch {
       FileHandle.standardError.write(Data("moonlab: trial \(t.id): \(error)\n".utf8))
       return false
     }
     session.record = record
     Generator.seedGlobal(t.seed)
-    print("trial \(t.id): \(t.label)")
+    CellOutputs.write("trial \(t.id): \(t.label)\n")
     do {
       let result = try callRun(t)
       record.add(.section("Result"))

@@ -80,6 +80,12 @@ enum TensorLibrary {
         let eps = try lua.numberOption(3, "eps", "gradcheck").map(Float.init) ?? 1e-3
         let atol = try lua.numberOption(3, "atol", "gradcheck").map(Float.init) ?? 1e-3
         let rtol = try lua.numberOption(3, "rtol", "gradcheck").map(Float.init) ?? 1e-2
+        // eps = 0 divides by zero; a negative or NaN tolerance passes nothing or everything.
+        guard eps > 0, eps.isFinite, atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else {
+          throw LuaError(
+            "gradcheck: eps must be positive and atol, rtol ≥ 0 (finite), got eps \(eps), atol \(atol), rtol \(rtol)"
+          )
+        }
         let (ok, maxError) = try gradcheck(
           { tensors in
             try reserveStack(lua, tensors.count + 1, "gradcheck")
