@@ -46,24 +46,36 @@ final class GraphReleaseTests: XCTestCase {
     XCTAssertThrowsError(try loss.backward())
   }
 
-  /// The intermediate tensors (and their storage) die with the backward, while the loss is
-  /// still held.
+  /// The activations the graph saved die with the backward, while the loss is still held.
   func testSavedTensorsAreFreedByBackward() throws {
     let x = try leaf((0..<1000).map { Float($0) / 1000 })
-    weak var hidden: Tensor?
     weak var hiddenStorage: TensorStorage?
     let loss: Tensor
     do {
       let h = x.tanh()
-      hidden = h
       hiddenStorage = h.storage
       loss = try h.mul(h).sum()
     }
-    XCTAssertNotNil(hidden, "the graph keeps the activation until backward")
+    XCTAssertNotNil(hiddenStorage, "tanh and mul saved the activation for backward")
     try loss.backward()
-    XCTAssertNil(hidden)
     XCTAssertNil(hiddenStorage)
     XCTAssertNotNil(x.grad)
+  }
+
+  /// The graph keeps only what the closures saved: sum's input, which nothing saves, is
+  /// freed right after the forward.
+  func testUnsavedIntermediatesDieAfterTheForward() throws {
+    let x = try leaf([1, 2, 3])
+    weak var product: TensorStorage?
+    let loss: Tensor
+    do {
+      let p = x.mul(2)
+      product = p.storage
+      loss = p.sum()
+    }
+    XCTAssertNil(product)
+    try loss.backward()
+    XCTAssertEqual(x.grad?.toArray(), [2, 2, 2])
   }
 
   func testLiveBytesReturnAfterATrainingStep() throws {

@@ -28,68 +28,53 @@ extension Tensor {
   }
 
   private func propagate(_ seed: Tensor, retainGraph: Bool) throws {
-    // Popped from the end (outputs first), so a released node's inputs are freed as soon
-    // as no later node needs them.
-    var order = try topologicalOrder()
-    var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
-    while let tensor = order.popLast() {
-      guard let g = grads.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
-      guard let node = tensor.node else {
-        if let existing = tensor.grad, existing.shape != g.shape {
-          throw TensorError(
-            "backward: the stored grad of shape \(describeShape(existing.shape)) doesn't match the tensor's shape \(describeShape(g.shape))"
-          )
-        }
-        tensor.accumulateGrad(g)
-        continue
-      }
+    guard let root = node else { return try accumulateGrad(seed) }
+    // Popped from the end (outputs first), so a released node's saved tensors are freed
+    // as soon as it ran.
+    var order = try root.topologicalOrder()
+    var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
+    // Leaves in the order their first gradient arrived, and their summed gradients.
+    var leaves: [Tensor] = []
+    var leafGrads: [ObjectIdentifier: Tensor] = [:]
+    while let node = order.popLast() {
+      guard let g = grads.removeValue(forKey: ObjectIdentifier(node)) else { continue }
       let inputGrads = try node.backward(g)
-      let inputs = node.inputs
+      let edges = node.edges
       if !retainGraph { node.release() }
-      for (input, ig) in zip(inputs, inputGrads) {
-        guard let ig, input.requiresGrad else { continue }
+      for (edge, ig) in zip(edges, inputGrads) {
+        guard let ig else { continue }
         // A custom op (nn.Function from Lua) may hand back any shape; summing a wrong one
         // would read past the end of a buffer.
-        guard ig.shape == input.shape else {
+        guard ig.shape == edge.shape else {
           throw TensorError(
-            "backward: \(node.name) returned a gradient of shape \(describeShape(ig.shape)) for an input of shape \(describeShape(input.shape))"
+            "backward: \(node.name) returned a gradient of shape \(describeShape(ig.shape)) for an input of shape \(describeShape(edge.shape))"
           )
         }
-        let key = ObjectIdentifier(input)
-        if let existing = grads[key] {
-          grads[key] = accumulate(existing, ig)
-        } else {
-          grads[key] = ig
+        if let next = edge.node {
+          let key = ObjectIdentifier(next)
+          grads[key] = grads[key].map { accumulate($0, ig) } ?? ig
+        } else if let leaf = edge.leaf, leaf.requiresGrad {
+          let key = ObjectIdentifier(leaf)
+          if let existing = leafGrads[key] {
+            leafGrads[key] = accumulate(existing, ig)
+          } else {
+            leaves.append(leaf)
+            leafGrads[key] = ig
+          }
         }
       }
     }
-  }
-
-  /// Tensors reachable from self through nodes, inputs before outputs (iterative DFS,
-  /// since an unrolled RNN can be deeper than the stack). A node freed by an earlier
-  /// backward fails the walk, before any gradient is computed or accumulated.
-  private func topologicalOrder() throws -> [Tensor] {
-    var order: [Tensor] = []
-    var visited = Set<ObjectIdentifier>()
-    var stack: [(Tensor, Int)] = [(self, 0)]
-    visited.insert(ObjectIdentifier(self))
-    while let (tensor, next) = stack.popLast() {
-      if tensor.node?.isReleased == true { throw TensorError(Node.freedGraphMessage) }
-      let inputs = tensor.node?.inputs ?? []
-      if next < inputs.count {
-        stack.append((tensor, next + 1))
-        let child = inputs[next]
-        if child.requiresGrad, visited.insert(ObjectIdentifier(child)).inserted {
-          stack.append((child, 0))
-        }
-      } else {
-        order.append(tensor)
-      }
+    for leaf in leaves {
+      if let g = leafGrads[ObjectIdentifier(leaf)] { try leaf.accumulateGrad(g) }
     }
-    return order
   }
 
-  private func accumulateGrad(_ g: Tensor) {
+  private func accumulateGrad(_ g: Tensor) throws {
+    if let existing = grad, existing.shape != g.shape {
+      throw TensorError(
+        "backward: the stored grad of shape \(describeShape(existing.shape)) doesn't match the tensor's shape \(describeShape(g.shape))"
+      )
+    }
     grad = grad.map { accumulate($0, g) } ?? g.contiguousCopy()
   }
 
@@ -99,6 +84,29 @@ extension Tensor {
     let out = Tensor(uninitialized: shape)
     out.data.update(from: data, count: count)
     return out
+  }
+}
+
+extension Node {
+  /// Nodes reachable from self, inputs before outputs (iterative DFS, since an unrolled
+  /// RNN can be deeper than the stack). A node freed by an earlier backward fails the
+  /// walk, before any gradient is computed or accumulated.
+  fileprivate func topologicalOrder() throws -> [Node] {
+    var order: [Node] = []
+    var visited: Set<ObjectIdentifier> = [ObjectIdentifier(self)]
+    var stack: [(Node, Int)] = [(self, 0)]
+    while let (node, next) = stack.popLast() {
+      if node.isReleased { throw TensorError(Node.freedGraphMessage) }
+      if next < node.edges.count {
+        stack.append((node, next + 1))
+        if let child = node.edges[next].node, visited.insert(ObjectIdentifier(child)).inserted {
+          stack.append((child, 0))
+        }
+      } else {
+        order.append(node)
+      }
+    }
+    return order
   }
 }
 
