@@ -37,7 +37,8 @@ public final class Node {
     self.name = name
     edges = inputs.map { input in
       Edge(
-        shape: input.shape, node: input.node, leaf: input.isLeaf && input.requiresGrad ? input : nil)
+        shape: input.shape, node: input.node, leaf: input.isLeaf && input.requiresGrad ? input : nil
+      )
     }
     self.backward = backward
   }
