@@ -134,6 +134,17 @@ final class TensorLibraryTests: XCTestCase {
     XCTAssertEqual(out, ["6.0", "12.0", "22.0"])
   }
 
+  func testMemoryCountsLiveTensorBytes() throws {
+    let out = try host.run(
+      """
+      local before = tensor.memory()
+      local t = tensor.zeros{1024, 1024}
+      local after = tensor.memory()
+      return after.live - before.live, math.type(after.pooled)
+      """)
+    XCTAssertEqual(out, ["4194304", "integer"])
+  }
+
   func testNoGradRestoresGradModeEvenAfterAnError() throws {
     let out = try host.run(
       """
