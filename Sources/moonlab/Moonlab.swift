@@ -40,6 +40,7 @@ func fail(_ message: String, code: Int32) -> ExitCode {
 /// prints its error (with traceback) and exits 1.
 @discardableResult
 func execute(_ request: RunRequest) throws -> URL? {
+  Interrupts.install()
   do {
     return try ScriptRunner.run(request)
   } catch let e as ScriptNotFound {
@@ -50,7 +51,7 @@ func execute(_ request: RunRequest) throws -> URL? {
       message += "\n(report: \(dir.appendingPathComponent("report.html").path))"
     }
     FileHandle.standardError.write(Data((message + "\n").utf8))
-    throw ExitCode(1)
+    throw ExitCode(e.exitCode)
   } catch {
     throw fail(String(describing: error), code: 1)
   }

@@ -26,6 +26,10 @@ struct ScriptOptions: ParsableArguments {
   @Argument(parsing: .postTerminator, help: "Arguments passed to the script (after --).")
   var scriptArguments: [String] = []
 
+  /// The wall-time cap of `--sandbox` without `--time-limit`: a script from elsewhere that
+  /// never ends still ends.
+  static let sandboxTimeLimit = 3600.0
+
   func validate() throws {
     guard UInt64(seed) != nil else {
       throw ValidationError("--seed must be a whole number from 0 to 2^64-1, got '\(seed)'")
@@ -59,7 +63,7 @@ struct ScriptOptions: ParsableArguments {
     request.threads = threads
     request.sandbox = sandbox
     request.memoryLimitBytes = (memoryLimit ?? (sandbox ? 512 : 0)) << 20
-    request.timeLimitSeconds = timeLimit ?? 0
+    request.timeLimitSeconds = timeLimit ?? (sandbox ? ScriptOptions.sandboxTimeLimit : 0)
     for s in settings {
       guard let eq = s.firstIndex(of: "=") else { continue }  // refused by validate()
       request.config.append(

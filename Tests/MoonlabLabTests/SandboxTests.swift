@@ -107,6 +107,30 @@ final class SandboxTests: XCTestCase {
     XCTAssertEqual(error, "script stopped: it went over its memory limit of 8 MB (--memory-limit)")
   }
 
+  /// The time-limit error can't be caught for good: pcall, xpcall and coroutine.resume
+  /// raise it again once time is up, and no Swift call starts after it, so an endless
+  /// pcall loop and a loop of heavy tensor calls both stop within the limit + 1 s.
+  func testTimeLimitCannotBeCaughtOrOutrun() throws {
+    for code in [
+      "while true do pcall(function() while true do end end) end",
+      "while true do xpcall(function() while true do end end, function(e) return e end) end",
+      "while true do coroutine.resume(coroutine.create(function() while true do end end)) end",
+      "while true do local ok = pcall(function() local a = tensor.randn{512, 512}; for i = 1, 1e9 do a = a:matmul(a):tanh() end end) end",
+    ] {
+      let start = Date()
+      let error = try run(code, seconds: 0.5)
+      let took = Date().timeIntervalSince(start)
+      XCTAssertTrue(
+        error?.contains("time limit of 0.5 s exceeded") ?? false, "\(code): \(error ?? "no error")")
+      XCTAssertLessThan(took, 1.5, code)
+    }
+    // Before the limit, pcall still catches errors as usual.
+    XCTAssertNil(
+      try run(
+        "assert(not pcall(error, 'x')); assert(select(2, pcall(error, 'y', 0)) == 'y')", seconds: 5)
+    )
+  }
+
   func testTimeLimitStopsAnEndlessLoopAlsoInsideASweep() throws {
     let loop = try run("while true do end", seconds: 0.2)
     XCTAssertTrue(

@@ -29,6 +29,16 @@ size_t moonlab_memory_in_use(lua_State *L);
 void moonlab_set_time_limit(lua_State *L, double seconds);
 void moonlab_request_cancel(lua_State *L);
 void moonlab_clear_cancel(lua_State *L);
+// SIGINT/SIGTERM handlers: the first signal stops the script at its next hook or Swift
+// call, a second ends the process (exit 128 + signal). The pending signal, 0 if none.
+void moonlab_install_signal_handlers(void);
+int moonlab_pending_signal(void);
+// Pushes a Lua function telling whether the script must stop (signal, os.exit, time
+// limit), for the pcall wrappers; and the os.exit replacement. moonlab_exit_code is the
+// code os.exit was called with, or -1.
+void moonlab_push_must_stop(lua_State *L);
+void moonlab_push_os_exit(lua_State *L);
+int moonlab_exit_code(lua_State *L);
 
 // Push a Lua function that calls the Swift closure `box` (a retained object released by
 // the function's __gc when Lua collects it).

@@ -6,12 +6,23 @@ public enum RunStatus: Equatable {
   case running
   case finished
   case failed(String)
+  /// Stopped by SIGINT or SIGTERM (the message says which and where).
+  case interrupted(String)
+
+  var name: String {
+    switch self {
+    case .running: return "running"
+    case .finished: return "finished"
+    case .failed: return "failed"
+    case .interrupted: return "interrupted"
+    }
+  }
 
   var json: [JSON.Field] {
     switch self {
-    case .running: return [.init("status", .string("running"))]
-    case .finished: return [.init("status", .string("finished"))]
-    case .failed(let m): return [.init("status", .string("failed")), .init("error", .string(m))]
+    case .running, .finished: return [.init("status", .string(name))]
+    case .failed(let m), .interrupted(let m):
+      return [.init("status", .string(name)), .init("error", .string(m))]
     }
   }
 
@@ -19,6 +30,7 @@ public enum RunStatus: Equatable {
     switch json["status"]?.text {
     case "finished": self = .finished
     case "failed": self = .failed(json["error"]?.text ?? "")
+    case "interrupted": self = .interrupted(json["error"]?.text ?? "")
     default: self = .running
     }
   }
@@ -94,7 +106,7 @@ public final class RunRecord {
   public func finish(_ status: RunStatus, config: JSON?) throws {
     if let config { set("config", config) }
     set("finished", .string(RunRecord.timestamp()))
-    set("status", .string(status == .finished ? "finished" : "failed"))
+    set("status", .string(status.name))
     try AtomicFile.write(
       JSON.object(provenance).serialized(pretty: true) + "\n",
       to: dir.appendingPathComponent("config.json"))

@@ -86,7 +86,12 @@ struct Sweep {
       if options.jobs > 1 {
         try TrialProcesses.run(todo, sweep: self)
       } else {
-        for t in todo { _ = runTrial(t, into: trialDir(t)) }
+        for t in todo where Interrupts.pending == nil { _ = runTrial(t, into: trialDir(t)) }
+      }
+      if let signal = Interrupts.pending {
+        throw LuaError(
+          "lab.sweep: interrupted by \(signal == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM"); finished trials are kept, run the sweep again to do the rest"
+        )
       }
       let failed = mine.filter { !isDone($0) }
       if !failed.isEmpty {
@@ -205,8 +210,10 @@ struct Sweep {
       return true
     } catch {
       let message = ScriptRunner.explain(error, session.request)
-      FileHandle.standardError.write(Data("moonlab: trial \(t.id) failed: \(message)\n".utf8))
-      try? record.finish(.failed(message), config: session.labConfig())
+      let status: RunStatus = Interrupts.pending != nil ? .interrupted(message) : .failed(message)
+      FileHandle.standardError.write(
+        Data("moonlab: trial \(t.id) \(status.name): \(message)\n".utf8))
+      try? record.finish(status, config: session.labConfig())
       return false
     }
   }
@@ -219,7 +226,7 @@ struct Sweep {
     lua.push(
       json: .object(
         t.cfg + [.init("seed", .number(Double(t.seed))), .init("trial", .string(t.id))]))
-    try session.host.call(arguments: 1, results: 1)
+    try session.host.call(arguments: 1, results: 1, on: lua)
     guard lua.type(-1) == LUA_TTABLE else {
       throw LuaError(
         "lab.sweep: run(cfg) must return a table like {\(spec.metric)=…}, got \(lua.typeName(-1))")

@@ -141,7 +141,11 @@ enum NNLibrary {
       "Residual": { lua in
         let block = try module(lua, 1, "Residual")
         let shortcut = lua.isNoneOrNil(2) ? nil : try module(lua, 2, "Residual")
-        return pushed(lua, Residual(block, shortcut: shortcut))
+        let o = try options(lua, 3, "Residual", allowed: ["relu"])
+        return pushed(
+          lua,
+          Residual(
+            block, shortcut: shortcut, relu: try lua.booleanOption(o, "relu", "Residual") ?? false))
       },
       "RNN": { lua in
         let o = try options(lua, 3, "RNN", allowed: ["nonlinearity"])

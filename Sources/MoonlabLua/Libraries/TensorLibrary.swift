@@ -247,8 +247,12 @@ enum TensorLibrary {
     ]
     spec.getField = { lua, key in
       let t = try lua.tensor(1, "__index")
-      guard key == "grad" else { return 0 }
-      if let g = t.grad { lua.push(g) } else { lua.pushNil() }
+      switch key {
+      case "grad": if let g = t.grad { lua.push(g) } else { lua.pushNil() }
+      // The name of the op that made the tensor ("BatchNorm2d+ReLU"), nil for leaves.
+      case "grad_fn": if let node = t.node { lua.push(node.name) } else { lua.pushNil() }
+      default: return 0
+      }
       return 1
     }
     spec.setField = { lua, key in
