@@ -8,10 +8,13 @@
 
 static moonlab_dispatch_fn swift_dispatch;
 static moonlab_release_fn swift_release;
+static moonlab_live_bytes_fn swift_live_bytes;
 
-void moonlab_set_callbacks(moonlab_dispatch_fn dispatch, moonlab_release_fn release) {
+void moonlab_set_callbacks(moonlab_dispatch_fn dispatch, moonlab_release_fn release,
+                           moonlab_live_bytes_fn live_bytes) {
   swift_dispatch = dispatch;
   swift_release = release;
+  swift_live_bytes = live_bytes;
 }
 
 // Per-state allocator bookkeeping. While a Swift-bound function runs (in_swift > 0) the
@@ -25,7 +28,7 @@ typedef struct {
   volatile int cancel;
   double deadline;  // CLOCK_MONOTONIC seconds, 0 = none
   double limit;     // the time limit in seconds, for the message
-  size_t external;  // bytes behind userdata pushed since the last full collection
+  size_t tensor_baseline;  // the least live tensor bytes since the last full collection
 } moonlab_state_info;
 
 static void *moonlab_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -297,17 +300,24 @@ int moonlab_load_text(lua_State *L, const char *code, size_t size, const char *c
 }
 
 // Tensors live in Swift memory: Lua's collector sees only their small userdata and, paced
-// by the Lua heap alone, would let gigabytes of dead tensors pile up between cycles.
-// Swift reports the bytes behind each pushed object; every EXTERNAL_LIMIT bytes a full
-// collection runs (lua_gc does nothing when called from a finalizer).
-#define EXTERNAL_LIMIT ((size_t)256 << 20)
+// by the Lua heap alone, would let dead tensors pile up between cycles — and behind a
+// one-element loss, the graph of its whole step. So the collector is paced by the
+// process's live tensor bytes instead (docs/architecture.md, "Memory"): once they grew by a
+// quarter, and at least MIN_GROWTH, over the least they were since the last full
+// collection, a full collection runs (lua_gc does nothing when called from a finalizer).
+// Counting from the least rather than from what the last collection left keeps the bound
+// after a script drops a large tensor; a full collection of a script's heap takes ~10 µs,
+// so one per training step costs nothing measurable.
+#define MIN_GROWTH ((size_t)16 << 20)
 
-void moonlab_note_external(lua_State *L, size_t bytes) {
+void moonlab_note_tensor_pushed(lua_State *L) {
   moonlab_state_info *info = info_of(L);
-  if (!info) return;
-  info->external += bytes;
-  if (info->external >= EXTERNAL_LIMIT) {
-    info->external = 0;
-    lua_gc(L, LUA_GCCOLLECT);
-  }
+  if (!info || !swift_live_bytes) return;
+  size_t live = swift_live_bytes();
+  if (live < info->tensor_baseline) info->tensor_baseline = live;
+  size_t growth = info->tensor_baseline / 4;
+  if (growth < MIN_GROWTH) growth = MIN_GROWTH;
+  if (live < info->tensor_baseline + growth) return;
+  lua_gc(L, LUA_GCCOLLECT);
+  info->tensor_baseline = swift_live_bytes();
 }

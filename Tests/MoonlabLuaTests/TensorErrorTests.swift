@@ -129,6 +129,20 @@ final class TensorErrorTests: XCTestCase {
       "local y = g * 2; y:backward(tensor.ones{3})",
       "backward: gradient shape [3] doesn't match tensor shape [2,3]")
     try assertError(
+      "local y = g:sum(); y:backward(); y:backward()",
+      "backward: trying to backward through the graph a second time")
+    XCTAssertTrue(
+      try error("local y = g:sum(); y:backward(); y:backward()").contains("retain_graph = true"))
+    try assertError(
+      "g:sum():backward{retain = true}",
+      "backward: unknown option 'retain' (expected gradient, retain_graph)")
+    try assertError(
+      ";(g * 2):backward(a, {gradient = a})",
+      "backward: unknown option 'gradient' (expected retain_graph)")
+    try assertError(
+      "g:sum():backward{retain_graph = 1}",
+      "backward: option 'retain_graph' (boolean expected, got number)")
+    try assertError(
       "local y = g * 2; y:requires_grad(false)",
       "requires_grad: only leaf tensors can stop requiring grad")
   }

@@ -114,6 +114,37 @@ final class TensorLibraryTests: XCTestCase {
     XCTAssertEqual(out, ["6.0", "nil", "2.0", "true"])
   }
 
+  /// retain_graph keeps the graph for a second backward, which accumulates the same
+  /// gradient again; the gradient also goes by name in the options table.
+  func testBackwardWithRetainGraph() throws {
+    let out = try host.run(
+      """
+      local x = tensor.from{1, 2, 3}:requires_grad()
+      local y = (x * x):sum()
+      y:backward{retain_graph = true}
+      local g1 = x.grad:totable()[3]
+      y:backward(nil, {retain_graph = true})
+      local g2 = x.grad:totable()[3]
+      y:backward()
+      local z = x * 2
+      z:backward{gradient = tensor.ones{3}, retain_graph = true}
+      z:backward(tensor.ones{3}, {retain_graph = false})
+      return g1, g2, x.grad:totable()[3]
+      """)
+    XCTAssertEqual(out, ["6.0", "12.0", "22.0"])
+  }
+
+  func testMemoryCountsLiveTensorBytes() throws {
+    let out = try host.run(
+      """
+      local before = tensor.memory()
+      local t = tensor.zeros{1024, 1024}
+      local after = tensor.memory()
+      return after.live - before.live, math.type(after.pooled)
+      """)
+    XCTAssertEqual(out, ["4194304", "integer"])
+  }
+
   func testNoGradRestoresGradModeEvenAfterAnError() throws {
     let out = try host.run(
       """

@@ -12,10 +12,13 @@
 
 // Swift's side of the bridge, installed once by moonlab_set_callbacks.
 // dispatch: run the Swift closure `box`; return results pushed, or -1 after pushing a
-// message. release: drop the retained Swift object a userdata held.
+// message. release: drop the retained Swift object a userdata held. live_bytes: the
+// bytes of all live tensor storage in the process (paces the collector).
 typedef int (*moonlab_dispatch_fn)(lua_State *L, void *box);
 typedef void (*moonlab_release_fn)(void *object);
-void moonlab_set_callbacks(moonlab_dispatch_fn dispatch, moonlab_release_fn release);
+typedef size_t (*moonlab_live_bytes_fn)(void);
+void moonlab_set_callbacks(moonlab_dispatch_fn dispatch, moonlab_release_fn release,
+                           moonlab_live_bytes_fn live_bytes);
 
 // A new state with Moonlab's allocator. max_bytes == 0 means no cap. Standard libraries
 // are not opened (the host decides which).
@@ -52,9 +55,10 @@ void *moonlab_to_any_object(lua_State *L, int index, const char **tname);
 // leaves it on the stack; returns 1 when it was created now.
 int moonlab_new_metatable(lua_State *L, const char *tname);
 
-// Reports `bytes` of Swift memory behind a userdata just pushed (a tensor's floats), so
-// the collector runs in step with the memory scripts actually hold.
-void moonlab_note_external(lua_State *L, size_t bytes);
+// Called after a tensor userdata was pushed: runs a full collection when the live tensor
+// bytes grew enough since the last one, so the collector keeps up with the memory that
+// dead tensors (and the graphs behind them) hold.
+void moonlab_note_tensor_pushed(lua_State *L);
 
 // Calls the function below nargs arguments with a traceback message handler.
 // Returns LUA_OK or an error code with the message (traceback included) on top.

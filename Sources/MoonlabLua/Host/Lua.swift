@@ -230,7 +230,7 @@ public struct Lua {
 
   public func push(_ t: Tensor) {
     push(t, as: .tensor)
-    moonlab_note_external(L, t.count * MemoryLayout<Float>.stride)
+    moonlab_note_tensor_pushed(L)
   }
 
   /// Pushes a Lua function that runs `fn`.

@@ -59,7 +59,8 @@ public final class LuaHost {
       },
       { object in
         if let object { Unmanaged<AnyObject>.fromOpaque(object).release() }
-      })
+      },
+      { TensorMemory.liveBytes })
   }()
 
   // MARK: Running code

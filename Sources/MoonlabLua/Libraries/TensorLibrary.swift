@@ -25,6 +25,15 @@ enum TensorLibrary {
         return pushed(lua, try Tensor.full(shape, Float(try lua.number(2, "full"))))
       },
       "arange": { lua in pushed(lua, try Tensor.arange(try lua.integer(1, "arange"))) },
+      // Bytes held by tensor storage (docs/architecture.md, "Memory").
+      "memory": { lua in
+        lua.newTable(hash: 2)
+        lua.push(TensorMemory.liveBytes)
+        lua.setField(-2, "live")
+        lua.push(TensorMemory.pooledBytes)
+        lua.setField(-2, "pooled")
+        return 1
+      },
       "eye": { lua in pushed(lua, try Tensor.eye(try lua.integer(1, "eye"))) },
       "from": { lua in
         if lua.type(1) == LUA_TNUMBER {
@@ -367,8 +376,7 @@ enum TensorLibrary {
         return pushed(lua, t)
       },
       "backward": { lua in
-        let t = try lua.tensor(1, "backward")
-        try t.backward(lua.isNoneOrNil(2) ? nil : try lua.tensor(2, "backward"))
+        try backward(lua)
         return 0
       },
       "zero_grad": { lua in
@@ -376,6 +384,22 @@ enum TensorLibrary {
         return 0
       },
     ]
+  }
+
+  /// t:backward([gradient] [, options]) or t:backward{gradient =, retain_graph =}: PyTorch's
+  /// keyword arguments as a table, the gradient also positional as before.
+  static func backward(_ lua: Lua) throws {
+    let t = try lua.tensor(1, "backward")
+    let optionsAt: Int32 = lua.type(2) == LUA_TTABLE ? 2 : 3
+    try lua.checkOptions(
+      optionsAt, "backward",
+      allowed: optionsAt == 2 ? ["gradient", "retain_graph"] : ["retain_graph"])
+    let gradient =
+      optionsAt == 2
+      ? try lua.option(2, "gradient", "backward") { try lua.tensor($0, "backward") }
+      : lua.isNoneOrNil(2) ? nil : try lua.tensor(2, "backward")
+    let retainGraph = try lua.booleanOption(optionsAt, "retain_graph", "backward") ?? false
+    try t.backward(gradient, retainGraph: retainGraph)
   }
 
   /// sum/mean: over everything without a dimension, else along it (optionally keeping it).

@@ -14,10 +14,9 @@ public final class TensorStorage {
     // against physical memory first, so failing here means exhaustion, where trapping
     // is the only option left.
     let bytes = max(count, 1) * MemoryLayout<Float>.stride
-    guard let raw = StoragePool.allocate(bytes) else {
+    guard let raw = StoragePool.allocate(bytes, zeroed: zeroed) else {
       fatalError("out of memory allocating \(bytes) bytes")
     }
-    if zeroed { memset(raw, 0, bytes) }
     pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
   }
 
