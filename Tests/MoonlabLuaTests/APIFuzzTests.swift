@@ -24,7 +24,7 @@ final class APIFuzzTests: XCTestCase {
       if k == 1 then return tensor.randn{R(1, 3), R(1, 8)}
       elseif k == 2 then return tensor.randn{R(1, 2), R(1, 4), R(1, 9), R(1, 9)}
       elseif k == 3 then return tensor.zeros(rshape())
-      elseif k == 4 then return tensor.randn{R(1, 3), R(1, 4)}:requires_grad()
+      elseif k == 4 then return tensor.randn{R(1, 3), R(1, 4)}:requires_grad_()
       else return tensor.from{R(1, 3), R(1, 2)} end
     end
     local odd = {0, -1, -7, 0.5, 1e300, 0/0, math.huge, -math.huge, 2^40, math.mininteger, "3", "x", true, false}

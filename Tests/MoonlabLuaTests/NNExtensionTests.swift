@@ -118,7 +118,7 @@ final class NNExtensionTests: XCTestCase {
     }
     XCTAssertThrowsError(
       try host.run(
-        "local x = tensor.ones{3}:requires_grad()\nBadGrad(x):sum():backward()",
+        "local x = tensor.ones{3}:requires_grad_()\nBadGrad(x):sum():backward()",
         chunkname: "@main.lua")
     ) {
       let msg = "\($0)"
@@ -150,7 +150,7 @@ final class NNExtensionTests: XCTestCase {
         """
         local F = nn.Function{name = 'F', forward = function(ctx, x) return x * 1 end,
           backward = function(ctx, g) return g:reshape{1, 3} end}
-        F(tensor.ones{3}:requires_grad()):sum():backward()
+        F(tensor.ones{3}:requires_grad_()):sum():backward()
         """)
     ) {
       XCTAssertTrue(

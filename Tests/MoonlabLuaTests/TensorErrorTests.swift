@@ -11,7 +11,7 @@ final class TensorErrorTests: XCTestCase {
 
   /// Runs `code` as chunk "@test.lua" after two setup lines and returns the error message.
   func error(_ code: String) throws -> String {
-    let script = "local a = tensor.ones{2, 3}\nlocal g = tensor.ones{2, 3}:requires_grad()\n" + code
+    let script = "local a = tensor.ones{2, 3}\nlocal g = tensor.ones{2, 3}:requires_grad_()\n" + code
     do {
       try host.run(script, chunkname: "@test.lua")
     } catch let e as LuaError {
@@ -143,7 +143,7 @@ final class TensorErrorTests: XCTestCase {
       "g:sum():backward{retain_graph = 1}",
       "backward: option 'retain_graph' (boolean expected, got number)")
     try assertError(
-      "local y = g * 2; y:requires_grad(false)",
+      "local y = g * 2; y:requires_grad_(false)",
       "requires_grad: only leaf tensors can stop requiring grad")
   }
 
@@ -159,7 +159,7 @@ final class TensorErrorTests: XCTestCase {
     _ = try error("tensor.no_grad(function() error('x') end)")
     XCTAssertEqual(
       try host.run(
-        "local x = tensor.ones{2}:requires_grad(); (x * x):sum():backward(); return x.grad:sum():item()"
+        "local x = tensor.ones{2}:requires_grad_(); (x * x):sum():backward(); return x.grad:sum():item()"
       ), ["4.0"])
   }
 }

@@ -25,10 +25,10 @@ final class TensorFuzzTests: XCTestCase {
       if k == 1 then return tensor.zeros(rshape())
       elseif k == 2 then return tensor.randn(rshape())
       elseif k == 3 then return tensor.from(R() * 4 - 2)
-      elseif k == 4 then return tensor.rand(rshape()):requires_grad()
-      elseif k == 5 then return tensor.randn(rshape()):requires_grad() * 2  -- not a leaf
+      elseif k == 4 then return tensor.rand(rshape()):requires_grad_()
+      elseif k == 5 then return tensor.randn(rshape()):requires_grad_() * 2  -- not a leaf
       elseif k == 6 then return tensor.zeros{R(0, 2), 0, R(1, 3)}
-      else return tensor.randn{R(1, 3), R(1, 3)}:requires_grad() end
+      else return tensor.randn{R(1, 3), R(1, 3)}:requires_grad_() end
     end
 
     local functions = {
@@ -64,7 +64,7 @@ final class TensorFuzzTests: XCTestCase {
     local lib = {"zeros", "ones", "full", "rand", "randn", "arange", "eye", "from", "one_hot", "seed", "no_grad", "gradcheck"}
     local methods = {"shape", "size", "numel", "dim", "item", "totable", "clone", "detach", "reshape", "t",
       "matmul", "sum", "mean", "max", "argmax", "exp", "log", "sqrt", "abs", "pow", "relu", "sigmoid",
-      "tanh", "softmax", "log_softmax", "requires_grad", "backward", "zero_grad"}
+      "tanh", "softmax", "log_softmax", "requires_grad_", "backward", "zero_grad"}
     local operators = {
       add = function(a, b) return a + b end, sub = function(a, b) return a - b end,
       mul = function(a, b) return a * b end, div = function(a, b) return a / b end,
@@ -148,7 +148,7 @@ final class TensorFuzzTests: XCTestCase {
     XCTAssertTrue(Autograd.isEnabled, "grad mode is back on")
     XCTAssertEqual(
       try host.run(
-        "local x = tensor.ones{2}:requires_grad(); (x * 3):sum():backward(); return x.grad:sum():item()"
+        "local x = tensor.ones{2}:requires_grad_(); (x * 3):sum():backward(); return x.grad:sum():item()"
       ), ["6.0"])
   }
 }

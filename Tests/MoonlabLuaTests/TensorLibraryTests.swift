@@ -102,14 +102,14 @@ final class TensorLibraryTests: XCTestCase {
   func testAutogradFromLua() throws {
     let out = try host.run(
       """
-      local x = tensor.from{1, 2, 3}:requires_grad()
+      local x = tensor.from{1, 2, 3}:requires_grad_()
       local y = (x * x):sum()
       y:backward()
       local g1 = x.grad:totable()[3]
       x:zero_grad()
       local none = x.grad
       ;(x * 2):backward(tensor.ones{3})
-      return g1, none, x.grad:totable()[1], y:requires_grad() == y
+      return g1, none, x.grad:totable()[1], y:requires_grad_() == y
       """)
     XCTAssertEqual(out, ["6.0", "nil", "2.0", "true"])
   }
@@ -119,7 +119,7 @@ final class TensorLibraryTests: XCTestCase {
   func testBackwardWithRetainGraph() throws {
     let out = try host.run(
       """
-      local x = tensor.from{1, 2, 3}:requires_grad()
+      local x = tensor.from{1, 2, 3}:requires_grad_()
       local y = (x * x):sum()
       y:backward{retain_graph = true}
       local g1 = x.grad:totable()[3]
@@ -148,7 +148,7 @@ final class TensorLibraryTests: XCTestCase {
   func testNoGradRestoresGradModeEvenAfterAnError() throws {
     let out = try host.run(
       """
-      local x = tensor.from{1, 2}:requires_grad()
+      local x = tensor.from{1, 2}:requires_grad_()
       local y = tensor.no_grad(function(k) return x * k end, 3)
       local ok, err = pcall(tensor.no_grad, function() error("inner failure") end)
       local z = x * 3
@@ -179,7 +179,7 @@ final class TensorLibraryTests: XCTestCase {
       ["tensor([   0.,    1.,    2., ..., 4997., 4998., 4999.], shape=[5000])"])
     XCTAssertEqual(try eval("tostring(tensor.zeros{0, 2})"), ["tensor([], shape=[0,2])"])
     XCTAssertEqual(
-      try eval("tostring(tensor.from{1}:requires_grad())"),
+      try eval("tostring(tensor.from{1}:requires_grad_())"),
       ["tensor([1.], shape=[1], requires_grad=true)"])
   }
 
@@ -189,5 +189,30 @@ final class TensorLibraryTests: XCTestCase {
     let lines = try capturingPrint(host) { try host.runScript(path: path) }
     XCTAssertEqual(
       lines, ["z = 0.62", "dz/dw0 = -0.2", "dz/dw1 = 0.4", "dz/db0 = -0.2", "dz/db1 = 1"])
+  }
+
+  /// `t.requires_grad` is a field: reading it changes nothing (the old `t:requires_grad()`
+  /// switched the flag on when used as a question); `requires_grad_` and assignment set it.
+  func testRequiresGradIsAFieldAndRequiresGradUnderscoreSetsIt() throws {
+    XCTAssertEqual(
+      try host.run(
+        """
+        local t = tensor.ones{2}
+        local before = t.requires_grad
+        local after = t.requires_grad
+        local u = t:requires_grad_()
+        local y = t * 2
+        t.requires_grad = false
+        return before, after, u == t, y.requires_grad, y.is_leaf, t.requires_grad, t.is_leaf
+        """), ["false", "false", "true", "true", "false", "false", "true"])
+    XCTAssertThrowsError(try host.run("local t = tensor.ones{2}; t.requires_grad = 1")) {
+      XCTAssertTrue(
+        "\($0)".contains("field 'requires_grad' takes true or false, got number"), "\($0)")
+    }
+    XCTAssertThrowsError(
+      try host.run("local t = tensor.ones{2}:requires_grad_(); (t * 2).requires_grad = false")
+    ) {
+      XCTAssertTrue("\($0)".contains("only leaf tensors can stop requiring grad"), "\($0)")
+    }
   }
 }

@@ -106,6 +106,13 @@ enum TensorLibrary {
     ]
   }
 
+  static func setRequiresGrad(_ t: Tensor, _ flag: Bool) throws {
+    guard flag || t.isLeaf else {
+      throw LuaError("requires_grad: only leaf tensors can stop requiring grad (use detach())")
+    }
+    t.requiresGrad = flag
+  }
+
   /// Pushes `t` and returns 1, the result count of a function returning one tensor.
   static func pushed(_ lua: Lua, _ t: Tensor) -> Int32 {
     lua.push(t)
@@ -227,7 +234,7 @@ enum TensorLibrary {
       },
       "__unm": { lua in pushed(lua, try lua.tensor(1, "unm").neg()) },
       // Each push makes a new userdata, so `==` compares the Swift objects: a tensor
-      // returned by requires_grad() equals the one it was called on.
+      // returned by requires_grad_() equals the one it was called on.
       "__eq": { lua in
         lua.push(
           lua.anyObject(1).map { ObjectIdentifier($0) }
@@ -249,6 +256,8 @@ enum TensorLibrary {
       let t = try lua.tensor(1, "__index")
       switch key {
       case "grad": if let g = t.grad { lua.push(g) } else { lua.pushNil() }
+      case "requires_grad": lua.push(t.requiresGrad)
+      case "is_leaf": lua.push(t.isLeaf)
       // The name of the op that made the tensor ("BatchNorm2d+ReLU"), nil for leaves.
       case "grad_fn": if let node = t.node { lua.push(node.name) } else { lua.pushNil() }
       default: return 0
@@ -257,6 +266,14 @@ enum TensorLibrary {
     }
     spec.setField = { lua, key in
       let t = try lua.tensor(1, "__newindex")
+      if key == "requires_grad" {
+        guard lua.type(3) == LUA_TBOOLEAN else {
+          throw LuaError(
+            "Tensor: field 'requires_grad' takes true or false, got \(lua.typeName(3))")
+        }
+        try setRequiresGrad(t, lua_toboolean(lua.L, 3) != 0)
+        return
+      }
       guard key == "grad" else { throw LuaError("Tensor: can't set field '\(key)'") }
       if lua.isNoneOrNil(3) {
         t.grad = nil
@@ -363,16 +380,15 @@ enum TensorLibrary {
     return methods
   }
 
-  /// The autograd surface: requires_grad, backward, zero_grad (and field `grad`).
+  /// The autograd surface: requires_grad_, backward, zero_grad (and fields `grad`,
+  /// `requires_grad`, `is_leaf`, `grad_fn`).
   static func gradMethods() -> [String: LuaFunction] {
     [
-      "requires_grad": { lua in
-        let t = try lua.tensor(1, "requires_grad")
-        let flag = try lua.optBoolean(2, "requires_grad", true)
-        guard flag || t.isLeaf else {
-          throw LuaError("requires_grad: only leaf tensors can stop requiring grad (use detach())")
-        }
-        t.requiresGrad = flag
+      // PyTorch's in-place setter: `t:requires_grad_()` or `t:requires_grad_(false)`;
+      // `t.requires_grad` reads the flag (a query has no side effect).
+      "requires_grad_": { lua in
+        let t = try lua.tensor(1, "requires_grad_")
+        try setRequiresGrad(t, try lua.optBoolean(2, "requires_grad_", true))
         return pushed(lua, t)
       },
       "backward": { lua in
