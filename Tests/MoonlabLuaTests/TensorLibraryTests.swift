@@ -215,4 +215,50 @@ final class TensorLibraryTests: XCTestCase {
       XCTAssertTrue("\($0)".contains("only leaf tensors can stop requiring grad"), "\($0)")
     }
   }
+
+  /// A tensor an op saved for backward, then changed in place (an initializer, a
+  /// checkpoint load, an optimizer step), makes backward fail naming the op, instead of
+  /// a silently wrong gradient (it gave 0 instead of 2); changes after backward are fine.
+  func testInPlaceChangeOfASavedTensorIsAnError() throws {
+    XCTAssertThrowsError(
+      try host.run(
+        """
+        local w = tensor.ones{3}:requires_grad_()
+        local x = tensor.ones{3}:requires_grad_()
+        local y = (w * x):sum()
+        nn.init.zeros(w)
+        y:backward()
+        """, chunkname: "@inplace.lua")
+    ) {
+      XCTAssertTrue(
+        "\($0)".contains(
+          "inplace.lua:5: backward: input 1 of mul was modified in place after the forward pass"),
+        "\($0)")
+    }
+    XCTAssertThrowsError(
+      try host.run(
+        """
+        local m = nn.Linear(2, 2)
+        local loss = m(tensor.ones{1, 2}):sum()
+        nn.init.constant(m:parameters()[1], 0.5)
+        loss:backward()
+        """)
+    ) { XCTAssertTrue("\($0)".contains("input 2 of Linear was modified in place"), "\($0)") }
+    XCTAssertEqual(
+      try host.run(
+        """
+        local m = nn.Linear(2, 1)
+        local opt = optim.SGD(m:parameters(), {lr = 0.1})
+        for step = 1, 3 do
+          opt:zero_grad()
+          m(tensor.ones{4, 2}):sum():backward()
+          opt:step()
+        end
+        local w = tensor.ones{2}:requires_grad_()
+        local y = (w * 3):sum()
+        y:backward()
+        nn.init.zeros(w)
+        return w.grad:sum():item()
+        """), ["6.0"])
+  }
 }

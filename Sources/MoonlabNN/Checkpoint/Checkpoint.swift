@@ -38,7 +38,10 @@ public enum Checkpoint {
       )
     }
     for (name, dst) in expected {
-      if let src = byName[name] { dst.data.update(from: src.data, count: dst.count) }
+      if let src = byName[name] {
+        dst.data.update(from: src.data, count: dst.count)
+        dst.storage.markModified()
+      }
     }
   }
 

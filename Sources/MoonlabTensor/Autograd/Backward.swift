@@ -38,6 +38,7 @@ extension Tensor {
     var leafGrads: [ObjectIdentifier: Tensor] = [:]
     while let node = order.popLast() {
       guard let g = grads.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+      try node.checkVersions()
       let inputGrads = try node.backward(g)
       let edges = node.edges
       if !retainGraph { node.release() }

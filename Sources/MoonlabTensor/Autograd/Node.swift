@@ -23,6 +23,14 @@ public final class Node {
   static let freedGraphMessage =
     "backward: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed); the first backward frees them unless called with retain_graph = true (Swift: retainGraph: true)"
 
+  /// The version each input's storage had when the op ran (weakly held: a storage no
+  /// closure saved may go, and then nothing can read it).
+  private var versions: [(storage: Weak, version: Int)]
+
+  struct Weak {
+    weak var storage: TensorStorage?
+  }
+
   /// Where one input's gradient goes.
   struct Edge {
     let shape: [Int]
@@ -40,11 +48,24 @@ public final class Node {
         shape: input.shape, node: input.node, leaf: input.isLeaf && input.requiresGrad ? input : nil
       )
     }
+    versions = inputs.map { (Weak(storage: $0.storage), $0.storage.version) }
     self.backward = backward
+  }
+
+  /// Throws when an input was changed in place after this op saw it: its saved copy
+  /// would give a wrong gradient.
+  func checkVersions() throws {
+    for (i, v) in versions.enumerated() {
+      guard let storage = v.storage.storage, storage.version != v.version else { continue }
+      throw TensorError(
+        "backward: input \(i + 1) of \(name) was modified in place after the forward pass (version \(v.version), now \(storage.version)), so its gradient would be wrong; change it after backward, or clone() it first"
+      )
+    }
   }
 
   /// Drops the closure (and the tensors it captured) and the edges.
   func release() {
+    versions = []
     edges = []
     backward = { _ in throw TensorError(Node.freedGraphMessage) }
     isReleased = true

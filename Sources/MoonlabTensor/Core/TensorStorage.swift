@@ -5,6 +5,13 @@ import Foundation
 public final class TensorStorage {
   public let pointer: UnsafeMutablePointer<Float>
   public let count: Int
+  /// Bumped by every in-place change a user makes (initializers, optimizer steps,
+  /// checkpoint loads): backward compares it with the version an op saw, so a saved
+  /// tensor changed in between is an error, not a silently wrong gradient (PyTorch's
+  /// version counter; docs/tensor.md).
+  public private(set) var version = 0
+
+  public func markModified() { version &+= 1 }
 
   /// Storage for `count` floats, zero-filled unless the caller overwrites every element
   /// anyway (elementwise outputs), where the extra pass over memory would be wasted.
