@@ -17,7 +17,7 @@ struct ScriptOptions: ParsableArguments {
   var sandbox = false
   @Option(
     name: .customLong("memory-limit"), parsing: .unconditional,
-    help: "Cap on the Lua heap in MB (default 512 with --sandbox).")
+    help: "Cap in MB on the Lua heap and on live tensors (default 512 with --sandbox).")
   var memoryLimit: Int?
   @Option(
     name: .customLong("time-limit"), parsing: .unconditional,

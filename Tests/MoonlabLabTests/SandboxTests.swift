@@ -1,4 +1,5 @@
 import Foundation
+import MoonlabTensor
 import TestSupport
 import XCTest
 
@@ -99,6 +100,23 @@ final class SandboxTests: XCTestCase {
         error?.contains("keeps the run record's own files") ?? false,
         "\(name): \(error ?? "no error")")
     }
+  }
+
+  /// --memory-limit covers tensors too (their floats live outside the Lua heap): an
+  /// allocation bomb of tensors, or of op results kept alive, stops at the limit.
+  func testMemoryCapStopsATensorBomb() throws {
+    for code in [
+      "local keep = {} while true do keep[#keep + 1] = tensor.randn{1024, 1024} end",
+      "local a = tensor.randn{512, 512} local keep = {} while true do keep[#keep + 1] = a:matmul(a) + 1 end",
+    ] {
+      let error = try run(code, memoryMB: 64)
+      XCTAssertTrue(
+        error?.contains("the tensor memory limit of 64 MB is reached") ?? false,
+        "\(code): \(error ?? "no error")")
+      XCTAssertLessThan(
+        TensorMemory.liveBytes, 64 << 20, "the bomb's tensors are freed with its state")
+    }
+    XCTAssertEqual(TensorMemory.limitBytes, 0, "the limit ends with the run")
   }
 
   func testMemoryCapStopsARunawayTable() throws {

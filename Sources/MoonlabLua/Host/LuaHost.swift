@@ -118,11 +118,16 @@ public final class LuaHost {
   /// stack (see `load`).
   public func call(arguments: Int32, results: Int32, on thread: Lua? = nil) throws {
     let L = thread?.L ?? state
-    if callDepth == 0, options.timeLimitSeconds > 0 {
-      moonlab_set_time_limit(state, options.timeLimitSeconds)
+    if callDepth == 0 {
+      if options.timeLimitSeconds > 0 { moonlab_set_time_limit(state, options.timeLimitSeconds) }
+      // The memory limit covers tensors while this host's Lua code runs.
+      TensorMemory.limitBytes = options.memoryLimitBytes
     }
     callDepth += 1
-    defer { callDepth -= 1 }
+    defer {
+      callDepth -= 1
+      if callDepth == 0 { TensorMemory.limitBytes = 0 }
+    }
     if moonlab_pcall(L, arguments, results) != LUA_OK { throw popError(L) }
   }
 

@@ -5,4 +5,9 @@ public enum TensorMemory {
   public static var liveBytes: Int { StoragePool.live.load(ordering: .relaxed) }
   /// Bytes of freed blocks the pool keeps for reuse.
   public static var pooledBytes: Int { StoragePool.held }
+
+  /// The cap on live tensor bytes checked when a shape is validated (0 = none): a run's
+  /// `--memory-limit` covers tensors as well as the Lua heap, so a tensor-allocation bomb
+  /// stops with an error at the limit instead of taking the machine's memory.
+  nonisolated(unsafe) public static var limitBytes = 0
 }
