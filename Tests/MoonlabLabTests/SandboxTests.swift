@@ -92,6 +92,17 @@ final class SandboxTests: XCTestCase {
       XCTAssertTrue("\($0)".contains("follows no symbolic links, and 'link'"), "\($0)")
     }
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside.path), [])
+    // A hard link planted in the run directory: the write replaces the link (temp file +
+    // rename), the outside file keeps its bytes.
+    let victim = outside.appendingPathComponent("victim.safetensors")
+    try Data("keep".utf8).write(to: victim)
+    let hardRun = folder.appendingPathComponent("hard")
+    try FileManager.default.createDirectory(at: hardRun, withIntermediateDirectories: true)
+    try FileManager.default.linkItem(
+      at: victim, to: hardRun.appendingPathComponent("m.safetensors"))
+    let saver = try writeScript("nn.Linear(2, 2):save('m.safetensors')", "saver.lua", in: folder)
+    try runInProcess(saver, out: hardRun) { $0.sandbox = true }
+    XCTAssertEqual(try String(contentsOf: victim, encoding: .utf8), "keep")
     for name in [
       "DONE", "config.json", "metrics.jsonl", "script.lua", "report.html", "images/001.png",
     ] {

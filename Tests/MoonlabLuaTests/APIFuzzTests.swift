@@ -70,6 +70,15 @@ final class APIFuzzTests: XCTestCase {
       function() return nn.Sequential{rmodule() or nn.ReLU(), rmodule() or nn.Identity()} end,
       function() return nn.Residual(rmodule() or nn.Identity(), rmodule()) end,
       function() return nn.RNN(rnum(), rnum(), R() < 0.3 and roptions() or nil) end,
+      function()  -- initializers change parameters in place, maybe between forward and backward
+        local m = rmodule() or nn.Linear(2, 2)
+        local y = R() < 0.5 and m(rtensor()) or nil
+        local p = m:parameters()[1] or rtensor()
+        local init = ({nn.init.normal, nn.init.msra, nn.init.xavier, nn.init.zeros, nn.init.constant})[R(1, 5)]
+        init(p, rvalue())
+        if y then y:sum():backward() end
+        return m
+      end,
       function() return nn.CrossEntropyLoss() end, function() return nn.MSELoss() end,
       function() return nn.BCELoss() end, function() return nn.BCEWithLogitsLoss() end,
     }
