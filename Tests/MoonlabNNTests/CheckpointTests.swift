@@ -344,8 +344,11 @@ final class CheckpointLayerTests: XCTestCase {
     let y = try net(try tensor(io["input"]))
     let expected = try tensor(io["output"])
     XCTAssertEqual(y.shape, expected.shape)
+    // Relative to the outputs' scale (~0.1): one output, 0.003, is a near-cancelled sum
+    // whose last bits follow the GEMM's summation order.
     for (a, b) in zip(y.toArray(), expected.toArray()) {
-      XCTAssertTrue(relativeClose(Double(a), Double(b), tol: 1e-5), "\(a) vs PyTorch \(b)")
+      XCTAssertTrue(
+        relativeClose(Double(a), Double(b), tol: 1e-5, floor: 0.1), "\(a) vs PyTorch \(b)")
     }
 
     // Saved by moonlab and loaded into a fresh network: the same output, bit for bit.
