@@ -5,7 +5,7 @@ import MoonlabTensor
 import TestSupport
 import XCTest
 
-/// The Lua `nn` API of design.md §6: constructors, module methods, losses with 1-based
+/// The Lua `nn` API of docs/nn.md: constructors, module methods, losses with 1-based
 /// labels, summary, save/load.
 final class NNLibraryTests: XCTestCase {
   var host: LuaHost!

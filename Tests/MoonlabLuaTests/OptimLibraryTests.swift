@@ -2,7 +2,7 @@ import MoonlabLua
 import MoonlabTensor
 import XCTest
 
-/// The Lua `optim` API of design.md §6. The update rules themselves are checked against
+/// The Lua `optim` API of docs/optim.md. The update rules themselves are checked against
 /// PyTorch in MoonlabNNTests; here: the binding, its fields and its errors.
 final class OptimLibraryTests: XCTestCase {
   var host: LuaHost!

@@ -3,7 +3,7 @@ import MoonlabTensor
 import TestSupport
 import XCTest
 
-/// The Lua `tensor` API of design.md §6: 1-based dimensions and positions, operators
+/// The Lua `tensor` API of docs/tensor.md: 1-based dimensions and positions, operators
 /// with numbers on either side, autograd from Lua.
 final class TensorLibraryTests: XCTestCase {
   var host: LuaHost!

@@ -1,5 +1,5 @@
 // The only C in Moonlab's Lua bridge. Lua raises errors with longjmp, which must never
-// cross a Swift frame (design.md §4). Swift-bound functions are therefore reached through
+// cross a Swift frame (docs/architecture.md, "The Lua bridge"). Swift-bound functions are therefore reached through
 // moonlab_trampoline: Swift returns a result count, or -1 with the error message pushed,
 // and only then, with no Swift frame left on the stack, the trampoline raises.
 #ifndef MOONLAB_LUASHIM_H

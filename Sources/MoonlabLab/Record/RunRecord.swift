@@ -36,7 +36,7 @@ public enum RunStatus: Equatable {
   }
 }
 
-/// One run directory (design.md §5): config.json, script.lua, metrics.jsonl,
+/// One run directory (docs/lab.md): config.json, script.lua, metrics.jsonl,
 /// checkpoints/, images/, report.json + report.html + report.md, and DONE, written last.
 /// Every file except the append-only metrics log is replaced atomically.
 public final class RunRecord {

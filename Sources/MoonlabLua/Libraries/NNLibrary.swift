@@ -8,7 +8,7 @@ extension LuaClass {
   public static let module = LuaClass("moonlab.Module")
 }
 
-/// The `nn` library (design.md §6): module and loss constructors, `nn.init.*`,
+/// The `nn` library (docs/nn.md): module and loss constructors, `nn.init.*`,
 /// `nn.summary`, `nn.load`, and the Lua extension points `nn.define` and `nn.Function`.
 /// Lua counts from 1: Softmax's dimension and CrossEntropyLoss's labels are converted here.
 enum NNLibrary {

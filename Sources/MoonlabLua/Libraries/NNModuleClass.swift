@@ -3,7 +3,7 @@ import LuaShim
 import MoonlabNN
 import MoonlabTensor
 
-/// The Module class as Lua sees it (design.md §6): `m(x)`, `loss(logits, y)`, and the
+/// The Module class as Lua sees it (docs/nn.md): `m(x)`, `loss(logits, y)`, and the
 /// methods below; `m.weight`, `m.training`, a child by name, and on nn.define modules any
 /// field the script set on `self`.
 enum NNModuleClass {

@@ -2,7 +2,7 @@ import CLua
 import LuaShim
 import MoonlabTensor
 
-/// The `tensor` library and the Tensor class as Lua sees them (design.md §6). Lua counts
+/// The `tensor` library and the Tensor class as Lua sees them (docs/tensor.md). Lua counts
 /// dimensions and positions from 1 (negative dimensions count from the end); the
 /// Swift API counts from 0, and this file converts.
 enum TensorLibrary {

@@ -1,7 +1,7 @@
 /// One recorded op on the tape: where its inputs' gradients go and a closure mapping the
 /// gradient of its output to the gradients of its inputs (nil where an input needs none).
 /// A layer's whole forward/backward is one node with a fused kernel, so graphs stay short
-/// (design.md §2).
+/// (docs/architecture.md, "Tensors and autograd").
 ///
 /// The node keeps what backward needs and no more (docs/architecture.md, "Memory"): the
 /// node that made each input, or the input itself if it is a leaf that requires grad, so
