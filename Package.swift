@@ -45,7 +45,7 @@ let package = Package(
     .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-    // The C error trampoline and allocator/hook for Lua (design.md §4).
+    // The C error trampoline and allocator/hook for Lua (docs/architecture.md, "The Lua bridge").
     .target(name: "LuaShim", dependencies: ["CLua"]),
 
     .target(name: "MoonlabTensor", dependencies: ["CBLAS"], swiftSettings: release),

@@ -3,7 +3,7 @@
 -- By hand, at x0 = 1, w0 = 0.3, w1 = −0.2, b0 = 0.1, b1 = −0.3:
 --   x1 = 0.4, y1 = −0.38, z = 0.62 (> 0, so the outer relu passes gradients through);
 --   dz/dw1 = x1 = 0.4, dz/db1 = 1, dz/dw0 = w1·x0 = −0.2, dz/db0 = w1 = −0.2.
-local function scalar(v) return tensor.from{v}:requires_grad() end
+local function scalar(v) return tensor.from{v}:requires_grad_() end
 
 local x0 = tensor.from{1}
 local w0, b0 = scalar(0.3), scalar(0.1)

@@ -8,7 +8,7 @@ public struct DataError: Error, CustomStringConvertible, Equatable {
   public var description: String { message }
 }
 
-/// Samples and their targets, held compactly in Swift memory (design.md §4: big data never
+/// Samples and their targets, held compactly in Swift memory (docs/data.md: big data never
 /// lives in Lua tables). Images are UInt8 (NCHW, scaled to [0,1] when batched); other data
 /// (synthetic sets, `data.tensors`) is Float. Targets are 0-based class indices for the
 /// readers; `subset` and `split` are views that share the storage through an index list.

@@ -45,6 +45,17 @@ open class Module {
     return tensor
   }
 
+  /// Throws when adding `child` under this module would make a cycle (`s:add(s)`, or two
+  /// containers added into each other): every walk (parameters, printing, forward) would
+  /// then run forever. Script-facing adds check this first; the tree stays acyclic.
+  public func checkCanAdopt(_ child: Module, _ fn: String) throws {
+    if child === self || child.modules().contains(where: { $0 === self }) {
+      throw TensorError(
+        "\(fn): adding \(child.typeName) to \(typeName) would make a cycle (it already contains \(child === self ? "itself" : "this \(typeName)"))"
+      )
+    }
+  }
+
   /// Registers a child module.
   @discardableResult
   public func module<M: Module>(_ name: String, _ child: M) -> M {
@@ -56,7 +67,9 @@ open class Module {
     return child
   }
 
-  private func replaceOrAppend(_ slots: inout [(name: String, tensor: Tensor)], _ name: String, _ t: Tensor) {
+  private func replaceOrAppend(
+    _ slots: inout [(name: String, tensor: Tensor)], _ name: String, _ t: Tensor
+  ) {
     if let i = slots.firstIndex(where: { $0.name == name }) {
       slots[i].tensor = t
     } else {

@@ -15,6 +15,10 @@ struct BenchCommand: ParsableCommand {
   @Argument(help: "Benchmarks to run (default: all; see --list).") var names: [String] = []
   @Option(help: "Threads for our kernels and OpenBLAS.") var threads = 2
   @Flag(help: "List the benchmarks and exit.") var list = false
+  /// A training workload whose peak RSS a parent `moonlab bench` measures in this fresh
+  /// process (bench/MoonlabBenchmarks/TrainingRSS.swift).
+  @Option(help: .hidden) var rssWorkload: String?
+  @Option(help: .hidden) var rssSteps = 0
 
   func run() throws {
     if list {
@@ -23,6 +27,13 @@ struct BenchCommand: ParsableCommand {
     }
     guard threads > 0 else { throw fail("--threads must be positive, got \(threads)", code: 2) }
     Parallel.setThreads(threads)
+    if let rssWorkload {
+      do {
+        return try TrainingRSS.runWorkload(rssWorkload, steps: rssSteps)
+      } catch {
+        throw fail(String(describing: error), code: 1)
+      }
+    }
     let failures: Int
     do {
       failures = try Benchmarks.run(names)

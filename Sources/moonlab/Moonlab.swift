@@ -20,6 +20,13 @@ struct Moonlab: ParsableCommand {
       KernelCommand.self,
       BenchCommand.self,
     ])
+
+  /// Standard output is line-buffered even into a file or pipe, so a run stopped by a
+  /// signal has printed every finished line (epoch lines were lost with `> log`).
+  static func main() {
+    setvbuf(stdout, nil, _IOLBF, 0)
+    main(nil)
+  }
 }
 
 /// Prints an error for the user and leaves with `code`: 1 for script errors, 2 for a
@@ -33,6 +40,7 @@ func fail(_ message: String, code: Int32) -> ExitCode {
 /// prints its error (with traceback) and exits 1.
 @discardableResult
 func execute(_ request: RunRequest) throws -> URL? {
+  Interrupts.install()
   do {
     return try ScriptRunner.run(request)
   } catch let e as ScriptNotFound {
@@ -43,7 +51,7 @@ func execute(_ request: RunRequest) throws -> URL? {
       message += "\n(report: \(dir.appendingPathComponent("report.html").path))"
     }
     FileHandle.standardError.write(Data((message + "\n").utf8))
-    throw ExitCode(1)
+    throw ExitCode(e.exitCode)
   } catch {
     throw fail(String(describing: error), code: 1)
   }

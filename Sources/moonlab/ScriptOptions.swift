@@ -17,7 +17,7 @@ struct ScriptOptions: ParsableArguments {
   var sandbox = false
   @Option(
     name: .customLong("memory-limit"), parsing: .unconditional,
-    help: "Cap on the Lua heap in MB (default 512 with --sandbox).")
+    help: "Cap in MB on the Lua heap and on live tensors (default 512 with --sandbox).")
   var memoryLimit: Int?
   @Option(
     name: .customLong("time-limit"), parsing: .unconditional,
@@ -25,6 +25,10 @@ struct ScriptOptions: ParsableArguments {
   var timeLimit: Double?
   @Argument(parsing: .postTerminator, help: "Arguments passed to the script (after --).")
   var scriptArguments: [String] = []
+
+  /// The wall-time cap of `--sandbox` without `--time-limit`: a script from elsewhere that
+  /// never ends still ends.
+  static let sandboxTimeLimit = 3600.0
 
   func validate() throws {
     guard UInt64(seed) != nil else {
@@ -59,7 +63,7 @@ struct ScriptOptions: ParsableArguments {
     request.threads = threads
     request.sandbox = sandbox
     request.memoryLimitBytes = (memoryLimit ?? (sandbox ? 512 : 0)) << 20
-    request.timeLimitSeconds = timeLimit ?? 0
+    request.timeLimitSeconds = timeLimit ?? (sandbox ? ScriptOptions.sandboxTimeLimit : 0)
     for s in settings {
       guard let eq = s.firstIndex(of: "=") else { continue }  // refused by validate()
       request.config.append(

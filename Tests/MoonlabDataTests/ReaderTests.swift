@@ -107,6 +107,22 @@ final class ReaderTests: XCTestCase {
     XCTAssertTrue(empty.contains("test_batch.bin"), empty)
   }
 
+  /// batches.meta.txt must be ten lines of short text: random bytes are refused, not
+  /// replaced by the standard names.
+  func testCIFARMetaFileOfRandomBytes() throws {
+    let folder = try temporaryFolder(self)
+    try Data(record(label: 1)).write(to: folder.appendingPathComponent("test_batch.bin"))
+    let meta = folder.appendingPathComponent("batches.meta.txt")
+    var gen = SystemRandomNumberGenerator()
+    try Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &gen) }).write(to: meta)
+    XCTAssertThrowsError(try CIFAR10.load(split: "test", folder: folder)) { e in
+      XCTAssertTrue("\(e)".contains("batches.meta.txt: not a text file of class names"), "\(e)")
+    }
+    try ((0..<10).map { "class\($0)" }.joined(separator: "\n") + "\n").write(
+      to: meta, atomically: true, encoding: .utf8)
+    XCTAssertEqual(try CIFAR10.load(split: "test", folder: folder).classes?[9], "class9")
+  }
+
   func testCIFARMissingFileIsNamed() throws {
     let folder = try temporaryFolder(self)
     XCTAssertThrowsError(try CIFAR10.load(split: "train", folder: folder)) { e in
@@ -163,9 +179,18 @@ final class ReaderTests: XCTestCase {
     let ds = try MNIST.load(split: "test", folder: folder)
     XCTAssertEqual(ds.count, 1)
     XCTAssertEqual(try ds.get(0).x.toArray()[100], 1)
-    // Cut the gzip stream short.
+    // Garbage after the gzip stream.
     let gz = folder.appendingPathComponent("t10k-images-idx3-ubyte.gz")
-    try Data(try Data(contentsOf: gz).prefix(20)).write(to: gz)
+    let whole = try Data(contentsOf: gz)
+    try (whole + Data("junk".utf8)).write(to: gz)
+    XCTAssertThrowsError(try MNIST.load(split: "test", folder: folder)) { e in
+      XCTAssertTrue(
+        "\(e)".contains(
+          "t10k-images-idx3-ubyte.gz: 4 bytes of trailing data after the gzip stream"),
+        "\(e)")
+    }
+    // Cut the gzip stream short.
+    try Data(whole.prefix(20)).write(to: gz)
     XCTAssertThrowsError(try MNIST.load(split: "test", folder: folder)) { e in
       XCTAssertTrue("\(e)".contains("t10k-images-idx3-ubyte.gz: gzip data is"), "\(e)")
     }

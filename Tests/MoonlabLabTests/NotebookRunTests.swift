@@ -135,6 +135,25 @@ final class NotebookRunTests: XCTestCase {
     XCTAssertEqual(result.runs[0]?.outputs, [.stream(name: "stdout", text: "safe\t2\n")])
   }
 
+  /// lab.fit's epoch lines are the cell's output, as docs/notebook.md says.
+  func testFitEpochLinesLandInTheCell() throws {
+    let (result, _) = try run(
+      """
+      --%%
+      local x = tensor.randn{8, 2}
+      local loader = data.Loader(data.tensors(x, tensor.ones{8}), {batch_size = 4})
+      local m = nn.Linear(2, 2)
+      lab.fit{model = m, optimizer = optim.SGD(m:parameters(), {lr = 0.1}), loss = nn.CrossEntropyLoss(), train = loader, epochs = 2}
+      """)
+    XCTAssertNil(result.error)
+    let text = (result.runs[0]?.outputs ?? []).compactMap { output -> String? in
+      if case .stream(_, let text) = output { return text }
+      return nil
+    }.joined()
+    XCTAssertTrue(text.contains("epoch 1/2  train loss"), text)
+    XCTAssertTrue(text.contains("epoch 2/2  train loss"), text)
+  }
+
   func testSyntaxErrorIsBlamedOnItsCell() throws {
     let (result, _) = try run("--%%\nprint(1)\n--%%\nlocal = 2\n--%%\nprint(3)\n")
     XCTAssertEqual(result.runs[0]?.state, .notRun)

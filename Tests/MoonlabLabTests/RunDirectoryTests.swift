@@ -97,8 +97,26 @@ final class RunDirectoryTests: XCTestCase {
     XCTAssertEqual(read(dir.appendingPathComponent("report.html")), html)
     XCTAssertTrue(exists(dir, "report.md"))
     XCTAssertThrowsError(try runInProcess(script, out: dir)) { error in
-      XCTAssertTrue(String(describing: error).contains("already holds a finished run"))
+      XCTAssertTrue(
+        String(describing: error).contains("already holds a run (status: finished)"), "\(error)")
     }
+  }
+
+  /// A run that failed (or was interrupted) keeps its record: a second run with the same
+  /// --out is refused instead of deleting the first one's metrics.
+  func testUnfinishedRunIsNotOverwritten() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    let failing = try writeScript(
+      "lab.log{step = 1, loss = 0.5}\nerror('boom')\n", "f.lua", in: folder)
+    let dir = folder.appendingPathComponent("run")
+    XCTAssertThrowsError(try runInProcess(failing, out: dir))
+    let metrics = read(dir.appendingPathComponent("metrics.jsonl"))
+    XCTAssertTrue(metrics.contains("0.5"), metrics)
+    XCTAssertThrowsError(try runInProcess(failing, out: dir)) { error in
+      XCTAssertTrue(
+        String(describing: error).contains("already holds a run (status: failed)"), "\(error)")
+    }
+    XCTAssertEqual(read(dir.appendingPathComponent("metrics.jsonl")), metrics)
   }
 
   func testMetricsReaderDropsAnUnfinishedLine() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import MoonlabTensor
 import TestSupport
 import XCTest
 
@@ -76,10 +77,87 @@ final class SandboxTests: XCTestCase {
     XCTAssertTrue(FileManager.default.fileExists(atPath: free.path))
   }
 
+  /// A symbolic link already in the run directory is not followed out of it, and the run
+  /// record's own files can't be written by the script (a forged DONE or metrics line).
+  func testNoSymlinkEscapeAndNoForgedRecord() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    let outside = try TestPaths.temporaryDirectory()
+    let runDir = folder.appendingPathComponent("run")
+    try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(
+      at: runDir.appendingPathComponent("link"), withDestinationURL: outside)
+    let script = try writeScript(
+      "nn.Linear(2, 2):save('link/x.safetensors')", "untrusted.lua", in: folder)
+    XCTAssertThrowsError(try runInProcess(script, out: runDir) { $0.sandbox = true }) {
+      XCTAssertTrue("\($0)".contains("follows no symbolic links, and 'link'"), "\($0)")
+    }
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside.path), [])
+    // A hard link planted in the run directory: the write replaces the link (temp file +
+    // rename), the outside file keeps its bytes.
+    let victim = outside.appendingPathComponent("victim.safetensors")
+    try Data("keep".utf8).write(to: victim)
+    let hardRun = folder.appendingPathComponent("hard")
+    try FileManager.default.createDirectory(at: hardRun, withIntermediateDirectories: true)
+    try FileManager.default.linkItem(
+      at: victim, to: hardRun.appendingPathComponent("m.safetensors"))
+    let saver = try writeScript("nn.Linear(2, 2):save('m.safetensors')", "saver.lua", in: folder)
+    try runInProcess(saver, out: hardRun) { $0.sandbox = true }
+    XCTAssertEqual(try String(contentsOf: victim, encoding: .utf8), "keep")
+    for name in [
+      "DONE", "config.json", "metrics.jsonl", "script.lua", "report.html", "images/001.png",
+    ] {
+      let error = try run("nn.Linear(2, 2):save('\(name)')")
+      XCTAssertTrue(
+        error?.contains("keeps the run record's own files") ?? false,
+        "\(name): \(error ?? "no error")")
+    }
+  }
+
+  /// --memory-limit covers tensors too (their floats live outside the Lua heap): an
+  /// allocation bomb of tensors, or of op results kept alive, stops at the limit.
+  func testMemoryCapStopsATensorBomb() throws {
+    for code in [
+      "local keep = {} while true do keep[#keep + 1] = tensor.randn{1024, 1024} end",
+      "local a = tensor.randn{512, 512} local keep = {} while true do keep[#keep + 1] = a:matmul(a) + 1 end",
+    ] {
+      let error = try run(code, memoryMB: 64)
+      XCTAssertTrue(
+        error?.contains("the tensor memory limit of 64 MB is reached") ?? false,
+        "\(code): \(error ?? "no error")")
+      XCTAssertLessThan(
+        TensorMemory.liveBytes, 64 << 20, "the bomb's tensors are freed with its state")
+    }
+    XCTAssertEqual(TensorMemory.limitBytes, 0, "the limit ends with the run")
+  }
+
   func testMemoryCapStopsARunawayTable() throws {
     let error = try run(
       "local t = {} while true do t[#t + 1] = string.rep('x', 64) .. #t end", memoryMB: 8)
     XCTAssertEqual(error, "script stopped: it went over its memory limit of 8 MB (--memory-limit)")
+  }
+
+  /// The time-limit error can't be caught for good: pcall, xpcall and coroutine.resume
+  /// raise it again once time is up, and no Swift call starts after it, so an endless
+  /// pcall loop and a loop of heavy tensor calls both stop within the limit + 1 s.
+  func testTimeLimitCannotBeCaughtOrOutrun() throws {
+    for code in [
+      "while true do pcall(function() while true do end end) end",
+      "while true do xpcall(function() while true do end end, function(e) return e end) end",
+      "while true do coroutine.resume(coroutine.create(function() while true do end end)) end",
+      "while true do local ok = pcall(function() local a = tensor.randn{512, 512}; for i = 1, 1e9 do a = a:matmul(a):tanh() end end) end",
+    ] {
+      let start = Date()
+      let error = try run(code, seconds: 0.5)
+      let took = Date().timeIntervalSince(start)
+      XCTAssertTrue(
+        error?.contains("time limit of 0.5 s exceeded") ?? false, "\(code): \(error ?? "no error")")
+      XCTAssertLessThan(took, 1.5, code)
+    }
+    // Before the limit, pcall still catches errors as usual.
+    XCTAssertNil(
+      try run(
+        "assert(not pcall(error, 'x')); assert(select(2, pcall(error, 'y', 0)) == 'y')", seconds: 5)
+    )
   }
 
   func testTimeLimitStopsAnEndlessLoopAlsoInsideASweep() throws {

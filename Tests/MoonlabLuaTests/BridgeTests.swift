@@ -3,7 +3,7 @@ import MoonlabLua
 import TestSupport
 import XCTest
 
-/// The Lua bridge's safety rules (design.md §4): errors become Lua errors at the caller's
+/// The Lua bridge's safety rules (docs/architecture.md, "The Lua bridge"): errors become Lua errors at the caller's
 /// line, no longjmp crosses Swift frames, nothing leaks.
 final class BridgeTests: XCTestCase {
   func testSwiftErrorPointsAtCallingLuaLine() throws {
@@ -84,7 +84,7 @@ final class BridgeTests: XCTestCase {
     XCTAssertLessThan(grown, 800 << 20, "RSS grew by \(grown >> 20) MB for 1.6 GB of dead tensors")
   }
 
-  /// No Swift file may call a Lua API function that raises (design.md §4).
+  /// No Swift file may call a Lua API function that raises (docs/architecture.md, "The Lua bridge").
   func testNoSwiftSourceCallsRaisingLuaFunctions() throws {
     let sources = TestPaths.repository.appendingPathComponent("Sources")
     let pattern = try NSRegularExpression(

@@ -118,12 +118,26 @@ final class NNExtensionTests: XCTestCase {
     }
     XCTAssertThrowsError(
       try host.run(
-        "local x = tensor.ones{3}:requires_grad()\nBadGrad(x):sum():backward()",
+        "local x = tensor.ones{3}:requires_grad_()\nBadGrad(x):sum():backward()",
         chunkname: "@main.lua")
     ) {
       let msg = "\($0)"
       XCTAssertTrue(msg.contains("main.lua:2:"), msg)
       XCTAssertTrue(msg.contains("layers.lua:7:"), msg)
+    }
+    // A name registers once: a second `param('w', …)` would drop the first from the state dict.
+    XCTAssertThrowsError(
+      try host.run(
+        """
+        Twice = nn.define{name = 'Twice', init = function(self)
+          self:param('w', tensor.zeros{2})
+          self:param('w', tensor.ones{2})
+        end, forward = function(self, x) return x end}
+        Twice()
+        """, chunkname: "@twice.lua")
+    ) {
+      XCTAssertTrue(
+        "\($0)".contains("twice.lua:3: param: 'w' is already registered in Twice"), "\($0)")
     }
     XCTAssertThrowsError(try host.run("nn.Function{name = 'X', forward = function() end}")) {
       XCTAssertTrue("\($0)".contains("Function: option 'backward' must be a function"), "\($0)")
@@ -136,7 +150,7 @@ final class NNExtensionTests: XCTestCase {
         """
         local F = nn.Function{name = 'F', forward = function(ctx, x) return x * 1 end,
           backward = function(ctx, g) return g:reshape{1, 3} end}
-        F(tensor.ones{3}:requires_grad()):sum():backward()
+        F(tensor.ones{3}:requires_grad_()):sum():backward()
         """)
     ) {
       XCTAssertTrue(

@@ -5,7 +5,7 @@ import MoonlabTensor
 import TestSupport
 import XCTest
 
-/// The Lua `nn` API of design.md §6: constructors, module methods, losses with 1-based
+/// The Lua `nn` API of docs/nn.md: constructors, module methods, losses with 1-based
 /// labels, summary, save/load.
 final class NNLibraryTests: XCTestCase {
   var host: LuaHost!
@@ -102,6 +102,45 @@ final class NNLibraryTests: XCTestCase {
     }
   }
 
+  /// A container can't be added into itself, directly or through another one (printing,
+  /// parameters() and forward used to recurse until the stack overflowed: SIGSEGV, also
+  /// inside pcall); sharing a module in two places stays allowed.
+  func testContainersRefuseCycles() throws {
+    let cases = [
+      (
+        "local s = nn.Sequential(); s:add(s)",
+        "cyc.lua:1: add: adding Sequential to Sequential would make a cycle (it already contains itself)"
+      ),
+      (
+        "local a, b = nn.Sequential(), nn.Sequential(); a:add(b); b:add(a)",
+        "cyc.lua:1: add: adding Sequential to Sequential would make a cycle (it already contains this Sequential)"
+      ),
+      ("local a = nn.Sequential(); local r = nn.Residual(a); a:add(r)", "would make a cycle"),
+      (
+        """
+        local M = nn.define{name = 'M', forward = function(self, x) return x end}
+        local m = M(); local s = nn.Sequential{m}; m:module('back', s)
+        """, "module: adding Sequential to M would make a cycle"
+      ),
+    ]
+    for (code, message) in cases {
+      XCTAssertThrowsError(
+        try host.run(
+          "local ok, e = pcall(function() \(code) end); error(e, 0)", chunkname: "@cyc.lua")
+      ) {
+        XCTAssertTrue("\($0)".contains(message), "\(code): \($0)")
+      }
+    }
+    try host.run(
+      """
+      local shared = nn.Linear(2, 2)
+      local s = nn.Sequential{shared, nn.ReLU()}
+      s:add(shared)
+      assert(tostring(s):find('Linear'))
+      local y = s(tensor.ones{1, 2})
+      """)
+  }
+
   func testSaveAndLoadRoundTrip() throws {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent(
       "nn-lua-\(getpid()).safetensors"
@@ -133,5 +172,44 @@ final class NNLibraryTests: XCTestCase {
       """)
     XCTAssertEqual(Double(out[0]) ?? 0, 2.0 / 32, accuracy: 0.01)
     XCTAssertEqual(Array(out.dropFirst()), ["2.0", "0.0", "true"])
+  }
+
+  /// Plain scripts get the fused BatchNorm nodes (docs/nn.md, "Fused BatchNorm"), seen in
+  /// the output's grad_fn, and such models still train; a Lua-defined layer in between
+  /// keeps the separate ops.
+  func testBatchNormReLUAndResidualBlocksRunFused() throws {
+    let out = try host.run(
+      """
+      tensor.seed(1)
+      local stem = nn.Sequential{nn.Conv2d(3, 8, 3, {padding = 1}), nn.BatchNorm2d(8), nn.ReLU()}
+      local block = nn.Sequential{
+        nn.Residual(
+          nn.Sequential{nn.Conv2d(8, 16, 3, {stride = 2, padding = 1}), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.Conv2d(16, 16, 3, {padding = 1}), nn.BatchNorm2d(16)},
+          nn.Sequential{nn.Conv2d(8, 16, 1, {stride = 2}), nn.BatchNorm2d(16)}),
+        nn.ReLU()}
+      local Pass = nn.define{name = 'Pass', forward = function(self, x) return x end}
+      local x = tensor.randn{4, 3, 8, 8}
+      local h = stem(x)
+      local names = {h.grad_fn, block(h).grad_fn, tostring(x.grad_fn),
+        nn.Sequential{nn.BatchNorm2d(3), Pass(), nn.ReLU()}(x).grad_fn,
+        nn.Residual(nn.BatchNorm2d(3), nil, {relu = true})(x).grad_fn}
+      local model = nn.Sequential{stem, block, nn.AvgPool2d(4), nn.Flatten(), nn.Linear(16, 3)}
+      local y = tensor.from{1, 2, 3, 1}
+      local loss, opt = nn.CrossEntropyLoss(), optim.SGD(model:parameters(), {lr = 0.1})
+      local first, last
+      for step = 1, 20 do
+        opt:zero_grad()
+        local l = loss(model(x), y)
+        l:backward()
+        opt:step()
+        if step == 1 then first = l:item() end
+        last = l:item()
+      end
+      return table.concat(names, ' '), last < 0.5 * first, model:get(2):get(1).block:get(5).num_batches_tracked:item()
+      """)
+    XCTAssertEqual(
+      out,
+      ["BatchNorm2d+ReLU BatchNorm2d+add+ReLU nil relu BatchNorm2d+add+ReLU", "true", "21.0"])
   }
 }

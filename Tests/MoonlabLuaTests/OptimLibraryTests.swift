@@ -2,7 +2,7 @@ import MoonlabLua
 import MoonlabTensor
 import XCTest
 
-/// The Lua `optim` API of design.md §6. The update rules themselves are checked against
+/// The Lua `optim` API of docs/optim.md. The update rules themselves are checked against
 /// PyTorch in MoonlabNNTests; here: the binding, its fields and its errors.
 final class OptimLibraryTests: XCTestCase {
   var host: LuaHost!
@@ -18,7 +18,7 @@ final class OptimLibraryTests: XCTestCase {
     // 1 → 0.8 → 0.46 → 0.062 (buf 2, 3.4, 3.98), by hand.
     let w = try numbers(
       """
-      local w = tensor.from{1, 2, 3}:requires_grad()
+      local w = tensor.from{1, 2, 3}:requires_grad_()
       local opt = optim.SGD({w}, {lr = 0.1, momentum = 0.9})
       for _ = 1, 3 do
         opt:zero_grad();
@@ -35,12 +35,12 @@ final class OptimLibraryTests: XCTestCase {
     // Adam's first step is lr·sign(g) (bias-corrected m̂ = g, √v̂ = |g|).
     let w = try numbers(
       """
-      local w = tensor.from{1, -2}:requires_grad()
+      local w = tensor.from{1, -2}:requires_grad_()
       local opt = optim.Adam({w}, {lr = 0.05, betas = {0.8, 0.99}, eps = 1e-8})
       local loss = (w * w):sum()
       loss:backward()
       opt:step()
-      local adamw = optim.AdamW({tensor.zeros{1}:requires_grad()})
+      local adamw = optim.AdamW({tensor.zeros{1}:requires_grad_()})
       return w:totable()[1], w:totable()[2], adamw.lr
       """)
     XCTAssertEqual(w[0], 0.95, accuracy: 1e-6)
@@ -51,7 +51,7 @@ final class OptimLibraryTests: XCTestCase {
   func testLRFieldAndSchedules() throws {
     let lrs = try numbers(
       """
-      local opt = optim.SGD({tensor.zeros{2}:requires_grad()}, {lr = 0.1})
+      local opt = optim.SGD({tensor.zeros{2}:requires_grad_()}, {lr = 0.1})
       opt.lr = 0.2
       local first = opt.lr
       local sched = optim.MultiStepLR(opt, {milestones = {2, 3}, gamma = 0.5})
@@ -65,7 +65,7 @@ final class OptimLibraryTests: XCTestCase {
 
     let warm = try numbers(
       """
-      local opt = optim.SGD({tensor.zeros{1}:requires_grad()}, {lr = 1})
+      local opt = optim.SGD({tensor.zeros{1}:requires_grad_()}, {lr = 1})
       local sched = optim.Warmup(optim.StepLR(opt, {step_size = 3, gamma = 0.1}), {steps = 4})
       local out = {opt.lr}
       for _ = 1, 4 do sched:step(); out[#out + 1] = sched.lr end
@@ -78,7 +78,7 @@ final class OptimLibraryTests: XCTestCase {
 
     let cosine = try numbers(
       """
-      local opt = optim.Adam({tensor.zeros{1}:requires_grad()}, {lr = 1})
+      local opt = optim.Adam({tensor.zeros{1}:requires_grad_()}, {lr = 1})
       local sched = optim.CosineLR(opt, {t_max = 2, min_lr = 0.5})
       local a = opt.lr; sched:step(); local b = opt.lr; sched:step()
       return a, b, opt.lr

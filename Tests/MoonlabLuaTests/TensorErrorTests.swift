@@ -11,7 +11,7 @@ final class TensorErrorTests: XCTestCase {
 
   /// Runs `code` as chunk "@test.lua" after two setup lines and returns the error message.
   func error(_ code: String) throws -> String {
-    let script = "local a = tensor.ones{2, 3}\nlocal g = tensor.ones{2, 3}:requires_grad()\n" + code
+    let script = "local a = tensor.ones{2, 3}\nlocal g = tensor.ones{2, 3}:requires_grad_()\n" + code
     do {
       try host.run(script, chunkname: "@test.lua")
     } catch let e as LuaError {
@@ -89,6 +89,12 @@ final class TensorErrorTests: XCTestCase {
       "tensor.gradcheck(function(x) return x end, {a}, {eps = 'big'})",
       "gradcheck: option 'eps' (number expected, got string)")
     try assertError(
+      "tensor.gradcheck(function(x) return x end, {a}, {eps = 0})",
+      "gradcheck: eps must be positive and atol, rtol ≥ 0 (finite), got eps 0.0")
+    try assertError(
+      "tensor.gradcheck(function(x) return x end, {a}, {rtol = -1})",
+      "gradcheck: eps must be positive and atol, rtol ≥ 0 (finite)")
+    try assertError(
       "local c = tensor.one_hot(tensor.from{1, 5}, 4)",
       "one_hot: label 5.0 at position 2 is not a class in 1..4")
     try assertError(
@@ -123,7 +129,21 @@ final class TensorErrorTests: XCTestCase {
       "local y = g * 2; y:backward(tensor.ones{3})",
       "backward: gradient shape [3] doesn't match tensor shape [2,3]")
     try assertError(
-      "local y = g * 2; y:requires_grad(false)",
+      "local y = g:sum(); y:backward(); y:backward()",
+      "backward: trying to backward through the graph a second time")
+    XCTAssertTrue(
+      try error("local y = g:sum(); y:backward(); y:backward()").contains("retain_graph = true"))
+    try assertError(
+      "g:sum():backward{retain = true}",
+      "backward: unknown option 'retain' (expected gradient, retain_graph)")
+    try assertError(
+      ";(g * 2):backward(a, {gradient = a})",
+      "backward: unknown option 'gradient' (expected retain_graph)")
+    try assertError(
+      "g:sum():backward{retain_graph = 1}",
+      "backward: option 'retain_graph' (boolean expected, got number)")
+    try assertError(
+      "local y = g * 2; y:requires_grad_(false)",
       "requires_grad: only leaf tensors can stop requiring grad")
   }
 
@@ -139,7 +159,7 @@ final class TensorErrorTests: XCTestCase {
     _ = try error("tensor.no_grad(function() error('x') end)")
     XCTAssertEqual(
       try host.run(
-        "local x = tensor.ones{2}:requires_grad(); (x * x):sum():backward(); return x.grad:sum():item()"
+        "local x = tensor.ones{2}:requires_grad_(); (x * x):sum():backward(); return x.grad:sum():item()"
       ), ["4.0"])
   }
 }

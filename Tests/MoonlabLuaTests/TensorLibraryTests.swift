@@ -3,7 +3,7 @@ import MoonlabTensor
 import TestSupport
 import XCTest
 
-/// The Lua `tensor` API of design.md §6: 1-based dimensions and positions, operators
+/// The Lua `tensor` API of docs/tensor.md: 1-based dimensions and positions, operators
 /// with numbers on either side, autograd from Lua.
 final class TensorLibraryTests: XCTestCase {
   var host: LuaHost!
@@ -102,22 +102,53 @@ final class TensorLibraryTests: XCTestCase {
   func testAutogradFromLua() throws {
     let out = try host.run(
       """
-      local x = tensor.from{1, 2, 3}:requires_grad()
+      local x = tensor.from{1, 2, 3}:requires_grad_()
       local y = (x * x):sum()
       y:backward()
       local g1 = x.grad:totable()[3]
       x:zero_grad()
       local none = x.grad
       ;(x * 2):backward(tensor.ones{3})
-      return g1, none, x.grad:totable()[1], y:requires_grad() == y
+      return g1, none, x.grad:totable()[1], y:requires_grad_() == y
       """)
     XCTAssertEqual(out, ["6.0", "nil", "2.0", "true"])
+  }
+
+  /// retain_graph keeps the graph for a second backward, which accumulates the same
+  /// gradient again; the gradient also goes by name in the options table.
+  func testBackwardWithRetainGraph() throws {
+    let out = try host.run(
+      """
+      local x = tensor.from{1, 2, 3}:requires_grad_()
+      local y = (x * x):sum()
+      y:backward{retain_graph = true}
+      local g1 = x.grad:totable()[3]
+      y:backward(nil, {retain_graph = true})
+      local g2 = x.grad:totable()[3]
+      y:backward()
+      local z = x * 2
+      z:backward{gradient = tensor.ones{3}, retain_graph = true}
+      z:backward(tensor.ones{3}, {retain_graph = false})
+      return g1, g2, x.grad:totable()[3]
+      """)
+    XCTAssertEqual(out, ["6.0", "12.0", "22.0"])
+  }
+
+  func testMemoryCountsLiveTensorBytes() throws {
+    let out = try host.run(
+      """
+      local before = tensor.memory()
+      local t = tensor.zeros{1024, 1024}
+      local after = tensor.memory()
+      return after.live - before.live, math.type(after.pooled)
+      """)
+    XCTAssertEqual(out, ["4194304", "integer"])
   }
 
   func testNoGradRestoresGradModeEvenAfterAnError() throws {
     let out = try host.run(
       """
-      local x = tensor.from{1, 2}:requires_grad()
+      local x = tensor.from{1, 2}:requires_grad_()
       local y = tensor.no_grad(function(k) return x * k end, 3)
       local ok, err = pcall(tensor.no_grad, function() error("inner failure") end)
       local z = x * 3
@@ -148,7 +179,7 @@ final class TensorLibraryTests: XCTestCase {
       ["tensor([   0.,    1.,    2., ..., 4997., 4998., 4999.], shape=[5000])"])
     XCTAssertEqual(try eval("tostring(tensor.zeros{0, 2})"), ["tensor([], shape=[0,2])"])
     XCTAssertEqual(
-      try eval("tostring(tensor.from{1}:requires_grad())"),
+      try eval("tostring(tensor.from{1}:requires_grad_())"),
       ["tensor([1.], shape=[1], requires_grad=true)"])
   }
 
@@ -158,5 +189,76 @@ final class TensorLibraryTests: XCTestCase {
     let lines = try capturingPrint(host) { try host.runScript(path: path) }
     XCTAssertEqual(
       lines, ["z = 0.62", "dz/dw0 = -0.2", "dz/dw1 = 0.4", "dz/db0 = -0.2", "dz/db1 = 1"])
+  }
+
+  /// `t.requires_grad` is a field: reading it changes nothing (the old `t:requires_grad()`
+  /// switched the flag on when used as a question); `requires_grad_` and assignment set it.
+  func testRequiresGradIsAFieldAndRequiresGradUnderscoreSetsIt() throws {
+    XCTAssertEqual(
+      try host.run(
+        """
+        local t = tensor.ones{2}
+        local before = t.requires_grad
+        local after = t.requires_grad
+        local u = t:requires_grad_()
+        local y = t * 2
+        t.requires_grad = false
+        return before, after, u == t, y.requires_grad, y.is_leaf, t.requires_grad, t.is_leaf
+        """), ["false", "false", "true", "true", "false", "false", "true"])
+    XCTAssertThrowsError(try host.run("local t = tensor.ones{2}; t.requires_grad = 1")) {
+      XCTAssertTrue(
+        "\($0)".contains("field 'requires_grad' takes true or false, got number"), "\($0)")
+    }
+    XCTAssertThrowsError(
+      try host.run("local t = tensor.ones{2}:requires_grad_(); (t * 2).requires_grad = false")
+    ) {
+      XCTAssertTrue("\($0)".contains("only leaf tensors can stop requiring grad"), "\($0)")
+    }
+  }
+
+  /// A tensor an op saved for backward, then changed in place (an initializer, a
+  /// checkpoint load, an optimizer step), makes backward fail naming the op, instead of
+  /// a silently wrong gradient (it gave 0 instead of 2); changes after backward are fine.
+  func testInPlaceChangeOfASavedTensorIsAnError() throws {
+    XCTAssertThrowsError(
+      try host.run(
+        """
+        local w = tensor.ones{3}:requires_grad_()
+        local x = tensor.ones{3}:requires_grad_()
+        local y = (w * x):sum()
+        nn.init.zeros(w)
+        y:backward()
+        """, chunkname: "@inplace.lua")
+    ) {
+      XCTAssertTrue(
+        "\($0)".contains(
+          "inplace.lua:5: backward: input 1 of mul was modified in place after the forward pass"),
+        "\($0)")
+    }
+    XCTAssertThrowsError(
+      try host.run(
+        """
+        local m = nn.Linear(2, 2)
+        local loss = m(tensor.ones{1, 2}):sum()
+        nn.init.constant(m:parameters()[1], 0.5)
+        loss:backward()
+        """)
+    ) { XCTAssertTrue("\($0)".contains("input 2 of Linear was modified in place"), "\($0)") }
+    XCTAssertEqual(
+      try host.run(
+        """
+        local m = nn.Linear(2, 1)
+        local opt = optim.SGD(m:parameters(), {lr = 0.1})
+        for step = 1, 3 do
+          opt:zero_grad()
+          m(tensor.ones{4, 2}):sum():backward()
+          opt:step()
+        end
+        local w = tensor.ones{2}:requires_grad_()
+        local y = (w * 3):sum()
+        y:backward()
+        nn.init.zeros(w)
+        return w.grad:sum():item()
+        """), ["6.0"])
   }
 }

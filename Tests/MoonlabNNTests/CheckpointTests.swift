@@ -237,7 +237,12 @@ final class CheckpointTests: XCTestCase {
       ),
       (
         "missing field", header(#"{"x":{"dtype":"F32","data_offsets":[0,4]}}"#, data: 4),
-        ["x", "shape"]
+        ["key 'shape' missing at 'x'"]
+      ),
+      (
+        "wrong type",
+        header(#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,"a"]}}"#, data: 4),
+        ["at 'x.data_offsets[1]': expected an integer"]
       ),
       (
         "fractional offset",
@@ -254,7 +259,12 @@ final class CheckpointTests: XCTestCase {
       assertThrows(
         { _ = try Safetensors.parse(bytes, path: "bad.safetensors") },
         containing: ["bad.safetensors"] + parts)
-      _ = name
+      // Messages are for users: no Swift or Foundation internals.
+      do { _ = try Safetensors.parse(bytes, path: "bad.safetensors") } catch {
+        for word in ["CodingKeys", "Swift.", "NSCocoaErrorDomain", "DecodingError"] {
+          XCTAssertFalse("\(error)".contains(word), "\(name): \(error)")
+        }
+      }
     }
   }
 

@@ -13,8 +13,18 @@ final class AtomicFileTests: XCTestCase {
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["a.txt"])
   }
 
-  func testUnwritableLocationThrows() {
-    XCTAssertThrowsError(try AtomicFile.write("x", to: URL(fileURLWithPath: "/proc/nope/a.txt")))
+  func testUnwritableLocationThrows() throws {
+    XCTAssertThrowsError(try AtomicFile.write("x", to: URL(fileURLWithPath: "/proc/nope/a.txt"))) {
+      XCTAssertEqual("\($0)", "can't create the folder /proc/nope: No such file or directory")
+    }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "atomic-\(UUID().uuidString)")
+    let file = dir.appendingPathComponent("file")
+    try AtomicFile.write("x", to: file)
+    XCTAssertThrowsError(try AtomicFile.write("y", to: file.appendingPathComponent("sub/a.txt"))) {
+      XCTAssertEqual(
+        "\($0)", "can't create the folder \(file.path)/sub: \(file.path) is not a folder")
+    }
   }
 
   /// A symbolic link, a folder or a FIFO at the target is refused, and left as it was:

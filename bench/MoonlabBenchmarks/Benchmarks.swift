@@ -15,6 +15,10 @@ public enum Benchmarks {
     ("resnet20", "ResNet-20 training images/s at batch 128", CIFARNetBench.runResNet20),
     ("lenet_layers", "each LeNet layer's forward and backward alone", LeNetLayersBench.run),
     ("lenet_augment", "a LeNet epoch with augmentation on vs off", LeNetAugmentBench.run),
+    (
+      "bn_layers", "BatchNorm, fused BatchNorm+ReLU/+add+ReLU and pooling at VGG/ResNet shapes",
+      BNLayersBench.run
+    ),
     ("conv_layers", "VGG-small and ResNet-20 convolutions alone at batch 128", ConvLayersBench.run),
   ]
 

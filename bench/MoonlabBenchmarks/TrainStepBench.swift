@@ -5,13 +5,11 @@ import MoonlabTensor
 /// One training step (forward, backward, plain SGD) of a CIFAR network on random data,
 /// timed as the median of five runs of `steps` steps after a warm-up. Shared by the
 /// `lenet`, `vgg` and `resnet20` benchmarks; each has a PyTorch counterpart in
-/// bench/torch/ that prints the same line.
+/// bench/torch/ that prints the same line. Each then reports its peak RSS (TrainingRSS).
 enum TrainStepBench {
   static func run(name: String, model: Module, batch: Int, steps: Int) throws {
     Generator.seedGlobal(0)
-    let gen = Generator(seed: 1, stream: "bench")
-    let x = try Tensor.randn([batch, 3, 32, 32], generator: gen)
-    let y = try Tensor(shape: [batch], values: (0..<batch).map { _ in Float(gen.below(10)) })
+    let (x, y) = try randomBatch(batch)
     let loss = CrossEntropyLoss()
     let sgd = try SGD(model.parameters(), lr: 0.01)
     let cpu0 = cpuSeconds()
@@ -32,6 +30,15 @@ enum TrainStepBench {
       String(
         format: "batch %d, %.2f ms/step, %.2f CPU ms/step, %.1f GFLOP/s, %d threads", batch,
         perStep * 1e3, cpuPerStep * 1e3, flops / perStep / 1e9, Parallel.threads))
+    try TrainingRSS.report(name)
+  }
+
+  /// Random CIFAR-shaped images and 0-based labels, the same on every run.
+  static func randomBatch(_ batch: Int) throws -> (x: Tensor, y: Tensor) {
+    let gen = Generator(seed: 1, stream: "bench")
+    let x = try Tensor.randn([batch, 3, 32, 32], generator: gen)
+    let y = try Tensor(shape: [batch], values: (0..<batch).map { _ in Float(gen.below(10)) })
+    return (x, y)
   }
 
   static func cpuSeconds() -> Double {

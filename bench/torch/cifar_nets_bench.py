@@ -1,5 +1,6 @@
 """PyTorch counterpart of bench/MoonlabBenchmarks/CIFARNetBench.swift: VGG-small and
-ResNet-20 training images/s at batch 128 (forward, backward, plain SGD) on random data.
+ResNet-20 training images/s at batch 128 (forward, backward, plain SGD) on random data, then
+their peak RSS at 3 and 12 steps (lenet_bench.report_peak_rss).
 
     .venv-bench/bin/python bench/torch/cifar_nets_bench.py --threads 2 [vgg] [resnet20]
 """
@@ -8,6 +9,8 @@ import time
 
 import torch
 import torch.nn as nn
+
+from lenet_bench import report_peak_rss, train_for_peak_rss
 
 
 def vgg_small():
@@ -91,13 +94,19 @@ def bench(name, model, batch, steps):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rss-steps", type=int, help=argparse.SUPPRESS)
     parser.add_argument("names", nargs="*")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    if not args.names or "vgg" in args.names:
-        bench("vgg", vgg_small(), 128, 3)
-    if not args.names or "resnet20" in args.names:
-        bench("resnet20", resnet20(), 128, 3)
+    for name, make in (("vgg", vgg_small), ("resnet20", resnet20)):
+        if args.names and name not in args.names:
+            continue
+        if args.rss_steps:
+            torch.manual_seed(0)
+            train_for_peak_rss(make(), 128, args.rss_steps)
+        else:
+            bench(name, make(), 128, 3)
+            report_peak_rss(name, __file__, 3, args.threads)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 // The only C in Moonlab's Lua bridge. Lua raises errors with longjmp, which must never
-// cross a Swift frame (design.md §4). Swift-bound functions are therefore reached through
+// cross a Swift frame (docs/architecture.md, "The Lua bridge"). Swift-bound functions are therefore reached through
 // moonlab_trampoline: Swift returns a result count, or -1 with the error message pushed,
 // and only then, with no Swift frame left on the stack, the trampoline raises.
 #ifndef MOONLAB_LUASHIM_H
@@ -12,10 +12,13 @@
 
 // Swift's side of the bridge, installed once by moonlab_set_callbacks.
 // dispatch: run the Swift closure `box`; return results pushed, or -1 after pushing a
-// message. release: drop the retained Swift object a userdata held.
+// message. release: drop the retained Swift object a userdata held. live_bytes: the
+// bytes of all live tensor storage in the process (paces the collector).
 typedef int (*moonlab_dispatch_fn)(lua_State *L, void *box);
 typedef void (*moonlab_release_fn)(void *object);
-void moonlab_set_callbacks(moonlab_dispatch_fn dispatch, moonlab_release_fn release);
+typedef size_t (*moonlab_live_bytes_fn)(void);
+void moonlab_set_callbacks(moonlab_dispatch_fn dispatch, moonlab_release_fn release,
+                           moonlab_live_bytes_fn live_bytes);
 
 // A new state with Moonlab's allocator. max_bytes == 0 means no cap. Standard libraries
 // are not opened (the host decides which).
@@ -26,6 +29,16 @@ size_t moonlab_memory_in_use(lua_State *L);
 void moonlab_set_time_limit(lua_State *L, double seconds);
 void moonlab_request_cancel(lua_State *L);
 void moonlab_clear_cancel(lua_State *L);
+// SIGINT/SIGTERM handlers: the first signal stops the script at its next hook or Swift
+// call, a second ends the process (exit 128 + signal). The pending signal, 0 if none.
+void moonlab_install_signal_handlers(void);
+int moonlab_pending_signal(void);
+// Pushes a Lua function telling whether the script must stop (signal, os.exit, time
+// limit), for the pcall wrappers; and the os.exit replacement. moonlab_exit_code is the
+// code os.exit was called with, or -1.
+void moonlab_push_must_stop(lua_State *L);
+void moonlab_push_os_exit(lua_State *L);
+int moonlab_exit_code(lua_State *L);
 
 // Push a Lua function that calls the Swift closure `box` (a retained object released by
 // the function's __gc when Lua collects it).
@@ -42,9 +55,10 @@ void *moonlab_to_any_object(lua_State *L, int index, const char **tname);
 // leaves it on the stack; returns 1 when it was created now.
 int moonlab_new_metatable(lua_State *L, const char *tname);
 
-// Reports `bytes` of Swift memory behind a userdata just pushed (a tensor's floats), so
-// the collector runs in step with the memory scripts actually hold.
-void moonlab_note_external(lua_State *L, size_t bytes);
+// Called after a tensor userdata was pushed: runs a full collection when the live tensor
+// bytes grew enough since the last one, so the collector keeps up with the memory that
+// dead tensors (and the graphs behind them) hold.
+void moonlab_note_tensor_pushed(lua_State *L);
 
 // Calls the function below nargs arguments with a traceback message handler.
 // Returns LUA_OK or an error code with the message (traceback included) on top.

@@ -1,4 +1,5 @@
 import Foundation
+import MoonlabTensor
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -48,7 +49,7 @@ public enum Fetch {
       throw DataError(
         "data fetch: \(target.path) exists but is incomplete; remove it and fetch again")
     }
-    try fm.createDirectory(at: root, withIntermediateDirectories: true)
+    try Folder.create(root)
     let temp = root.appendingPathComponent(".\(dataset).fetch-\(getpid())")
     try? fm.removeItem(at: temp)
     try fm.createDirectory(at: temp, withIntermediateDirectories: false)

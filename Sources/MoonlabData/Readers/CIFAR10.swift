@@ -63,8 +63,16 @@ public enum CIFAR10 {
   }
 
   /// Class names from batches.meta.txt (one per line), or the standard ones if absent.
+  /// Names are short printable text: anything else means the file is not what it claims.
   static func classNames(_ url: URL) throws -> [String] {
-    guard let text = try? String(contentsOf: url, encoding: .utf8) else { return defaultClasses }
+    guard let data = FileManager.default.contents(atPath: url.path) else { return defaultClasses }
+    guard let text = String(data: data, encoding: .utf8),
+      !text.unicodeScalars.contains(where: {
+        $0.value < 0x20 && $0 != "\n" && $0 != "\r" && $0 != "\t"
+      })
+    else {
+      throw DataError("cifar10: \(url.lastPathComponent): not a text file of class names")
+    }
     let names = text.split(whereSeparator: \.isNewline).map {
       $0.trimmingCharacters(in: .whitespaces)
     }.filter {
@@ -73,6 +81,10 @@ public enum CIFAR10 {
     guard names.count == 10 else {
       throw DataError(
         "cifar10: \(url.lastPathComponent): expected 10 class names, found \(names.count)")
+    }
+    if let long = names.first(where: { $0.count > 64 }) {
+      throw DataError(
+        "cifar10: \(url.lastPathComponent): a class name of \(long.count) characters (at most 64)")
     }
     return names
   }

@@ -48,6 +48,11 @@ enum Gzip {
           throw DataError("\(what): gzip data is truncated")
         }
       } while status != Z_STREAM_END
+      // Bytes after the stream's trailer are damage (a truncated download followed by
+      // another, an appended file), not data: gunzip warns, a reader must refuse.
+      if stream.avail_in > 0 {
+        throw DataError("\(what): \(stream.avail_in) bytes of trailing data after the gzip stream")
+      }
     }
     return out
   }

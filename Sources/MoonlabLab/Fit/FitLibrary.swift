@@ -119,13 +119,11 @@ enum FitLibrary {
         history[f.key, default: []].append(f.value.double ?? .nan)
       }
       rows.append(line.dropLast().map { ReportWriter.cell($0.value) })
-      print(summary(e, epochs, t, v, lr: lr, seconds: seconds))
+      CellOutputs.write(summary(e, epochs, t, v, lr: lr, seconds: seconds) + "\n")
 
       if let every, e % every == 0 || e == epochs {
         let path = record.dir.appendingPathComponent(
           String(format: "checkpoints/epoch-%03d.safetensors", epoch))
-        try FileManager.default.createDirectory(
-          at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Checkpoint.save(fit.model, to: path.path)
       }
       try record.writeReport(.running)

@@ -2,7 +2,7 @@ import CLua
 import Foundation
 import MoonlabLua
 
-/// The `lab` library (design.md §6): lab.log, lab.run_dir, lab.sweep, lab.fit and
+/// The `lab` library (docs/lab.md): lab.log, lab.run_dir, lab.sweep, lab.fit and
 /// lab.evaluate; lab.config is filled by LabSession.
 enum LabLibrary {
   static func install(_ session: LabSession) {

@@ -3,7 +3,7 @@ import MoonlabLua
 import MoonlabNN
 import MoonlabTensor
 
-/// The `report` library (design.md §6): each call appends a block to the current run's
+/// The `report` library (docs/lab.md): each call appends a block to the current run's
 /// report, which is rendered when the script ends (also on error) and after each epoch
 /// of `lab.fit`.
 enum ReportLibrary {

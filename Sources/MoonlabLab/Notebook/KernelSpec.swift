@@ -35,7 +35,7 @@ public enum KernelSpec {
   @discardableResult
   public static func install(at location: Location, moonlab: String, python: String) throws -> URL {
     let dir = location.kernelsDirectory.appendingPathComponent("moonlab")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try Folder.create(dir)
     let wrapper = dir.appendingPathComponent("moonlab_kernel.py")
     try AtomicFile.write(wrapperSource, to: wrapper)
     let spec: [String: Any] = [

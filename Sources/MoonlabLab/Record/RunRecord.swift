@@ -6,12 +6,23 @@ public enum RunStatus: Equatable {
   case running
   case finished
   case failed(String)
+  /// Stopped by SIGINT or SIGTERM (the message says which and where).
+  case interrupted(String)
+
+  var name: String {
+    switch self {
+    case .running: return "running"
+    case .finished: return "finished"
+    case .failed: return "failed"
+    case .interrupted: return "interrupted"
+    }
+  }
 
   var json: [JSON.Field] {
     switch self {
-    case .running: return [.init("status", .string("running"))]
-    case .finished: return [.init("status", .string("finished"))]
-    case .failed(let m): return [.init("status", .string("failed")), .init("error", .string(m))]
+    case .running, .finished: return [.init("status", .string(name))]
+    case .failed(let m), .interrupted(let m):
+      return [.init("status", .string(name)), .init("error", .string(m))]
     }
   }
 
@@ -19,12 +30,13 @@ public enum RunStatus: Equatable {
     switch json["status"]?.text {
     case "finished": self = .finished
     case "failed": self = .failed(json["error"]?.text ?? "")
+    case "interrupted": self = .interrupted(json["error"]?.text ?? "")
     default: self = .running
     }
   }
 }
 
-/// One run directory (design.md §5): config.json, script.lua, metrics.jsonl,
+/// One run directory (docs/lab.md): config.json, script.lua, metrics.jsonl,
 /// checkpoints/, images/, report.json + report.html + report.md, and DONE, written last.
 /// Every file except the append-only metrics log is replaced atomically.
 public final class RunRecord {
@@ -37,20 +49,27 @@ public final class RunRecord {
   var leading: [ReportBlock] = []
   private var imageCount = 0
 
-  /// Makes the directory (which must not hold a finished run, unless `reuse`: a sweep
-  /// folder recorded again) and writes config.json and the script copy.
-  public init(dir: URL, provenance: [JSON.Field], script: Data, reuse: Bool = false) throws {
+  /// Makes the directory and writes config.json and the script copy. The directory must not
+  /// hold a run already (its record would be lost), except with `reuse` (a sweep folder
+  /// recorded again) or `restart` (a sweep trial that did not finish, run again).
+  public init(
+    dir: URL, provenance: [JSON.Field], script: Data, reuse: Bool = false, restart: Bool = false
+  ) throws {
     self.dir = dir
     self.provenance = provenance
     let fm = FileManager.default
     let done = dir.appendingPathComponent("DONE")
-    if fm.fileExists(atPath: done.path) {
-      guard reuse else {
-        throw LabError("\(dir.path) already holds a finished run; choose another --out")
+    let config = dir.appendingPathComponent("config.json")
+    if !reuse, fm.fileExists(atPath: config.path) {
+      let recorded = (try? JSON.read(config))??["status"]?.text
+      let status = fm.fileExists(atPath: done.path) ? "finished" : recorded ?? "unknown"
+      if status == "finished" || !restart {
+        throw LabError(
+          "\(dir.path) already holds a run (status: \(status)); choose another --out or remove it")
       }
-      try fm.removeItem(at: done)
     }
-    try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+    if fm.fileExists(atPath: done.path) { try fm.removeItem(at: done) }
+    try Folder.create(dir)
     // A leftover metrics log of an unfinished run in the same place would mix two runs.
     try? fm.removeItem(at: dir.appendingPathComponent("metrics.jsonl"))
     try AtomicFile.write(script, to: dir.appendingPathComponent("script.lua"))
@@ -87,7 +106,7 @@ public final class RunRecord {
   public func finish(_ status: RunStatus, config: JSON?) throws {
     if let config { set("config", config) }
     set("finished", .string(RunRecord.timestamp()))
-    set("status", .string(status == .finished ? "finished" : "failed"))
+    set("status", .string(status.name))
     try AtomicFile.write(
       JSON.object(provenance).serialized(pretty: true) + "\n",
       to: dir.appendingPathComponent("config.json"))

@@ -104,9 +104,9 @@ public enum ReportWriter {
     switch input.status {
     case .finished: body += "<p class=\"status ok\">finished</p>\n"
     case .running: body += "<p class=\"status run\">running or unfinished (no DONE)</p>\n"
-    case .failed(let message):
+    case .failed(let message), .interrupted(let message):
       body +=
-        "<p class=\"status bad\">failed</p>\n<pre class=\"error\">\(HTML.escape(message))</pre>\n"
+        "<p class=\"status bad\">\(input.status.name)</p>\n<pre class=\"error\">\(HTML.escape(message))</pre>\n"
     }
     body += "<details><summary>Configuration and provenance</summary>\n"
     body += htmlTable(["key", "value"], provenanceRows(input.provenance)) + "</details>\n"
@@ -168,7 +168,8 @@ public enum ReportWriter {
     switch input.status {
     case .finished: md += "Status: **finished**\n\n"
     case .running: md += "Status: **running or unfinished** (no DONE)\n\n"
-    case .failed(let message): md += "Status: **failed**\n\n```\n\(message)\n```\n\n"
+    case .failed(let message), .interrupted(let message):
+      md += "Status: **\(input.status.name)**\n\n```\n\(message)\n```\n\n"
     }
     var plotCount = 0
     for block in blocks {

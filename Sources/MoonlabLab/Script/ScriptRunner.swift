@@ -71,10 +71,13 @@ public enum ConfigValue: Equatable {
   func push(_ lua: Lua) { lua.push(json: json) }
 }
 
-/// A script that failed; the message says where and why (traceback included).
+/// A script that failed; the message says where and why (traceback included). The
+/// process exits with `exitCode`: 1, 128 + the signal that interrupted it, or the code the
+/// script gave os.exit.
 public struct ScriptFailed: Error, CustomStringConvertible {
   public let message: String
   public let runDir: URL?
+  public var exitCode: Int32 = 1
   public var description: String { message }
 }
 
@@ -109,17 +112,32 @@ public enum ScriptRunner {
         throw ScriptFailed(message: exit.message, runDir: nil)
       }
       let message = explain(error, request)
+      let dir = session.record?.dir
+      if let signal = Interrupts.pending {
+        try? session.record?.finish(.interrupted(message), config: session.labConfig())
+        throw ScriptFailed(message: message, runDir: dir, exitCode: 128 + signal)
+      }
+      if let code = session.host.exitCode {
+        // os.exit(0) or os.exit(true) ends the script as finished; another code as failed.
+        if code == 0 {
+          try session.record?.finish(.finished, config: session.labConfig())
+          return dir
+        }
+        try? session.record?.finish(.failed(message), config: session.labConfig())
+        throw ScriptFailed(message: message, runDir: dir, exitCode: code)
+      }
       try? session.record?.finish(.failed(message), config: session.labConfig())
-      throw ScriptFailed(message: message, runDir: session.record?.dir)
+      throw ScriptFailed(message: message, runDir: dir)
     }
     // Under `moonlab sweep` the record (if any) is the sweep folder's, made by lab.sweep.
     try session.record?.finish(.finished, config: session.labConfig())
     return session.record?.dir
   }
 
-  /// Lua's "not enough memory" under a cap is the cap, not the machine.
+  /// The message for the user: repeated recursion prefixes condensed, and Lua's "not
+  /// enough memory" under a cap named as the cap, not the machine.
   static func explain(_ error: Error, _ request: RunRequest) -> String {
-    let message = String(describing: error)
+    let message = ErrorText.condense(String(describing: error))
     if request.memoryLimitBytes > 0, message.hasPrefix("not enough memory") {
       return
         "script stopped: it went over its memory limit of \(request.memoryLimitBytes >> 20) MB (--memory-limit)"

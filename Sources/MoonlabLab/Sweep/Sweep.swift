@@ -61,7 +61,7 @@ struct Sweep {
     if options.requireExisting, !FileManager.default.fileExists(atPath: dir.path) {
       throw LuaError("lab.sweep: --resume: \(dir.path) doesn't exist (nothing to resume)")
     }
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try Folder.create(dir)
     try AtomicFile.write(
       sweepJSON.serialized(pretty: true) + "\n", to: dir.appendingPathComponent("sweep.json"))
     if options.emitSlurm {
@@ -86,7 +86,12 @@ struct Sweep {
       if options.jobs > 1 {
         try TrialProcesses.run(todo, sweep: self)
       } else {
-        for t in todo { _ = runTrial(t, into: trialDir(t)) }
+        for t in todo where Interrupts.pending == nil { _ = runTrial(t, into: trialDir(t)) }
+      }
+      if let signal = Interrupts.pending {
+        throw LuaError(
+          "lab.sweep: interrupted by \(signal == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM"); finished trials are kept, run the sweep again to do the rest"
+        )
       }
       let failed = mine.filter { !isDone($0) }
       if !failed.isEmpty {
@@ -179,14 +184,14 @@ struct Sweep {
       ]
       record = try RunRecord(
         dir: trialDir, provenance: session.provenance(name: "\(spec.name)/\(t.id)", extra: extra),
-        script: session.script)
+        script: session.script, restart: true)
     } catch {
       FileHandle.standardError.write(Data("moonlab: trial \(t.id): \(error)\n".utf8))
       return false
     }
     session.record = record
     Generator.seedGlobal(t.seed)
-    print("trial \(t.id): \(t.label)")
+    CellOutputs.write("trial \(t.id): \(t.label)\n")
     do {
       let result = try callRun(t)
       record.add(.section("Result"))
@@ -205,8 +210,10 @@ struct Sweep {
       return true
     } catch {
       let message = ScriptRunner.explain(error, session.request)
-      FileHandle.standardError.write(Data("moonlab: trial \(t.id) failed: \(message)\n".utf8))
-      try? record.finish(.failed(message), config: session.labConfig())
+      let status: RunStatus = Interrupts.pending != nil ? .interrupted(message) : .failed(message)
+      FileHandle.standardError.write(
+        Data("moonlab: trial \(t.id) \(status.name): \(message)\n".utf8))
+      try? record.finish(status, config: session.labConfig())
       return false
     }
   }
@@ -219,7 +226,7 @@ struct Sweep {
     lua.push(
       json: .object(
         t.cfg + [.init("seed", .number(Double(t.seed))), .init("trial", .string(t.id))]))
-    try session.host.call(arguments: 1, results: 1)
+    try session.host.call(arguments: 1, results: 1, on: lua)
     guard lua.type(-1) == LUA_TTABLE else {
       throw LuaError(
         "lab.sweep: run(cfg) must return a table like {\(spec.metric)=…}, got \(lua.typeName(-1))")

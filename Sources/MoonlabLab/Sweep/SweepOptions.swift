@@ -1,6 +1,6 @@
 import Foundation
 
-/// How `moonlab sweep` runs the script's `lab.sweep` (design.md §5).
+/// How `moonlab sweep` runs the script's `lab.sweep` (docs/lab.md, "Sweeps").
 public struct SweepOptions {
   /// Worker processes; 1 runs the trials in this process.
   public var jobs = 1

@@ -1,4 +1,5 @@
 import Foundation
+import MoonlabLua
 
 /// `--jobs N`: trials in N worker processes, each `moonlab sweep SCRIPT --trial ID` (the
 /// script runs again and lab.sweep executes only that trial). Worker output is passed
@@ -16,8 +17,12 @@ public enum TrialProcesses {
     var pending = trials[...]
     var running = 0
     var firstError: Error?
+    var workers: [Process] = []
+    var forwarded = false
     while !pending.isEmpty || running > 0 {
-      while running < options.jobs, firstError == nil, let t = pending.popFirst() {
+      while running < options.jobs, firstError == nil, Interrupts.pending == nil,
+        let t = pending.popFirst()
+      {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments =
@@ -34,6 +39,7 @@ public enum TrialProcesses {
           break
         }
         running += 1
+        workers.append(process)
         Thread.detachNewThread {
           forwardLines(pipe.fileHandleForReading, prefix: "[\(t.id)] ", lock: output)
           process.waitUntilExit()
@@ -41,7 +47,14 @@ public enum TrialProcesses {
         }
       }
       if running == 0 { break }
-      done.wait()
+      // Ctrl-C or SIGTERM here: no new trial starts, and the running ones get the same
+      // signal, so each records itself as interrupted (finished trials stay finished).
+      while done.wait(timeout: .now() + 0.1) == .timedOut {
+        if let signal = Interrupts.pending, !forwarded {
+          for w in workers where w.isRunning { kill(w.processIdentifier, signal) }
+          forwarded = true
+        }
+      }
       running -= 1
     }
     if let firstError { throw firstError }

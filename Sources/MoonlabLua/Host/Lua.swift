@@ -8,7 +8,7 @@ public typealias LuaFunction = (Lua) throws -> Int32
 
 /// The Lua stack as a Swift-bound function sees it. Every read here is non-raising
 /// (lua_type, lua_tonumberx, lua_touserdata + metatable checks): Swift never calls a
-/// function that may longjmp (design.md §4).
+/// function that may longjmp (docs/architecture.md, "The Lua bridge").
 public struct Lua {
   public let L: OpaquePointer
   public init(_ L: OpaquePointer) { self.L = L }
@@ -230,7 +230,7 @@ public struct Lua {
 
   public func push(_ t: Tensor) {
     push(t, as: .tensor)
-    moonlab_note_external(L, t.count * MemoryLayout<Float>.stride)
+    moonlab_note_tensor_pushed(L)
   }
 
   /// Pushes a Lua function that runs `fn`.

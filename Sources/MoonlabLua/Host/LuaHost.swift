@@ -39,6 +39,7 @@ public final class LuaHost {
     }
     for install in Libraries.all { try install(self) }
     if options.sandbox { confineFiles(to: nil) }
+    try makeStopsUncatchable()
   }
 
   deinit { lua_close(state) }
@@ -58,7 +59,8 @@ public final class LuaHost {
       },
       { object in
         if let object { Unmanaged<AnyObject>.fromOpaque(object).release() }
-      })
+      },
+      { TensorMemory.liveBytes })
   }()
 
   // MARK: Running code
@@ -100,31 +102,40 @@ public final class LuaHost {
   }
 
   /// Loads a chunk in text mode (binary chunks can crash the interpreter) and leaves the
-  /// function on the stack.
-  public func load(_ code: Data, chunkname: String) throws {
+  /// function on the stack of `thread` (the main state unless a binding runs inside a
+  /// coroutine: then its arguments and results live on that coroutine's stack).
+  public func load(_ code: Data, chunkname: String, on thread: Lua? = nil) throws {
+    let L = thread?.L ?? state
     var bytes = [CChar](repeating: 0, count: code.count + 1)
     code.withUnsafeBytes { buf in
       bytes.withUnsafeMutableBytes { $0.copyMemory(from: buf) }
     }
-    let status = moonlab_load_text(state, bytes, code.count, chunkname)
-    if status != LUA_OK { throw popError() }
+    let status = moonlab_load_text(L, bytes, code.count, chunkname)
+    if status != LUA_OK { throw popError(L) }
   }
 
-  /// Calls the function below `arguments` values with a traceback handler.
-  public func call(arguments: Int32, results: Int32) throws {
-    if callDepth == 0, options.timeLimitSeconds > 0 {
-      moonlab_set_time_limit(state, options.timeLimitSeconds)
+  /// Calls the function below `arguments` values with a traceback handler, on `thread`'s
+  /// stack (see `load`).
+  public func call(arguments: Int32, results: Int32, on thread: Lua? = nil) throws {
+    let L = thread?.L ?? state
+    if callDepth == 0 {
+      if options.timeLimitSeconds > 0 { moonlab_set_time_limit(state, options.timeLimitSeconds) }
+      // The memory limit covers tensors while this host's Lua code runs.
+      TensorMemory.limitBytes = options.memoryLimitBytes
     }
     callDepth += 1
-    defer { callDepth -= 1 }
-    if moonlab_pcall(state, arguments, results) != LUA_OK { throw popError() }
+    defer {
+      callDepth -= 1
+      if callDepth == 0 { TensorMemory.limitBytes = 0 }
+    }
+    if moonlab_pcall(L, arguments, results) != LUA_OK { throw popError(L) }
   }
 
-  /// Pops the error object on top as a LuaError.
-  func popError() -> LuaError {
+  /// Pops the error object on top of `L`'s stack as a LuaError.
+  func popError(_ L: OpaquePointer) -> LuaError {
     let msg =
-      moonlab_tostring(state, -1).map { String(cString: $0) } ?? "(error object is not a string)"
-    moonlab_pop(state, 1)
+      moonlab_tostring(L, -1).map { String(cString: $0) } ?? "(error object is not a string)"
+    moonlab_pop(L, 1)
     return LuaError(msg)
   }
 
@@ -148,6 +159,44 @@ public final class LuaHost {
 
   /// Asks a running script to stop (from another thread, e.g. a kernel interrupt).
   public func requestCancel() { moonlab_request_cancel(state) }
+
+  // MARK: Stopping
+
+  /// Stopping can't be caught: once the script must stop (Ctrl-C or SIGTERM, os.exit, the
+  /// time limit), pcall, xpcall and coroutine.resume raise the error again, so
+  /// `while true do pcall(f) end` ends instead of catching it forever. Outside the sandbox
+  /// os.exit stops the script like an error, so the run is recorded (the runner exits with
+  /// its code), instead of ending the process on the spot.
+  private func makeStopsUncatchable() throws {
+    try load(
+      Data(
+        """
+        local mustStop, exit, pcall, xpcall, resume, error = ...
+        local function pass(ok, ...)
+          if not ok and mustStop() then error((...), 0) end
+          return ok, ...
+        end
+        _G.pcall = function(f, ...) return pass(pcall(f, ...)) end
+        _G.xpcall = function(f, handler, ...) return pass(xpcall(f, handler, ...)) end
+        coroutine.resume = function(co, ...) return pass(resume(co, ...)) end
+        if exit then os.exit = exit end
+        """.utf8), chunkname: "=stops")
+    moonlab_push_must_stop(state)
+    if options.sandbox { lua_pushnil(state) } else { moonlab_push_os_exit(state) }  // no os.exit there
+    for name in ["pcall", "xpcall"] { lua_getglobal(state, name) }
+    lua_getglobal(state, "coroutine")
+    lua_getfield(state, -1, "resume")
+    lua_rotate(state, -2, 1)  // resume below the coroutine table, which is then dropped
+    lua_settop(state, -2)
+    lua_getglobal(state, "error")
+    try call(arguments: 6, results: 0)
+  }
+
+  /// The code the script passed to os.exit, or nil when it didn't call it.
+  public var exitCode: Int32? {
+    let code = moonlab_exit_code(state)
+    return code >= 0 ? code : nil
+  }
 
   // MARK: Sandbox
 

@@ -20,8 +20,16 @@ extension Lua {
     return String(cString: s)
   }
 
-  /// Argument `i` of `fn` as a file path. Under --sandbox it must be relative and must
-  /// not climb out ('..'): it is taken inside the run directory.
+  /// The run record's own files: under --sandbox a script may neither write nor replace
+  /// them, so a failed run can't leave a forged DONE or rewrite its metrics.
+  static let recordFiles: Set<Substring> = [
+    "DONE", "config.json", "script.lua", "metrics.jsonl", "report.html", "report.md",
+    "report.json", "images", "result.json",
+  ]
+
+  /// Argument `i` of `fn` as a file path. Under --sandbox it must be relative, must not
+  /// climb out ('..'), name none of the run record's files, and pass through no symbolic
+  /// link (one planted there could point anywhere): it is taken inside the run directory.
   public func filePath(_ i: Int32, _ fn: String) throws -> String {
     let path = try string(i, fn)
     guard let root = sandboxFileRoot else { return path }
@@ -35,7 +43,21 @@ extension Lua {
         "the sandbox (--sandbox) allows only paths inside the run directory, like 'model.safetensors', got '\(path)'"
       )
     }
-    return URL(fileURLWithPath: root).appendingPathComponent(path).path
+    if let first = parts.first, Lua.recordFiles.contains(first) {
+      throw badArgument(
+        i, fn, "the sandbox (--sandbox) keeps the run record's own files ('\(first)') for Moonlab")
+    }
+    var resolved = URL(fileURLWithPath: root)
+    for part in parts where !part.isEmpty && part != "." {
+      resolved.appendPathComponent(String(part))
+      var info = stat()
+      if lstat(resolved.path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+        throw badArgument(
+          i, fn,
+          "the sandbox (--sandbox) follows no symbolic links, and '\(part)' in '\(path)' is one")
+      }
+    }
+    return resolved.path
   }
 }
 

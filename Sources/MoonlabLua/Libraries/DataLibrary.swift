@@ -9,7 +9,7 @@ extension LuaClass {
   public static let loader = LuaClass("moonlab.Loader")
 }
 
-/// The `data` library (design.md §6): datasets, transforms, loaders. Labels are 0-based
+/// The `data` library (docs/data.md): datasets, transforms, loaders. Labels are 0-based
 /// in Swift and 1-based in Lua: pushing a target adds 1, taking one from Lua subtracts 1,
 /// so `data.tensors(x, y)` hands back exactly the y it was given.
 enum DataLibrary {

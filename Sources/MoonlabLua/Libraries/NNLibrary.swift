@@ -8,7 +8,7 @@ extension LuaClass {
   public static let module = LuaClass("moonlab.Module")
 }
 
-/// The `nn` library (design.md §6): module and loss constructors, `nn.init.*`,
+/// The `nn` library (docs/nn.md): module and loss constructors, `nn.init.*`,
 /// `nn.summary`, `nn.load`, and the Lua extension points `nn.define` and `nn.Function`.
 /// Lua counts from 1: Softmax's dimension and CrossEntropyLoss's labels are converted here.
 enum NNLibrary {
@@ -141,7 +141,11 @@ enum NNLibrary {
       "Residual": { lua in
         let block = try module(lua, 1, "Residual")
         let shortcut = lua.isNoneOrNil(2) ? nil : try module(lua, 2, "Residual")
-        return pushed(lua, Residual(block, shortcut: shortcut))
+        let o = try options(lua, 3, "Residual", allowed: ["relu"])
+        return pushed(
+          lua,
+          Residual(
+            block, shortcut: shortcut, relu: try lua.booleanOption(o, "relu", "Residual") ?? false))
       },
       "RNN": { lua in
         let o = try options(lua, 3, "RNN", allowed: ["nonlinearity"])

@@ -3,7 +3,7 @@ import LuaShim
 import MoonlabNN
 import MoonlabTensor
 
-/// The Module class as Lua sees it (design.md §6): `m(x)`, `loss(logits, y)`, and the
+/// The Module class as Lua sees it (docs/nn.md): `m(x)`, `loss(logits, y)`, and the
 /// methods below; `m.weight`, `m.training`, a child by name, and on nn.define modules any
 /// field the script set on `self`.
 enum NNModuleClass {
@@ -155,7 +155,9 @@ enum NNModuleClass {
         guard let seq = try NNLibrary.module(lua, 1, "add") as? Sequential else {
           throw LuaError("add: only a Sequential takes new modules, got \(lua.typeName(1))")
         }
-        seq.add(try NNLibrary.module(lua, 2, "add"))
+        let child = try NNLibrary.module(lua, 2, "add")
+        try seq.checkCanAdopt(child, "add")
+        seq.add(child)
         lua_settop(lua.L, 1)
         return 1
       },
@@ -176,13 +178,16 @@ enum NNModuleClass {
         lua.push(m.buffer(name, try lua.tensor(3, "buffer")))
       },
       "module": registration("module") { m, name, lua in
-        lua.push(m.module(name, try NNLibrary.module(lua, 3, "module")), as: .module)
+        let child = try NNLibrary.module(lua, 3, "module")
+        try m.checkCanAdopt(child, "module")
+        lua.push(m.module(name, child), as: .module)
       },
     ]
   }
 
   /// `self:param(name, t)` and friends, for nn.define modules; they return what they
-  /// registered.
+  /// registered. A name is registered once (as PyTorch's register_parameter): a second
+  /// `param('w', …)` would silently drop the first tensor from the state dict.
   static func registration(_ fn: String, _ body: @escaping (Module, String, Lua) throws -> Void)
     -> LuaFunction
   {
@@ -192,7 +197,14 @@ enum NNModuleClass {
         throw LuaError(
           "\(fn): only modules made with nn.define register \(fn)s from Lua, not \(m.typeName)")
       }
-      try body(m, try lua.string(2, fn), lua)
+      let name = try lua.string(2, fn)
+      let taken =
+        m.parameterSlots.contains { $0.name == name } || m.bufferSlots.contains { $0.name == name }
+        || m.children.contains { $0.name == name }
+      if taken {
+        throw LuaError("\(fn): '\(name)' is already registered in \(m.typeName)")
+      }
+      try body(m, name, lua)
       return 1
     }
   }

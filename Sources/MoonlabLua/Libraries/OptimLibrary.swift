@@ -7,7 +7,7 @@ extension LuaClass {
   public static let scheduler = LuaClass("moonlab.LRScheduler")
 }
 
-/// The `optim` library (design.md §6): optimizers over a table of parameter tensors
+/// The `optim` library (docs/optim.md): optimizers over a table of parameter tensors
 /// (what `m:parameters()` returns) and learning-rate schedules over an optimizer.
 ///
 ///     local opt = optim.SGD(model:parameters(), {lr=0.1, momentum=0.9, weight_decay=5e-4})

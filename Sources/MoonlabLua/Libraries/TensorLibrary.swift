@@ -2,7 +2,7 @@ import CLua
 import LuaShim
 import MoonlabTensor
 
-/// The `tensor` library and the Tensor class as Lua sees them (design.md §6). Lua counts
+/// The `tensor` library and the Tensor class as Lua sees them (docs/tensor.md). Lua counts
 /// dimensions and positions from 1 (negative dimensions count from the end); the
 /// Swift API counts from 0, and this file converts.
 enum TensorLibrary {
@@ -25,6 +25,15 @@ enum TensorLibrary {
         return pushed(lua, try Tensor.full(shape, Float(try lua.number(2, "full"))))
       },
       "arange": { lua in pushed(lua, try Tensor.arange(try lua.integer(1, "arange"))) },
+      // Bytes held by tensor storage (docs/architecture.md, "Memory").
+      "memory": { lua in
+        lua.newTable(hash: 2)
+        lua.push(TensorMemory.liveBytes)
+        lua.setField(-2, "live")
+        lua.push(TensorMemory.pooledBytes)
+        lua.setField(-2, "pooled")
+        return 1
+      },
       "eye": { lua in pushed(lua, try Tensor.eye(try lua.integer(1, "eye"))) },
       "from": { lua in
         if lua.type(1) == LUA_TNUMBER {
@@ -71,6 +80,12 @@ enum TensorLibrary {
         let eps = try lua.numberOption(3, "eps", "gradcheck").map(Float.init) ?? 1e-3
         let atol = try lua.numberOption(3, "atol", "gradcheck").map(Float.init) ?? 1e-3
         let rtol = try lua.numberOption(3, "rtol", "gradcheck").map(Float.init) ?? 1e-2
+        // eps = 0 divides by zero; a negative or NaN tolerance passes nothing or everything.
+        guard eps > 0, eps.isFinite, atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else {
+          throw LuaError(
+            "gradcheck: eps must be positive and atol, rtol ≥ 0 (finite), got eps \(eps), atol \(atol), rtol \(rtol)"
+          )
+        }
         let (ok, maxError) = try gradcheck(
           { tensors in
             try reserveStack(lua, tensors.count + 1, "gradcheck")
@@ -89,6 +104,13 @@ enum TensorLibrary {
         return 2
       },
     ]
+  }
+
+  static func setRequiresGrad(_ t: Tensor, _ flag: Bool) throws {
+    guard flag || t.isLeaf else {
+      throw LuaError("requires_grad: only leaf tensors can stop requiring grad (use detach())")
+    }
+    t.requiresGrad = flag
   }
 
   /// Pushes `t` and returns 1, the result count of a function returning one tensor.
@@ -212,7 +234,7 @@ enum TensorLibrary {
       },
       "__unm": { lua in pushed(lua, try lua.tensor(1, "unm").neg()) },
       // Each push makes a new userdata, so `==` compares the Swift objects: a tensor
-      // returned by requires_grad() equals the one it was called on.
+      // returned by requires_grad_() equals the one it was called on.
       "__eq": { lua in
         lua.push(
           lua.anyObject(1).map { ObjectIdentifier($0) }
@@ -232,12 +254,26 @@ enum TensorLibrary {
     ]
     spec.getField = { lua, key in
       let t = try lua.tensor(1, "__index")
-      guard key == "grad" else { return 0 }
-      if let g = t.grad { lua.push(g) } else { lua.pushNil() }
+      switch key {
+      case "grad": if let g = t.grad { lua.push(g) } else { lua.pushNil() }
+      case "requires_grad": lua.push(t.requiresGrad)
+      case "is_leaf": lua.push(t.isLeaf)
+      // The name of the op that made the tensor ("BatchNorm2d+ReLU"), nil for leaves.
+      case "grad_fn": if let node = t.node { lua.push(node.name) } else { lua.pushNil() }
+      default: return 0
+      }
       return 1
     }
     spec.setField = { lua, key in
       let t = try lua.tensor(1, "__newindex")
+      if key == "requires_grad" {
+        guard lua.type(3) == LUA_TBOOLEAN else {
+          throw LuaError(
+            "Tensor: field 'requires_grad' takes true or false, got \(lua.typeName(3))")
+        }
+        try setRequiresGrad(t, lua_toboolean(lua.L, 3) != 0)
+        return
+      }
       guard key == "grad" else { throw LuaError("Tensor: can't set field '\(key)'") }
       if lua.isNoneOrNil(3) {
         t.grad = nil
@@ -344,21 +380,19 @@ enum TensorLibrary {
     return methods
   }
 
-  /// The autograd surface: requires_grad, backward, zero_grad (and field `grad`).
+  /// The autograd surface: requires_grad_, backward, zero_grad (and fields `grad`,
+  /// `requires_grad`, `is_leaf`, `grad_fn`).
   static func gradMethods() -> [String: LuaFunction] {
     [
-      "requires_grad": { lua in
-        let t = try lua.tensor(1, "requires_grad")
-        let flag = try lua.optBoolean(2, "requires_grad", true)
-        guard flag || t.isLeaf else {
-          throw LuaError("requires_grad: only leaf tensors can stop requiring grad (use detach())")
-        }
-        t.requiresGrad = flag
+      // PyTorch's in-place setter: `t:requires_grad_()` or `t:requires_grad_(false)`;
+      // `t.requires_grad` reads the flag (a query has no side effect).
+      "requires_grad_": { lua in
+        let t = try lua.tensor(1, "requires_grad_")
+        try setRequiresGrad(t, try lua.optBoolean(2, "requires_grad_", true))
         return pushed(lua, t)
       },
       "backward": { lua in
-        let t = try lua.tensor(1, "backward")
-        try t.backward(lua.isNoneOrNil(2) ? nil : try lua.tensor(2, "backward"))
+        try backward(lua)
         return 0
       },
       "zero_grad": { lua in
@@ -366,6 +400,22 @@ enum TensorLibrary {
         return 0
       },
     ]
+  }
+
+  /// t:backward([gradient] [, options]) or t:backward{gradient =, retain_graph =}: PyTorch's
+  /// keyword arguments as a table, the gradient also positional as before.
+  static func backward(_ lua: Lua) throws {
+    let t = try lua.tensor(1, "backward")
+    let optionsAt: Int32 = lua.type(2) == LUA_TTABLE ? 2 : 3
+    try lua.checkOptions(
+      optionsAt, "backward",
+      allowed: optionsAt == 2 ? ["gradient", "retain_graph"] : ["retain_graph"])
+    let gradient =
+      optionsAt == 2
+      ? try lua.option(2, "gradient", "backward") { try lua.tensor($0, "backward") }
+      : lua.isNoneOrNil(2) ? nil : try lua.tensor(2, "backward")
+    let retainGraph = try lua.booleanOption(optionsAt, "retain_graph", "backward") ?? false
+    try t.backward(gradient, retainGraph: retainGraph)
   }
 
   /// sum/mean: over everything without a dimension, else along it (optionally keeping it).

@@ -2,7 +2,7 @@ import MoonlabTensor
 
 /// Saving and loading a module's state as safetensors, named like PyTorch's `state_dict`
 /// of the equivalent `nn.Sequential` (`0.weight`, `1.running_mean`), so either side can
-/// read the other's files (design.md §5).
+/// read the other's files (docs/nn.md).
 ///
 ///     try Checkpoint.save(model, to: "run/checkpoints/epoch-3.safetensors")
 ///     try Checkpoint.load(into: model, from: "run/checkpoints/epoch-3.safetensors")
@@ -38,7 +38,10 @@ public enum Checkpoint {
       )
     }
     for (name, dst) in expected {
-      if let src = byName[name] { dst.data.update(from: src.data, count: dst.count) }
+      if let src = byName[name] {
+        dst.data.update(from: src.data, count: dst.count)
+        dst.storage.markModified()
+      }
     }
   }
 

@@ -126,14 +126,35 @@ public enum Safetensors {
     return File(tensors: tensors, metadata: header.metadata)
   }
 
+  /// Decoding errors in words: where in the header and what is wrong, without Swift's
+  /// type names (`CodingKeys(stringValue: …)`).
   private static func describe(_ error: Error) -> String {
+    func place(_ c: DecodingError.Context) -> String {
+      let path = c.codingPath.reduce("") { path, key in
+        key.intValue.map { path + "[\($0)]" } ?? (path.isEmpty ? "" : path + ".") + key.stringValue
+      }
+      return path.isEmpty ? "" : " at '\(path)'"
+    }
     switch error {
-    case DecodingError.dataCorrupted(let c), DecodingError.typeMismatch(_, let c),
-      DecodingError.valueNotFound(_, let c), DecodingError.keyNotFound(_, let c):
-      let at = c.codingPath.map(\.stringValue).joined(separator: ".")
-      return at.isEmpty ? c.debugDescription : "at \(at): \(c.debugDescription)"
+    case DecodingError.keyNotFound(let key, let c):
+      return "key '\(key.stringValue)' missing\(place(c))"
+    case DecodingError.typeMismatch(let type, let c):
+      return "\(place(c).dropFirst()): expected \(describe(type))"
+    case DecodingError.valueNotFound(let type, let c):
+      return "\(place(c).dropFirst()): expected \(describe(type)), got null"
+    case DecodingError.dataCorrupted(let c):
+      return "not valid JSON\(place(c))"
     default:
-      return "\(error)"
+      return "not valid JSON"
+    }
+  }
+
+  private static func describe(_ type: Any.Type) -> String {
+    switch type {
+    case is String.Type: return "a string"
+    case is Int.Type, is UInt64.Type, is Int64.Type: return "an integer"
+    case is [Int].Type: return "a list of integers"
+    default: return type is any Collection.Type ? "a list" : "an object"
     }
   }
 }

@@ -17,6 +17,7 @@ public enum Init {
     let gen = generator ?? stream.generator
     let p = t.data
     for i in 0..<t.count { p[i] = mean + std * gen.normal() }
+    t.storage.markModified()
   }
 
   /// U(−bound, bound).
@@ -24,6 +25,7 @@ public enum Init {
     let gen = generator ?? stream.generator
     let p = t.data
     for i in 0..<t.count { p[i] = (2 * gen.uniform() - 1) * bound }
+    t.storage.markModified()
   }
 
   /// He et al. 2015 ("MSRA"): N(0, 2/fan_in), for layers followed by ReLU
@@ -43,6 +45,7 @@ public enum Init {
 
   public static func constant(_ t: Tensor, _ value: Float) {
     t.data.update(repeating: value, count: t.count)
+    t.storage.markModified()
   }
 
   /// PyTorch's default for Linear/Conv weights and biases: U(±1/√fan_in).

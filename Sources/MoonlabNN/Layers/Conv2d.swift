@@ -21,6 +21,7 @@ public final class Conv2d: Module {
         "Conv2d: channels, kernel size and stride must be positive and padding ≥ 0, got \(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride), padding \(padding)"
       )
     }
+    try Shape.validate([outChannels, inChannels, kernelSize, kernelSize], op: "Conv2d")
     self.inChannels = inChannels
     self.outChannels = outChannels
     self.kernelSize = kernelSize

@@ -6,7 +6,7 @@ import MoonlabTensor
 /// The rows are split into one chunk per thread (for batches big enough, `batchChunks`),
 /// each a single-threaded GEMM (dW and db
 /// as per-chunk partial sums added in chunk order), like Conv2d: OpenBLAS's own threads
-/// then never wake, so they never spin against our pool (design.md §2).
+/// then never wake, so they never spin against our pool (docs/nn.md, "Linear").
 public final class Linear: Module {
   public let inFeatures, outFeatures: Int
   public let weight: Tensor
@@ -17,6 +17,7 @@ public final class Linear: Module {
     guard inFeatures > 0, outFeatures > 0 else {
       throw TensorError("Linear: sizes must be positive, got \(inFeatures) -> \(outFeatures)")
     }
+    try Shape.validate([outFeatures, inFeatures], op: "Linear")  // before allocating it
     self.inFeatures = inFeatures
     self.outFeatures = outFeatures
     weight = Tensor(zeros: [outFeatures, inFeatures])

@@ -19,18 +19,9 @@ public class Pool2d: Module {
     "kernel \(kernelSize)" + (stride != kernelSize ? ", stride \(stride)" : "")
   }
 
-  typealias Kernel = (ConvGeometry, Range<Int>, UnsafePointer<Float>, UnsafeMutablePointer<Float>)
-    -> Void
-  /// (geometry, planes, input, gradOutput, gradInput)
-  typealias BackwardKernel = (
-    ConvGeometry, Range<Int>, UnsafePointer<Float>, UnsafePointer<Float>,
-    UnsafeMutablePointer<Float>
-  ) -> Void
-
-  /// One node: `kernel` over plane chunks forward, `backwardKernel` in backward.
-  func pool(_ x: Tensor, _ kernel: @escaping Kernel, _ backwardKernel: @escaping BackwardKernel)
-    throws -> Tensor
-  {
+  /// The window geometry for `x` (channels 1: planes are pooled one by one) and the
+  /// output tensor, after checking the input.
+  func prepare(_ x: Tensor) throws -> (ConvGeometry, planes: Int, output: Tensor) {
     guard x.rank == 4, x.shape[2] >= kernelSize, x.shape[3] >= kernelSize else {
       throw TensorError(
         "\(typeName): expected input [N,C,H,W] with H and W ≥ \(kernelSize), got \(describeShape(x.shape))"
@@ -39,28 +30,33 @@ public class Pool2d: Module {
     let geo = ConvGeometry(
       channels: 1, height: x.shape[2], width: x.shape[3], kernel: kernelSize, stride: stride,
       padding: 0)
-    let planes = x.shape[0] * x.shape[1]
     let y = Tensor(uninitialized: [x.shape[0], x.shape[1], geo.outHeight, geo.outWidth])
-    let (px, py) = (x.data, y.data)
-    Parallel.forChunks(planes, minChunk: 16) { kernel(geo, $0, px, py) }
-    return Autograd.record(typeName, output: y, inputs: [x]) { [x = x.detach()] g in
-      let gx = Tensor(uninitialized: x.shape)
-      let (px, pg, pgx) = (x.data, g.data, gx.data)
-      Parallel.forChunks(planes, minChunk: 16) { backwardKernel(geo, $0, px, pg, pgx) }
-      return [gx]
-    }
+    return (geo, x.shape[0] * x.shape[1], y)
   }
 }
 
+/// Keeps each window's argmax from forward (one float per output: a quarter of the input
+/// for 2×2 windows, and no reference to the input), so backward is a single scatter.
 public final class MaxPool2d: Pool2d {
   public init(_ kernelSize: Int, stride: Int? = nil) throws {
     try super.init(kernelSize: kernelSize, stride: stride)
   }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
-    try pool(
-      x, { Pooling.maxForward($0, planes: $1, input: $2, output: $3) },
-      { Pooling.maxBackward($0, planes: $1, input: $2, gradOutput: $3, gradInput: $4) })
+    let (geo, planes, y) = try prepare(x)
+    let argmax = Tensor(uninitialized: y.shape)
+    let (px, py, pa) = (x.data, y.data, argmax.data)
+    Parallel.forChunks(planes, minChunk: 16) {
+      Pooling.maxForward(geo, planes: $0, input: px, output: py, argmax: pa)
+    }
+    return Autograd.record(typeName, output: y, inputs: [x]) { [shape = x.shape] g in
+      let gx = Tensor(uninitialized: shape)
+      let (pg, pgx, pa) = (g.data, gx.data, argmax.data)
+      Parallel.forChunks(planes, minChunk: 16) {
+        Pooling.maxBackward(geo, planes: $0, argmax: pa, gradOutput: pg, gradInput: pgx)
+      }
+      return [gx]
+    }
   }
 }
 
@@ -70,8 +66,18 @@ public final class AvgPool2d: Pool2d {
   }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
-    try pool(
-      x, { Pooling.averageForward($0, planes: $1, input: $2, output: $3) },
-      { Pooling.averageBackward($0, planes: $1, gradOutput: $3, gradInput: $4) })
+    let (geo, planes, y) = try prepare(x)
+    let (px, py) = (x.data, y.data)
+    Parallel.forChunks(planes, minChunk: 16) {
+      Pooling.averageForward(geo, planes: $0, input: px, output: py)
+    }
+    return Autograd.record(typeName, output: y, inputs: [x]) { [shape = x.shape] g in
+      let gx = Tensor(uninitialized: shape)
+      let (pg, pgx) = (g.data, gx.data)
+      Parallel.forChunks(planes, minChunk: 16) {
+        Pooling.averageBackward(geo, planes: $0, gradOutput: pg, gradInput: pgx)
+      }
+      return [gx]
+    }
   }
 }

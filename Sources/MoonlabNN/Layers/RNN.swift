@@ -23,6 +23,7 @@ public final class RNN: Module {
     self.inputSize = inputSize
     self.hiddenSize = hiddenSize
     self.nonlinearity = nonlinearity
+    try Shape.validate([hiddenSize, inputSize + hiddenSize], op: "RNN")  // before allocating
     weightIH = Tensor(zeros: [hiddenSize, inputSize])
     weightHH = Tensor(zeros: [hiddenSize, hiddenSize])
     biasIH = Tensor(zeros: [hiddenSize])

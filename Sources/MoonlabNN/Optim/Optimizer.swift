@@ -65,6 +65,7 @@ open class Optimizer {
       }
       steps[i] += 1
       update(p.data, grad: g.data, state: state[i], count: p.count, step: steps[i])
+      p.storage.markModified()
     }
   }
 

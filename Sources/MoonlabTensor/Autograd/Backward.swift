@@ -1,7 +1,9 @@
 extension Tensor {
   /// Reverse-mode differentiation from this tensor. Without `gradient` the tensor must
-  /// hold one element (the loss); leaf gradients accumulate into `grad`.
-  public func backward(_ gradient: Tensor? = nil) throws {
+  /// hold one element (the loss); leaf gradients accumulate into `grad`. Each node is
+  /// released right after it ran, which frees the activations it saved (PyTorch's
+  /// semantics); `retainGraph` keeps the graph for another backward.
+  public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) throws {
     guard requiresGrad else {
       throw TensorError("backward: tensor of shape \(describeShape(shape)) does not require grad")
     }
@@ -22,66 +24,58 @@ extension Tensor {
       seed = Tensor(zeros: shape)
       seed.data[0] = 1
     }
-    try Autograd.noGrad { try propagate(seed) }
+    try Autograd.noGrad { try propagate(seed, retainGraph: retainGraph) }
   }
 
-  private func propagate(_ seed: Tensor) throws {
-    let order = topologicalOrder()
-    var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
-    for tensor in order.reversed() {
-      guard let g = grads.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
-      guard let node = tensor.node else {
-        if let existing = tensor.grad, existing.shape != g.shape {
-          throw TensorError(
-            "backward: the stored grad of shape \(describeShape(existing.shape)) doesn't match the tensor's shape \(describeShape(g.shape))"
-          )
-        }
-        tensor.accumulateGrad(g)
-        continue
-      }
+  private func propagate(_ seed: Tensor, retainGraph: Bool) throws {
+    guard let root = node else { return try accumulateGrad(seed) }
+    // Popped from the end (outputs first), so a released node's saved tensors are freed
+    // as soon as it ran.
+    var order = try root.topologicalOrder()
+    var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
+    // Leaves in the order their first gradient arrived, and their summed gradients.
+    var leaves: [Tensor] = []
+    var leafGrads: [ObjectIdentifier: Tensor] = [:]
+    while let node = order.popLast() {
+      guard let g = grads.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+      try node.checkVersions()
       let inputGrads = try node.backward(g)
-      for (input, ig) in zip(node.inputs, inputGrads) {
-        guard let ig, input.requiresGrad else { continue }
+      let edges = node.edges
+      if !retainGraph { node.release() }
+      for (edge, ig) in zip(edges, inputGrads) {
+        guard let ig else { continue }
         // A custom op (nn.Function from Lua) may hand back any shape; summing a wrong one
         // would read past the end of a buffer.
-        guard ig.shape == input.shape else {
+        guard ig.shape == edge.shape else {
           throw TensorError(
-            "backward: \(node.name) returned a gradient of shape \(describeShape(ig.shape)) for an input of shape \(describeShape(input.shape))"
+            "backward: \(node.name) returned a gradient of shape \(describeShape(ig.shape)) for an input of shape \(describeShape(edge.shape))"
           )
         }
-        let key = ObjectIdentifier(input)
-        if let existing = grads[key] {
-          grads[key] = accumulate(existing, ig)
-        } else {
-          grads[key] = ig
+        if let next = edge.node {
+          let key = ObjectIdentifier(next)
+          grads[key] = grads[key].map { accumulate($0, ig) } ?? ig
+        } else if let leaf = edge.leaf, leaf.requiresGrad {
+          let key = ObjectIdentifier(leaf)
+          if let existing = leafGrads[key] {
+            leafGrads[key] = accumulate(existing, ig)
+          } else {
+            leaves.append(leaf)
+            leafGrads[key] = ig
+          }
         }
       }
     }
-  }
-
-  /// Tensors reachable from self through nodes, inputs before outputs (iterative DFS,
-  /// since an unrolled RNN can be deeper than the stack).
-  private func topologicalOrder() -> [Tensor] {
-    var order: [Tensor] = []
-    var visited = Set<ObjectIdentifier>()
-    var stack: [(Tensor, Int)] = [(self, 0)]
-    visited.insert(ObjectIdentifier(self))
-    while let (tensor, next) = stack.popLast() {
-      let inputs = tensor.node?.inputs ?? []
-      if next < inputs.count {
-        stack.append((tensor, next + 1))
-        let child = inputs[next]
-        if child.requiresGrad, visited.insert(ObjectIdentifier(child)).inserted {
-          stack.append((child, 0))
-        }
-      } else {
-        order.append(tensor)
-      }
+    for leaf in leaves {
+      if let g = leafGrads[ObjectIdentifier(leaf)] { try leaf.accumulateGrad(g) }
     }
-    return order
   }
 
-  private func accumulateGrad(_ g: Tensor) {
+  private func accumulateGrad(_ g: Tensor) throws {
+    if let existing = grad, existing.shape != g.shape {
+      throw TensorError(
+        "backward: the stored grad of shape \(describeShape(existing.shape)) doesn't match the tensor's shape \(describeShape(g.shape))"
+      )
+    }
     grad = grad.map { accumulate($0, g) } ?? g.contiguousCopy()
   }
 
@@ -91,6 +85,29 @@ extension Tensor {
     let out = Tensor(uninitialized: shape)
     out.data.update(from: data, count: count)
     return out
+  }
+}
+
+extension Node {
+  /// Nodes reachable from self, inputs before outputs (iterative DFS, since an unrolled
+  /// RNN can be deeper than the stack). A node freed by an earlier backward fails the
+  /// walk, before any gradient is computed or accumulated.
+  fileprivate func topologicalOrder() throws -> [Node] {
+    var order: [Node] = []
+    var visited: Set<ObjectIdentifier> = [ObjectIdentifier(self)]
+    var stack: [(Node, Int)] = [(self, 0)]
+    while let (node, next) = stack.popLast() {
+      if node.isReleased { throw TensorError(Node.freedGraphMessage) }
+      if next < node.edges.count {
+        stack.append((node, next + 1))
+        if let child = node.edges[next].node, visited.insert(ObjectIdentifier(child)).inserted {
+          stack.append((child, 0))
+        }
+      } else {
+        order.append(node)
+      }
+    }
+    return order
   }
 }
 

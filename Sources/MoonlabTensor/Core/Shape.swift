@@ -32,6 +32,12 @@ public enum Shape {
       }
       total = p
     }
+    let limit = TensorMemory.limitBytes
+    if limit > 0, TensorMemory.liveBytes + total * MemoryLayout<Float>.stride > limit {
+      throw TensorError(
+        "\(op): the tensor memory limit of \(limit >> 20) MB is reached (\(TensorMemory.liveBytes >> 20) MB live, \(describeShape(shape)) needs \((total * MemoryLayout<Float>.stride) >> 20) MB more; --memory-limit)"
+      )
+    }
   }
 
   /// The most floats one tensor may hold: the machine's physical memory.

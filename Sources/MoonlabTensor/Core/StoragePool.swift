@@ -1,48 +1,78 @@
 import Foundation
+import Synchronization
 
-/// Freed tensor buffers of 64 KB and more, kept by size for the next tensor of that size
-/// (design.md §2: a steady-state training step allocates nearly nothing).
+/// Tensor buffers of 64 KB and more: mapped from the system directly, and kept after
+/// they are freed for the next tensor of the same size (docs/architecture.md, "Memory":
+/// a steady-state training step takes nothing new from the system).
 ///
-/// glibc serves such blocks with a fresh mmap and unmaps them on free, so every new
-/// multi-MB tensor paid a page fault per 4 KB plus the kernel's zeroing: 3–4× the cost
-/// of the elementwise op that filled it. A training step makes the same sizes every
-/// step, so exact-size reuse catches nearly all of them. The pool holds at most 1/8 of
-/// physical memory (≤ 2 GB); beyond that, blocks go back to the system. Tensors are
-/// created on worker threads too (data loaders), hence the lock.
+/// A fresh multi-MB block costs a page fault per 4 KB plus the kernel's zeroing, 3–4× the
+/// cost of the elementwise op that fills it, and a training step makes the same sizes
+/// every step, so exact-size reuse catches nearly all of them. Pooled blocks still count
+/// in RSS, though, and sizes that are not asked for again (another batch size, a one-off
+/// computation) would stay. So when a size is missing, the blocks that sat in the pool
+/// longest go back to the system until what stays is at most a quarter of the live bytes
+/// (64 MiB at least). Not less: a step's sizes change as it goes (small late-layer
+/// activations are freed early in backward, large early-layer gradients are needed at its
+/// end), and pooling only the blocks of the current moment made VGG-small's step 15 %
+/// slower (pages mapped and faulted in again every step) for 37 MiB less RSS. Blocks are
+/// mapped with mmap rather than malloc so that returning them really returns the memory
+/// (glibc keeps freed heap blocks below its adaptive mmap threshold, up to 32 MB, in its
+/// arenas). Tensors are created on worker threads too (data loaders), hence the lock.
 enum StoragePool {
   static let minimumBytes = 1 << 16
+  /// What the pool may keep at least when the system has to be asked for a block anyway.
+  static let minimumSlackBytes = 64 << 20
+  /// What the pool keeps at most.
   static let capacityBytes = min(2 << 30, Int(clamping: ProcessInfo.processInfo.physicalMemory) / 8)
 
+  /// Bytes of all live tensor storage, pooled blocks not included.
+  static let live = Atomic<Int>(0)
   private static let lock = NSLock()
-  nonisolated(unsafe) private static var blocks: [Int: [UnsafeMutableRawPointer]] = [:]
+  typealias Block = (bytes: Int, pointer: UnsafeMutableRawPointer)
+  /// Freed blocks, oldest first.
+  nonisolated(unsafe) private static var blocks: [Block] = []
   nonisolated(unsafe) private static var heldBytes = 0
+  /// Blocks taken from the system so far (tests check that a steady state takes none).
+  nonisolated(unsafe) private(set) static var mappedBlocks = 0
 
-  /// A 64-byte-aligned block of `bytes`, reused when one of that size is free.
-  static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
-    if bytes >= minimumBytes {
-      lock.lock()
-      let reused = blocks[bytes]?.popLast()
-      if reused != nil { heldBytes -= bytes }
-      lock.unlock()
-      if let reused { return reused }
+  /// A 64-byte-aligned block of `bytes`, reused when one of that size is free; zero-filled
+  /// when `zeroed` (fresh mappings already are).
+  static func allocate(_ bytes: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+    live.add(bytes, ordering: .relaxed)
+    guard bytes >= minimumBytes else {
+      var raw: UnsafeMutableRawPointer?
+      guard posix_memalign(&raw, 64, bytes) == 0, let raw else { return failed(bytes) }
+      if zeroed { memset(raw, 0, bytes) }
+      return raw
     }
-    var raw: UnsafeMutableRawPointer?
-    guard posix_memalign(&raw, 64, bytes) == 0 else { return nil }
-    return raw
+    lock.lock()
+    // The most recently freed block of this size: its pages are likeliest still cached.
+    if let i = blocks.lastIndex(where: { $0.bytes == bytes }) {
+      let reused = blocks.remove(at: i).pointer
+      heldBytes -= bytes
+      lock.unlock()
+      if zeroed { memset(reused, 0, bytes) }
+      return reused
+    }
+    let evicted = evict(keeping: max(minimumSlackBytes, live.load(ordering: .relaxed) / 4))
+    mappedBlocks += 1
+    lock.unlock()
+    for block in evicted { munmap(block.pointer, block.bytes) }
+    guard let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+      mapped != MAP_FAILED
+    else { return failed(bytes) }
+    return mapped
   }
 
   static func release(_ block: UnsafeMutableRawPointer, _ bytes: Int) {
-    if bytes >= minimumBytes {
-      lock.lock()
-      let keep = heldBytes + bytes <= capacityBytes
-      if keep {
-        blocks[bytes, default: []].append(block)
-        heldBytes += bytes
-      }
-      lock.unlock()
-      if keep { return }
-    }
-    free(block)
+    live.subtract(bytes, ordering: .relaxed)
+    guard bytes >= minimumBytes else { return free(block) }
+    lock.lock()
+    blocks.append((bytes, block))
+    heldBytes += bytes
+    let evicted = evict(keeping: capacityBytes)
+    lock.unlock()
+    for block in evicted { munmap(block.pointer, block.bytes) }
   }
 
   /// Bytes currently held for reuse.
@@ -50,5 +80,23 @@ enum StoragePool {
     lock.lock()
     defer { lock.unlock() }
     return heldBytes
+  }
+
+  /// Takes the oldest blocks out until at most `limit` bytes stay (called under the lock;
+  /// the caller unmaps them after unlocking).
+  private static func evict(keeping limit: Int) -> ArraySlice<Block> {
+    var count = 0
+    while heldBytes > limit {
+      heldBytes -= blocks[count].bytes
+      count += 1
+    }
+    let evicted = blocks[..<count]
+    blocks.removeFirst(count)
+    return evicted
+  }
+
+  private static func failed(_ bytes: Int) -> UnsafeMutableRawPointer? {
+    live.subtract(bytes, ordering: .relaxed)
+    return nil
   }
 }

@@ -59,7 +59,8 @@ public final class Tensor {
   /// The single value of a one-element tensor.
   public func item() throws -> Float {
     guard count == 1 else {
-      throw TensorError("item: tensor of shape \(describeShape(shape)) has \(count) elements, expected 1")
+      throw TensorError(
+        "item: tensor of shape \(describeShape(shape)) has \(count) elements, expected 1")
     }
     return data[0]
   }

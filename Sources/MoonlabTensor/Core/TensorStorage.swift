@@ -5,6 +5,13 @@ import Foundation
 public final class TensorStorage {
   public let pointer: UnsafeMutablePointer<Float>
   public let count: Int
+  /// Bumped by every in-place change a user makes (initializers, optimizer steps,
+  /// checkpoint loads): backward compares it with the version an op saw, so a saved
+  /// tensor changed in between is an error, not a silently wrong gradient (PyTorch's
+  /// version counter; docs/tensor.md).
+  public private(set) var version = 0
+
+  public func markModified() { version &+= 1 }
 
   /// Storage for `count` floats, zero-filled unless the caller overwrites every element
   /// anyway (elementwise outputs), where the extra pass over memory would be wasted.
@@ -14,10 +21,9 @@ public final class TensorStorage {
     // against physical memory first, so failing here means exhaustion, where trapping
     // is the only option left.
     let bytes = max(count, 1) * MemoryLayout<Float>.stride
-    guard let raw = StoragePool.allocate(bytes) else {
+    guard let raw = StoragePool.allocate(bytes, zeroed: zeroed) else {
       fatalError("out of memory allocating \(bytes) bytes")
     }
-    if zeroed { memset(raw, 0, bytes) }
     pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
   }
 

@@ -1,6 +1,6 @@
 /// Scratch memory a layer keeps between steps (im2col columns, per-thread partial
 /// gradients), grown when a bigger batch arrives and otherwise reused, so a steady-state
-/// training step allocates almost nothing (design.md §2). Scratch only: nothing in it
+/// training step allocates almost nothing. Scratch only: nothing in it
 /// outlives the forward or backward call that filled it.
 public final class Workspace {
   private var storage: TensorStorage?

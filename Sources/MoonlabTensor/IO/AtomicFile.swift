@@ -11,7 +11,7 @@ public enum AtomicFile {
   public static func write(_ data: Data, to url: URL) throws {
     try refuseNonRegular(url)
     let dir = url.deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try Folder.create(dir)
     let tmp = dir.appendingPathComponent(
       ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     // O_EXCL | O_NOFOLLOW: never write through something planted at the temporary name.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// softmax and log-softmax along one dimension, each a single node (design.md §2: a
+/// softmax and log-softmax along one dimension, each a single node (docs/architecture.md, "Tensors and autograd": a
 /// fused kernel per layer, not a chain of exp/sum/div nodes). The tensor is seen as
 /// [outer, n, inner]; each of the outer·inner columns of n values (stride `inner`) is
 /// normalised on its own, after subtracting its maximum so exp never overflows.

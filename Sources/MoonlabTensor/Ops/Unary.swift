@@ -85,17 +85,19 @@ extension Tensor {
     }
   }
 
-  /// max(x, 0); the derivative is 1 where x > 0, else 0.
+  /// max(x, 0); the derivative is 1 where x > 0, else 0. Backward reads the output
+  /// (y > 0 exactly where x > 0), so the input — a BatchNorm's or a residual sum's output —
+  /// needn't outlive the forward (docs/architecture.md, "Memory").
   public func relu() -> Tensor {
     struct ReLU: UnaryKernel {
       @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 }
     }
     struct Gradient: BinaryKernel {
-      @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : 0 }
+      @inline(__always) func callAsFunction(_ g: Float, _ y: Float) -> Float { y > 0 ? g : 0 }
     }
     let y = Elementwise.map(self, ReLU())
-    return Autograd.record("relu", output: y, inputs: [self]) { [x = detach()] g in
-      [Elementwise.zip(g, x, Gradient())]
+    return Autograd.record("relu", output: y, inputs: [self]) { [y = y.detach()] g in
+      [Elementwise.zip(g, y, Gradient())]
     }
   }
 

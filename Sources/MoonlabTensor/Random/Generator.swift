@@ -1,6 +1,6 @@
 /// A seeded xoshiro256** generator. One run has one seed; each consumer (init, shuffle,
 /// augmentation, dropout) takes its own derived stream, so adding a transform never
-/// shifts the initial weights (design.md §2).
+/// shifts the initial weights (docs/architecture.md, "Determinism").
 public final class Generator {
   private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 

@@ -1,0 +1,13 @@
+/// What tensor storage holds in memory (docs/architecture.md, "Memory"): read by the Lua
+/// bridge to pace its collector, by tests and by `moonlab bench`.
+public enum TensorMemory {
+  /// Bytes of all live tensor storage in the process.
+  public static var liveBytes: Int { StoragePool.live.load(ordering: .relaxed) }
+  /// Bytes of freed blocks the pool keeps for reuse.
+  public static var pooledBytes: Int { StoragePool.held }
+
+  /// The cap on live tensor bytes checked when a shape is validated (0 = none): a run's
+  /// `--memory-limit` covers tensors as well as the Lua heap, so a tensor-allocation bomb
+  /// stops with an error at the limit instead of taking the machine's memory.
+  nonisolated(unsafe) public static var limitBytes = 0
+}
