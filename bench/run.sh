@@ -35,7 +35,7 @@ for round in $(seq 1 "$rounds"); do
   scripts/moonlab bench --threads "$threads" "$@" | tee "$out/moonlab.$round.txt"
   if [ -z "${MOONLAB_BENCH_NO_TORCH:-}" ]; then
     echo "== pytorch (threads=$threads, round $round)"
-    for py in bench/torch/*.py; do
+    for py in bench/torch/*_bench.py; do
       OMP_NUM_THREADS=$threads "$venv/bin/python" "$py" --threads "$threads" "$@" | tee -a "$out/torch.$round.txt"
     done
   fi

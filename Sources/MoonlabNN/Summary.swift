@@ -18,11 +18,14 @@ extension Module {
   }
 
   /// A table of every layer's output shape and parameter count for an input of shape
-  /// `inputShape` (batch included, e.g. [1, 3, 32, 32]). The network runs once on zeros in
-  /// eval mode without recording (train/eval flags and running statistics are left as
-  /// they were). A Sequential's children get one row each, nested ones with dotted names.
-  public func summary(inputShape: [Int]) throws -> String {
-    try Shape.validate(inputShape, op: "summary")
+  /// `inputShape`, given as torchsummary takes it, without the batch dimension ([3, 32, 32]),
+  /// or with it ([1, 3, 32, 32]): a batch of 1 is added when the shape is one dimension
+  /// short of what the first layer takes. The network runs once on zeros in eval mode
+  /// without recording (train/eval flags and running statistics are left as they were).
+  /// A Sequential's children get one row each, nested ones with dotted names.
+  public func summary(inputShape given: [Int]) throws -> String {
+    try Shape.validate(given, op: "summary")
+    let inputShape = firstLayerRank.map { given.count == $0 - 1 } ?? false ? [1] + given : given
     let flags = modules().map(\.training)
     defer { for (m, on) in zip(modules(), flags) { m.train(on) } }
     eval()
@@ -53,6 +56,20 @@ extension Module {
     for r in rows { lines.append(line(r.0, r.1, r.2, grouped(r.3))) }
     lines.append("Input \(describeShape(inputShape)), total parameters: \(grouped(numParameters))")
     return lines.joined(separator: "\n")
+  }
+}
+
+extension Module {
+  /// The input rank the first layer that has one takes (Conv2d, pooling, BatchNorm2d: 4;
+  /// Linear, BatchNorm1d: 2; RNN: 3), nil when something else comes first.
+  var firstLayerRank: Int? {
+    switch self {
+    case is Conv2d, is Pool2d, is BatchNorm2d: return 4
+    case is Linear, is BatchNorm1d: return 2
+    case is RNN: return 3
+    case is Sequential, is Residual: return children.first?.module.firstLayerRank
+    default: return nil
+    }
   }
 }
 

@@ -29,6 +29,13 @@ final class NNLibraryTests: XCTestCase {
       Self.lenet + "\nprint = function() end\nreturn nn.summary(model, {1, 3, 32, 32})")
     XCTAssertTrue(text[0].contains("Linear(84 -> 10)"), text[0])
     XCTAssertTrue(text[0].hasSuffix("total parameters: 62,006"), text[0])
+    // As torchsummary: the shape without the batch dimension gives the same table.
+    let short = try host.run(
+      Self.lenet + "\nprint = function() end\nreturn nn.summary(model, {3, 32, 32})")
+    XCTAssertEqual(short, text)
+    let mlp = try host.run(
+      "print = function() end\nreturn nn.summary(nn.Sequential{nn.Linear(784, 10)}, {784})")
+    XCTAssertTrue(mlp[0].contains("[1,10]"), mlp[0])
   }
 
   func testModuleMethodsAndFields() throws {

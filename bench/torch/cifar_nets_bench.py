@@ -1,16 +1,13 @@
 """PyTorch counterpart of bench/MoonlabBenchmarks/CIFARNetBench.swift: VGG-small and
 ResNet-20 training images/s at batch 128 (forward, backward, plain SGD) on random data, then
-their peak RSS at 3 and 12 steps (lenet_bench.report_peak_rss).
+their peak RSS at 3 and 12 steps (train_step.py).
 
     .venv-bench/bin/python bench/torch/cifar_nets_bench.py --threads 2 [vgg] [resnet20]
 """
-import argparse
-import time
-
 import torch
 import torch.nn as nn
 
-from lenet_bench import report_peak_rss, train_for_peak_rss
+import train_step
 
 
 def vgg_small():
@@ -45,69 +42,5 @@ def resnet20():
     return nn.Sequential(*layers)
 
 
-def multiply_adds(model):
-    """Forward multiply-adds per image of the convolutions and Linear layers."""
-    total = 0
-
-    def hook(m, _, out):
-        nonlocal total
-        if isinstance(m, nn.Conv2d):
-            total += out[0].numel() * m.in_channels * m.kernel_size[0] * m.kernel_size[1]
-        elif isinstance(m, nn.Linear):
-            total += m.in_features * m.out_features
-    handles = [m.register_forward_hook(hook) for m in model.modules()]
-    with torch.no_grad():
-        model(torch.zeros(1, 3, 32, 32))
-    for h in handles:
-        h.remove()
-    return total
-
-
-def bench(name, model, batch, steps):
-    torch.manual_seed(0)
-    flops = 6 * multiply_adds(model) * batch
-    x = torch.randn(batch, 3, 32, 32)
-    y = torch.randint(0, 10, (batch,))
-    loss_fn = nn.CrossEntropyLoss()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
-
-    def run():
-        for _ in range(steps):
-            opt.zero_grad()
-            loss_fn(model(x), y).backward()
-            opt.step()
-
-    run()
-    cpu0 = time.process_time()
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    per_step = sorted(times)[len(times) // 2] / steps
-    cpu_per_step = (time.process_time() - cpu0) / (5 * steps)
-    print(f"{name}_train: {batch / per_step:.4g} images/s (batch {batch}, {per_step * 1e3:.2f} ms/step, "
-          f"{cpu_per_step * 1e3:.2f} CPU ms/step, {flops / per_step / 1e9:.1f} GFLOP/s, "
-          f"{torch.get_num_threads()} threads, torch {torch.__version__})", flush=True)
-
-
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rss-steps", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("names", nargs="*")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    for name, make in (("vgg", vgg_small), ("resnet20", resnet20)):
-        if args.names and name not in args.names:
-            continue
-        if args.rss_steps:
-            torch.manual_seed(0)
-            train_for_peak_rss(make(), 128, args.rss_steps)
-        else:
-            bench(name, make(), 128, 3)
-            report_peak_rss(name, __file__, 3, args.threads)
-
-
 if __name__ == "__main__":
-    main()
+    train_step.main(__file__, {"vgg": (vgg_small, 128, 3, 3), "resnet20": (resnet20, 128, 3, 3)})
