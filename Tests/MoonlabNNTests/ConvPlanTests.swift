@@ -108,20 +108,24 @@ final class ConvPlanTests: XCTestCase {
 
   func testTwoRunsAtTwoThreadsAreBitIdentical() throws {
     try withThreads(2) {
-      let conv = try Conv2d(16, 24, kernelSize: 3, stride: 1, padding: 1)
-      func run() throws -> [[Float]] {
-        conv.weight.grad = nil
-        conv.bias?.grad = nil
-        let x = testTensor([9, 16, 10, 10], seed: 8)
-        x.requiresGrad = true
-        let y = try conv(x)
-        try y.backward(testTensor(y.shape, seed: 9))
-        return [
-          y.toArray(), try XCTUnwrap(x.grad).toArray(), try XCTUnwrap(conv.weight.grad).toArray(),
-          try XCTUnwrap(conv.bias?.grad).toArray(),
-        ]
+      // Winograd, then im2col with groups of images (stride 2)
+      for stride in [1, 2] {
+        let conv = try Conv2d(16, 24, kernelSize: 3, stride: stride, padding: 1)
+        func run() throws -> [[Float]] {
+          conv.weight.grad = nil
+          conv.bias?.grad = nil
+          let x = testTensor([9, 16, 10, 10], seed: 8)
+          x.requiresGrad = true
+          let y = try conv(x)
+          try y.backward(testTensor(y.shape, seed: 9))
+          return [
+            y.toArray(), try XCTUnwrap(x.grad).toArray(),
+            try XCTUnwrap(conv.weight.grad).toArray(), try XCTUnwrap(conv.bias?.grad).toArray(),
+          ]
+        }
+        XCTAssertEqual(try run(), try run(), "stride \(stride)")
       }
-      XCTAssertEqual(try run(), try run())
     }
   }
+
 }
