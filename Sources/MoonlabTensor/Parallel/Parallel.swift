@@ -14,7 +14,7 @@ public enum Parallel {
 
   /// Runs `body` on `threads` contiguous chunks of 0..<count. OpenBLAS is switched to one
   /// thread meanwhile: its idle threads spin, and two busy pools on 2 cores made small
-  /// GEMMs 10–100× slower (design.md §2). Chunk boundaries depend only on count and
+  /// GEMMs 10–100× slower (docs/nn.md, "Linear"). Chunk boundaries depend only on count and
   /// `threads`, so results are the same from run to run.
   public static func forChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
     let chunks = min(threads, max(1, count / max(1, minChunk)))
