@@ -236,4 +236,30 @@ final class CLITests: XCTestCase {
         FileManager.default.fileExists(atPath: dir.appendingPathComponent("DONE").path), done)
     }
   }
+
+  /// --sandbox without --time-limit still has a wall-time cap (the README promised one).
+  func testSandboxHasADefaultTimeLimit() throws {
+    let dir = try TestPaths.temporaryDirectory().appendingPathComponent("run")
+    let path = try script("quick.lua", "print('ok')\n")
+    let r = try moonlab(["run", "--sandbox", "--out", dir.path, path])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let config = try XCTUnwrap(try JSON.read(dir.appendingPathComponent("config.json")))
+    XCTAssertEqual(config["time_limit_seconds"]?.double, 3600)
+  }
+
+  /// An error inside a loader transform is printed with one traceback, not one per
+  /// Swift-bound call it passed through.
+  func testTransformErrorHasOneTraceback() throws {
+    let path = try script(
+      "transform.lua",
+      """
+      local ds = data.tensors(tensor.randn{8, 2}, tensor.ones{8})
+      local bad = data.Lambda(function(x) error('bad transform') end)
+      for x, y in data.Loader(ds, {batch_size = 4, transform = bad}):batches() do end
+      """)
+    let r = try moonlab(["run", path])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.stderr.contains("transform.lua:2: bad transform"), r.stderr)
+    XCTAssertEqual(r.stderr.components(separatedBy: "stack traceback:").count, 2, r.stderr)
+  }
 }
