@@ -43,8 +43,8 @@ final class Fit {
     }
     model = m
     try session.host.load(Data(Fit.helpers.utf8), chunkname: "=lab.fit", on: lua)
-    lua_pushvalue(lua.L, modelIndex)
-    if lossIndex != 0 { lua_pushvalue(lua.L, lossIndex) } else { lua.pushNil() }
+    lua.pushValue(modelIndex)
+    if lossIndex != 0 { lua.pushValue(lossIndex) } else { lua.pushNil() }
     try session.host.call(arguments: 2, results: 2, on: lua)
     batchesFn = lua.top - 1
     stepFn = lua.top
@@ -71,23 +71,23 @@ final class Fit {
   {
     let L = lua.L
     let base = lua.top
-    defer { lua_settop(L, base) }
-    lua_pushvalue(L, batchesFn)
-    lua_pushvalue(L, loaderIndex)
+    defer { lua.setTop(base) }
+    lua.pushValue(batchesFn)
+    lua.pushValue(loaderIndex)
     try session.host.call(arguments: 1, results: 1, on: lua)
     let iterator = lua.top
     var totals = Totals()
     var done = 0
     while true {
-      lua_settop(L, iterator)
-      lua_pushvalue(L, iterator)
+      lua.setTop(iterator)
+      lua.pushValue(iterator)
       try session.host.call(arguments: 0, results: 2, on: lua)
       if lua.isNoneOrNil(-2) { break }
       let y = try lua.tensor(-1, "lab.fit batch y")
       optimizer?.zeroGrad()
-      lua_pushvalue(L, stepFn)
-      lua_pushvalue(L, -3)
-      lua_pushvalue(L, -3)
+      lua.pushValue(stepFn)
+      lua.pushValue(-3)
+      lua.pushValue(-3)
       try session.host.call(arguments: 2, results: 2, on: lua)
       let out = try lua.tensor(-2, "lab.fit model output")
       let loss = try lua.tensor(-1, "lab.fit loss")

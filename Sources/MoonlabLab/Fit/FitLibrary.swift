@@ -13,7 +13,7 @@ enum FitLibrary {
     guard lua.anyObject(2) is Loader else {
       throw LuaError("bad argument #2 to '\(fn)' (Loader expected, got \(lua.typeName(2)))")
     }
-    let loader = lua_absindex(lua.L, 2)
+    let loader = lua.absIndex(2)
     let fit = try Fit(
       lua, session: session, modelIndex: 1, lossIndex: lua.isNoneOrNil(3) ? 0 : 3, fn: fn)
     let t = try fit.evaluate(loader)

@@ -1,20 +1,16 @@
 import CLua
-import LuaShim
 import MoonlabLua
 import MoonlabTensor
 
 /// Lua values ⇄ JSON for the lab layer: metric lines, configs, sweep configs and results.
-/// Reads never raise (lua_next on a table not changed meanwhile, lua_type, lua_to*).
+/// Reads go through MoonlabLua's non-raising accessors (Lua+Stack.swift).
 extension Lua {
   /// A scalar at `i`: number (integer or float), boolean, string, or a one-element tensor.
   func scalarJSON(_ i: Int32) -> JSON? {
     switch type(i) {
-    case LUA_TNUMBER:
-      var isInt: Int32 = 0
-      let n = lua_tointegerx(L, i, &isInt)
-      return .number(isInt != 0 ? Double(n) : lua_tonumberx(L, i, nil))
-    case LUA_TBOOLEAN: return .bool(lua_toboolean(L, i) != 0)
-    case LUA_TSTRING: return moonlab_tostring(L, i).map { .string(String(cString: $0)) }
+    case LUA_TNUMBER: return .number(numberValue(i).value)
+    case LUA_TBOOLEAN: return .bool(booleanValue(i))
+    case LUA_TSTRING: return stringValue(i).map { .string($0) }
     case LUA_TUSERDATA:
       if let t = anyObject(i) as? Tensor, t.count == 1 { return .number(Double(t.data[0])) }
       return nil
@@ -26,13 +22,9 @@ extension Lua {
   /// output doesn't depend on Lua's hash order. Other values are an error naming the key.
   func objectJSON(_ index: Int32, _ fn: String, nested: Bool = false) throws -> JSON {
     try checkTable(index, fn)
-    let t = lua_absindex(L, index)
     var fields: [JSON.Field] = []
-    lua_pushnil(L)
-    while lua_next(L, t) != 0 {
-      defer { pop() }
-      guard type(-2) == LUA_TSTRING, let k = moonlab_tostring(L, -2) else { continue }
-      let key = String(cString: k)
+    try forEachEntry(index) { key in
+      guard let key else { return }
       if let v = scalarJSON(-1) {
         fields.append(.init(key, v))
       } else if nested, type(-1) == LUA_TTABLE {
@@ -48,14 +40,9 @@ extension Lua {
   /// Calls `body` with each key of the table on top, its value then at -1; every key must
   /// be a string (sweep spaces).
   func forEachField(_ fn: String, _ body: (String) throws -> Void) throws {
-    let t = lua_absindex(L, -1)
-    lua_pushnil(L)
-    while lua_next(L, t) != 0 {
-      defer { pop() }
-      guard type(-2) == LUA_TSTRING, let k = moonlab_tostring(L, -2) else {
-        throw LuaError("\(fn): keys must be names, got a \(typeName(-2))")
-      }
-      try body(String(cString: k))
+    try forEachEntry(-1) { key in
+      guard let key else { throw LuaError("\(fn): keys must be names, got a \(typeName(-2))") }
+      try body(key)
     }
   }
 

@@ -50,7 +50,7 @@ public final class KernelServer: CellOutputSink {
     CellOutputs.sink = server
     interruptible = server.host.state
     signal(SIGINT) { _ in
-      if let L = KernelServer.interruptible { moonlab_request_cancel(L) }
+      if let L = KernelServer.interruptible { Lua(L).requestCancel() }
     }
     server.send(["type": "ready"])
     while let line = readLine(strippingNewline: true) {
@@ -71,10 +71,10 @@ public final class KernelServer: CellOutputSink {
   /// Runs one cell. An expression (`x`, `net`) is evaluated and its value returned, as
   /// the Lua REPL does; anything else runs as statements.
   func execute(_ code: String) {
-    let L = host.state
-    let top = lua_gettop(L)
-    defer { lua_settop(L, top) }
-    moonlab_clear_cancel(L)  // drop a stale interrupt; installs the count hook
+    let lua = Lua(host.state)
+    let top = lua.top
+    defer { lua.setTop(top) }
+    lua.clearCancel()  // drop a stale interrupt; installs the count hook
     let chunkname = "@In[\(id)]"
     var status = "ok"
     do {
@@ -87,12 +87,11 @@ public final class KernelServer: CellOutputSink {
           try host.load(Data(code.utf8), chunkname: chunkname)  // ends with `return`, or bad
         }
       }
-      lua_getglobal(L, "__moonlab_cell_env")
-      lua_setupvalue(L, -2, 1)  // a main chunk's only upvalue is _ENV
+      lua.getGlobal("__moonlab_cell_env")
+      lua.setFirstUpvalue()
       try host.call(arguments: 0, results: LUA_MULTRET)
-      let n = lua_gettop(L)
+      let n = lua.top
       if n > top {
-        let lua = Lua(L)
         emit(.result(((top + 1)...n).map { host.describe(lua, $0) }.joined(separator: "\t")))
       }
     } catch {

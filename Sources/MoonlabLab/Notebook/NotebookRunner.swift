@@ -61,7 +61,7 @@ public final class NotebookRunner: CellOutputSink {
       self.enter(try lua.integer(1, NotebookRunner.boundary), script)
       return 0
     }
-    lua_setglobal(host.state, NotebookRunner.boundary)
+    lua.setGlobal(NotebookRunner.boundary)
     pushArguments(lua, request)
 
     let previous = CellOutputs.sink
@@ -83,8 +83,8 @@ public final class NotebookRunner: CellOutputSink {
       emit(.luaError(message))
       finishCell(.failed)
     }
-    lua_pushnil(host.state)
-    lua_setglobal(host.state, NotebookRunner.boundary)
+    lua.pushNil()
+    lua.setGlobal(NotebookRunner.boundary)
     for (i, cell) in script.cells.enumerated() where cell.kind == .code && runs[i] == nil {
       runs[i] = Ipynb.CellRun(state: .notRun)
     }
@@ -103,7 +103,7 @@ public final class NotebookRunner: CellOutputSink {
       lua.push(a)
       lua.setIndex(-2, i + 1)
     }
-    lua_setglobal(lua.L, "arg")
+    lua.setGlobal("arg")
   }
 
   /// The script with `__moonlab_cell(k);` in front of each cell's first line.

@@ -53,8 +53,8 @@ final class LabSession {
   func labConfig() -> JSON? {
     let lua = Lua(host.state)
     let top = lua.top
-    defer { lua_settop(host.state, top) }
-    guard lua_getglobal(host.state, "lab") == LUA_TTABLE, lua.rawField(-1, "config") == LUA_TTABLE
+    defer { lua.setTop(top) }
+    guard lua.getGlobal("lab") == LUA_TTABLE, lua.rawField(-1, "config") == LUA_TTABLE
     else { return nil }
     return try? lua.objectJSON(-1, "lab.config", nested: true)
   }

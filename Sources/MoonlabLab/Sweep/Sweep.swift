@@ -221,7 +221,7 @@ struct Sweep {
   /// run(cfg) where cfg holds the trial's values plus `seed` and `trial` (its id).
   private func callRun(_ t: Trial) throws -> JSON {
     let top = lua.top
-    defer { lua_settop(lua.L, top) }
+    defer { lua.setTop(top) }
     lua.rawField(1, "run")
     lua.push(
       json: .object(
