@@ -120,8 +120,11 @@ public final class LuaHost {
     let L = thread?.L ?? state
     if callDepth == 0 {
       if options.timeLimitSeconds > 0 { moonlab_set_time_limit(state, options.timeLimitSeconds) }
-      // The memory limit covers tensors while this host's Lua code runs.
-      TensorMemory.limitBytes = options.memoryLimitBytes
+      // The memory limit covers tensors while this host's Lua code runs; without one,
+      // the machine's memory is the limit, so a script that keeps allocating gets a Lua
+      // error instead of the allocator's failure (a trap) or the kernel's OOM killer.
+      TensorMemory.limitBytes =
+        options.memoryLimitBytes > 0 ? options.memoryLimitBytes : TensorMemory.physicalBytes
     }
     callDepth += 1
     defer {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What tensor storage holds in memory (docs/architecture.md, "Memory"): read by the Lua
 /// bridge to pace its collector, by tests and by `moonlab bench`.
 public enum TensorMemory {
@@ -10,4 +12,6 @@ public enum TensorMemory {
   /// `--memory-limit` covers tensors as well as the Lua heap, so a tensor-allocation bomb
   /// stops with an error at the limit instead of taking the machine's memory.
   nonisolated(unsafe) public static var limitBytes = 0
+  /// This machine's memory: the limit of a run without --memory-limit.
+  public static let physicalBytes = Int(clamping: ProcessInfo.processInfo.physicalMemory)
 }
