@@ -44,10 +44,11 @@ public enum DataRoot {
   }
 
   /// CIFAR-10 `split` from `root` (if given) or the default roots, falling back to the
-  /// bundled sample (with a note on stderr) when no default root has it.
-  public static func cifar10(split: String, root: String?, defaults: [URL] = candidates()) throws
-    -> Dataset
-  {
+  /// bundled sample (saying so through `notice`) when no default root has it.
+  public static func cifar10(
+    split: String, root: String?, defaults: [URL] = candidates(),
+    notice: (String) -> Void = { _ in }
+  ) throws -> Dataset {
     if let folder = folder("cifar10", root: root, defaults: defaults) {
       return try CIFAR10.load(split: split, folder: folder)
     }
@@ -61,7 +62,7 @@ public enum DataRoot {
       )
     }
     let ds = try Sample.cifar10(split: split, folder: sample)
-    Sample.announce(
+    notice(
       "data: no CIFAR-10 under $MOONLAB_DATA or ./data; using the \(ds.count)-image \(split) sample bundled with Moonlab (moonlab data fetch cifar10 gets all 60,000)"
     )
     return ds
@@ -104,21 +105,4 @@ public enum Sample {
       files: [folder.appendingPathComponent("\(split).bin.gz")],
       metaFile: folder.appendingPathComponent("batches.meta.txt"))
   }
-
-  /// Says once per process and split that the sample is in use.
-  static func announce(_ line: String) {
-    lock.lock()
-    defer { lock.unlock() }
-    guard !announced.contains(line) else { return }
-    announced.insert(line)
-    noticeOutput(line)
-  }
-
-  /// Where such notices go: stderr, unless the host routes them elsewhere (a notebook
-  /// shows them in the running cell).
-  nonisolated(unsafe) public static var noticeOutput: (String) -> Void = { line in
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-  }
-  nonisolated(unsafe) private static var announced: Set<String> = []
-  private static let lock = NSLock()
 }

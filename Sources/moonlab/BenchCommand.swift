@@ -26,7 +26,7 @@ struct BenchCommand: ParsableCommand {
       return
     }
     guard threads > 0 else { throw fail("--threads must be positive, got \(threads)", code: 2) }
-    Parallel.setThreads(threads)
+    RunContext.current.threads = threads
     if let rssWorkload {
       do {
         return try TrainingRSS.runWorkload(rssWorkload, steps: rssSteps)

@@ -1,4 +1,5 @@
 import MoonlabTensor
+import TestSupport
 import XCTest
 
 @testable import MoonlabData
@@ -73,24 +74,23 @@ final class LoaderTests: XCTestCase {
   /// Same seed ⇒ identical batches whatever the prefetch depth or thread count.
   func testDeterministicAcrossPrefetchAndThreads() throws {
     let ds = try images(300)
-    let before = Parallel.threads
-    defer { Parallel.setThreads(before) }
     var reference: [[Float]]?
     for threads in [1, 2] {
-      Parallel.setThreads(threads)
-      for prefetch in [0, 1, 3, 16] {
-        var o = Loader.Options()
-        o.batchSize = 32
-        o.shuffle = true
-        o.seed = 99
-        o.transform = try augment()
-        o.prefetch = prefetch
-        let batches = try run(try Loader(ds, o), epochs: 2)
-        XCTAssertEqual(batches.count, 20)
-        if let reference {
-          XCTAssertEqual(batches, reference, "threads=\(threads) prefetch=\(prefetch)")
-        } else {
-          reference = batches
+      try inRun(threads: threads) {
+        for prefetch in [0, 1, 3, 16] {
+          var o = Loader.Options()
+          o.batchSize = 32
+          o.shuffle = true
+          o.seed = 99
+          o.transform = try augment()
+          o.prefetch = prefetch
+          let batches = try run(try Loader(ds, o), epochs: 2)
+          XCTAssertEqual(batches.count, 20)
+          if let reference {
+            XCTAssertEqual(batches, reference, "threads=\(threads) prefetch=\(prefetch)")
+          } else {
+            reference = batches
+          }
         }
       }
     }

@@ -169,12 +169,12 @@ final class NotebookRunTests: XCTestCase {
     let bundle = [
       "image/svg+xml": "<svg xmlns=\"http://www.w3.org/2000/svg\"/>", "text/plain": "chart",
     ]
-    // `show` stands in for a report function: Swift code that calls CellOutputs.display.
+    // `show` stands in for a report function: Swift code that calls the session's display.
     var request = RunRequest(scriptPath: path.path)
     request.outDir = dir.appendingPathComponent("run").path
-    let result = try NotebookRunner(echo: false).run(request) { host in
+    let result = try NotebookRunner(echo: false).run(request) { host, output in
       Lua(host.state).push(function: "show") { _ in
-        CellOutputs.display(bundle)
+        output.display(bundle)
         return 0
       }
       lua_setglobal(host.state, "show")
@@ -182,7 +182,6 @@ final class NotebookRunTests: XCTestCase {
     XCTAssertEqual(result.runs[0]?.outputs, [.stream(name: "stdout", text: "before\n")])
     XCTAssertEqual(
       result.runs[1]?.outputs, [.display(bundle), .stream(name: "stdout", text: "after\n")])
-    XCTAssertNil(CellOutputs.sink, "the sink is reset after the run")
     let html = NotebookHTML.render(result, title: "t")
     XCTAssertTrue(
       html.contains("<div class=\"out\"><svg xmlns=\"http://www.w3.org/2000/svg\"/></div>"))

@@ -127,7 +127,7 @@ final class SandboxTests: XCTestCase {
       XCTAssertLessThan(
         TensorMemory.liveBytes, 64 << 20, "the bomb's tensors are freed with its state")
     }
-    XCTAssertEqual(TensorMemory.limitBytes, 0, "the limit ends with the run")
+    XCTAssertEqual(RunContext.current.memoryLimitBytes, 0, "the limit is the run's alone")
   }
 
   func testMemoryCapStopsARunawayTable() throws {

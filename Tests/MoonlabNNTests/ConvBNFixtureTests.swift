@@ -1,4 +1,5 @@
 import MoonlabTensor
+import TestSupport
 import XCTest
 
 @testable import MoonlabNN
@@ -48,29 +49,25 @@ extension ModuleFixtureTests {
 
   /// The same blocks split across two threads (tiny batches split anyway).
   func testConvBNBlocksAcrossThreads() throws {
-    let saved = (Parallel.threads, minimumChunkWork)
-    defer { (minimumChunkWork, _) = (saved.1, Parallel.setThreads(saved.0)) }
-    Parallel.setThreads(2)
-    minimumChunkWork = 1
-    try checkTrainThenEval("conv3x3_s2_bn_relu") { Sequential(try convBN(6, 16, 3, stride: 2)) }
-    try checkTrainThenEval("basic_block_down") { try basicBlock(8, 16, stride: 2) }
+    try inRun(threads: 2, splitTinyBatches: true) {
+      try checkTrainThenEval("conv3x3_s2_bn_relu") { Sequential(try convBN(6, 16, 3, stride: 2)) }
+      try checkTrainThenEval("basic_block_down") { try basicBlock(8, 16, stride: 2) }
+    }
   }
 
   /// Same input, same weights, two threads: the output and every gradient have the same
   /// bits on every run (fixed chunks, partial sums added in chunk order).
   func testResidualBlockIsBitIdenticalAcrossRuns() throws {
-    let saved = Parallel.threads
-    defer { Parallel.setThreads(saved) }
-    Parallel.setThreads(2)
     func run() throws -> [[Float]] {
-      Generator.seedGlobal(7)
-      let m = try basicBlock(16, 32, stride: 2)
-      let x = try Tensor.randn([8, 16, 16, 16], generator: Generator(seed: 3, stream: "x"))
-      x.requiresGrad = true
-      let y = try m(x)
-      try y.backward(try Tensor.randn(y.shape, generator: Generator(seed: 4, stream: "g")))
-      return [y.toArray(), try XCTUnwrap(x.grad).toArray()]
-        + m.parameters().map { $0.grad?.toArray() ?? [] }
+      try inRun(threads: 2, seed: 7) {
+        let m = try basicBlock(16, 32, stride: 2)
+        let x = try Tensor.randn([8, 16, 16, 16], generator: Generator(seed: 3, stream: "x"))
+        x.requiresGrad = true
+        let y = try m(x)
+        try y.backward(try Tensor.randn(y.shape, generator: Generator(seed: 4, stream: "g")))
+        return [y.toArray(), try XCTUnwrap(x.grad).toArray()]
+          + m.parameters().map { $0.grad?.toArray() ?? [] }
+      }
     }
     let first = try run()
     let second = try run()
@@ -85,7 +82,7 @@ extension ModuleFixtureTests {
   /// ReLUs); the weight gradients are checked against PyTorch above. Running statistics
   /// move with every forward, which the result does not depend on in train mode.
   func testBlockInputGradcheck() throws {
-    Generator.seedGlobal(5)
+    RunContext.current.reseed(5)
     for m in [try basicBlock(3, 4, stride: 2), Sequential(try convBN(3, 5, 3, stride: 1))] {
       let x = try Tensor.randn([2, 3, 7, 6], generator: Generator(seed: 6, stream: "x"))
       let (ok, maxError) = try gradcheck({ try m($0[0]) }, inputs: [x])

@@ -35,24 +35,23 @@ final class ConvLoweringTests: XCTestCase {
         directInput && DirectConv.enabled, name)
       XCTAssertEqual(ConvLowering(geometry).kind == .rowPadded, rowPadded, name)
       for threads in [1, 2] {
-        let saved = (Parallel.threads, minimumChunkWork)
-        defer { (minimumChunkWork, _) = (saved.1, Parallel.setThreads(saved.0)) }
-        Parallel.setThreads(threads)
-        minimumChunkWork = 1  // these images are tiny: split them anyway
-        let conv = try Conv2d(cin, cout, kernelSize: k)
-        let x = testTensor([3, cin, size, size], seed: 5)
-        x.requiresGrad = true
-        let y = try conv(x)
-        let g = testTensor(y.shape, seed: 6)
-        try y.backward(g)
-        let (ny, ndx, ndw, ndb) = naiveConv(x, conv.weight, conv.bias, g)
-        let name = "\(name), \(threads) threads"
-        assertClose(y.toArray(), ny, rtol: 1e-4, atol: 1e-5, "output, \(name)")
-        assertClose(try XCTUnwrap(x.grad).toArray(), ndx, rtol: 1e-4, atol: 1e-5, "dx, \(name)")
-        assertClose(
-          try XCTUnwrap(conv.weight.grad).toArray(), ndw, rtol: 1e-4, atol: 1e-4, "dw, \(name)")
-        assertClose(
-          try XCTUnwrap(conv.bias?.grad).toArray(), ndb, rtol: 1e-4, atol: 1e-4, "db, \(name)")
+        // These images are tiny: split them anyway.
+        try inRun(threads: threads, splitTinyBatches: true) {
+          let conv = try Conv2d(cin, cout, kernelSize: k)
+          let x = testTensor([3, cin, size, size], seed: 5)
+          x.requiresGrad = true
+          let y = try conv(x)
+          let g = testTensor(y.shape, seed: 6)
+          try y.backward(g)
+          let (ny, ndx, ndw, ndb) = naiveConv(x, conv.weight, conv.bias, g)
+          let name = "\(name), \(threads) threads"
+          assertClose(y.toArray(), ny, rtol: 1e-4, atol: 1e-5, "output, \(name)")
+          assertClose(try XCTUnwrap(x.grad).toArray(), ndx, rtol: 1e-4, atol: 1e-5, "dx, \(name)")
+          assertClose(
+            try XCTUnwrap(conv.weight.grad).toArray(), ndw, rtol: 1e-4, atol: 1e-4, "dw, \(name)")
+          assertClose(
+            try XCTUnwrap(conv.bias?.grad).toArray(), ndb, rtol: 1e-4, atol: 1e-4, "db, \(name)")
+        }
       }
     }
   }

@@ -8,15 +8,6 @@ import XCTest
 /// convolution: several images per GEMM, partial last groups, odd sizes and channel
 /// counts, 1 and 2 threads; which plan VGG and ResNet shapes get; gradcheck; determinism.
 final class ConvPlanTests: XCTestCase {
-  /// Runs `body` at `threads` threads, splitting even tiny batches into chunks.
-  func withThreads(_ threads: Int, _ body: () throws -> Void) rethrows {
-    let saved = (Parallel.threads, minimumChunkWork)
-    defer { (minimumChunkWork, _) = (saved.1, Parallel.setThreads(saved.0)) }
-    Parallel.setThreads(threads)
-    minimumChunkWork = 1
-    try body()
-  }
-
   func testPlansMatchNaiveConvolution() throws {
     // (in, out, kernel, stride, padding, height, width, batch, bias)
     let cases = [
@@ -38,7 +29,7 @@ final class ConvPlanTests: XCTestCase {
     ]
     for (cin, cout, k, s, p, h, w, batch, bias) in cases {
       for threads in [1, 2] {
-        try withThreads(threads) {
+        try inRun(threads: threads, splitTinyBatches: true) {
           let name =
             "\(cin)->\(cout) k\(k) s\(s) p\(p) \(h)x\(w) batch \(batch), \(threads) threads"
           let conv = try Conv2d(cin, cout, kernelSize: k, stride: s, padding: p, bias: bias)
@@ -77,7 +68,7 @@ final class ConvPlanTests: XCTestCase {
       (16, 16, 1, 1, 0, 8, "identity x4"),
       (3, 6, 5, 1, 0, 32, "direct, direct dX"),  // LeNet
     ]
-    withThreads(2) {
+    inRun(threads: 2, splitTinyBatches: true) {
       for (cin, cout, k, s, p, size, plan) in expected {
         let g = ConvGeometry(
           channels: cin, height: size, width: size, kernel: k, stride: s, padding: p)
@@ -96,7 +87,7 @@ final class ConvPlanTests: XCTestCase {
       (2, 3, 3, 1, 1, 5), (2, 3, 3, 2, 1, 5), (3, 2, 1, 1, 0, 4), (3, 2, 1, 2, 0, 5),
       (2, 3, 3, 1, 0, 5), (8, 3, 3, 1, 1, 5), (2, 3, 3, 1, 0, 10),
     ]
-    try withThreads(2) {
+    try inRun(threads: 2, splitTinyBatches: true) {
       for (cin, cout, k, s, p, size) in cases {
         let conv = try Conv2d(cin, cout, kernelSize: k, stride: s, padding: p)
         let (ok, err) = try gradcheck(
@@ -107,7 +98,7 @@ final class ConvPlanTests: XCTestCase {
   }
 
   func testTwoRunsAtTwoThreadsAreBitIdentical() throws {
-    try withThreads(2) {
+    try inRun(threads: 2, splitTinyBatches: true) {
       // Winograd, then im2col with groups of images (stride 2)
       for stride in [1, 2] {
         let conv = try Conv2d(16, 24, kernelSize: 3, stride: stride, padding: 1)

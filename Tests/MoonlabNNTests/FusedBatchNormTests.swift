@@ -48,30 +48,30 @@ final class FusedBatchNormTests: XCTestCase {
   /// Fused vs unfused for each variant in train and eval mode, at 1 and 2 threads, with
   /// L = H·W both a multiple of 16 and not (the vector loops' tails).
   func testFusedEqualsUnfusedBitForBit() throws {
-    let saved = Parallel.threads
-    defer { Parallel.setThreads(saved) }
     for threads in [1, 2] {
-      Parallel.setThreads(threads)
-      for shape in [[4, 3, 8, 8], [5, 2, 5, 3], [6, 4]] {
-        let x = testTensor(shape, seed: 1)
-        let r = testTensor(shape, seed: 2)
-        let g = testTensor(shape, seed: 3)
-        for (add, relu) in [(false, true), (true, false), (true, true)] {
-          for train in [true, false] {
-            let c = shape[1]
-            let a = shape.count == 4 ? try batchNorm(c) as BatchNorm : try BatchNorm1d(c)
-            let b = shape.count == 4 ? try batchNorm(c) as BatchNorm : try BatchNorm1d(c)
-            a.train(train)
-            b.train(train)
-            let fused = try results(a, x, r, g) {
-              try $0.forward($1, adding: add ? $2 : nil, relu: relu)
+      try inRun(threads: threads) {
+        for shape in [[4, 3, 8, 8], [5, 2, 5, 3], [6, 4]] {
+          let x = testTensor(shape, seed: 1)
+          let r = testTensor(shape, seed: 2)
+          let g = testTensor(shape, seed: 3)
+          for (add, relu) in [(false, true), (true, false), (true, true)] {
+            for train in [true, false] {
+              let c = shape[1]
+              let a = shape.count == 4 ? try batchNorm(c) as BatchNorm : try BatchNorm1d(c)
+              let b = shape.count == 4 ? try batchNorm(c) as BatchNorm : try BatchNorm1d(c)
+              a.train(train)
+              b.train(train)
+              let fused = try results(a, x, r, g) {
+                try $0.forward($1, adding: add ? $2 : nil, relu: relu)
+              }
+              let unfused = try results(b, x, r, g) { bn, x, r in
+                let y = add ? try bn(x).add(r) : try bn(x)
+                return relu ? y.relu() : y
+              }
+              XCTAssertEqual(
+                fused, unfused,
+                "add \(add) relu \(relu) \(shape) train \(train), \(threads) threads")
             }
-            let unfused = try results(b, x, r, g) { bn, x, r in
-              let y = add ? try bn(x).add(r) : try bn(x)
-              return relu ? y.relu() : y
-            }
-            XCTAssertEqual(
-              fused, unfused, "add \(add) relu \(relu) \(shape) train \(train), \(threads) threads")
           }
         }
       }
@@ -101,7 +101,7 @@ final class FusedBatchNormTests: XCTestCase {
   /// A ResNet basic block with a downsampling shortcut, fused vs its ops one by one.
   func testResidualBlockEqualsUnfused() throws {
     func block() throws -> (Sequential, Sequential) {
-      Generator.seedGlobal(3)
+      RunContext.current.reseed(3)
       let main = Sequential([
         try Conv2d(2, 4, kernelSize: 3, stride: 2, padding: 1), try batchNorm(4), ReLU(),
         try Conv2d(4, 4, kernelSize: 3, padding: 1), try batchNorm(4, seed: 8),
@@ -167,13 +167,12 @@ final class FusedBatchNormTests: XCTestCase {
 
   /// Same seed, same thread count: the same numbers, run after run.
   func testDeterministicAtTwoThreads() throws {
-    let saved = Parallel.threads
-    defer { Parallel.setThreads(saved) }
-    Parallel.setThreads(2)
     let x = testTensor([8, 16, 16, 16])
     let g = testTensor(x.shape, seed: 4)
     let runs = try (0..<2).map { _ in
-      try results(try batchNorm(16), x, x, g) { try $0.forward($1, adding: $2, relu: true) }
+      try inRun(threads: 2) {
+        try results(try batchNorm(16), x, x, g) { try $0.forward($1, adding: $2, relu: true) }
+      }
     }
     XCTAssertEqual(runs[0], runs[1])
   }

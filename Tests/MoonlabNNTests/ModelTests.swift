@@ -81,9 +81,9 @@ final class ModelTests: XCTestCase {
   }
 
   func testDefaultInitIsSeededAndPyTorchScaled() throws {
-    Generator.seedGlobal(7)
+    RunContext.current.reseed(7)
     let a = try Linear(100, 10)
-    Generator.seedGlobal(7)
+    RunContext.current.reseed(7)
     let b = try Linear(100, 10)
     XCTAssertEqual(a.weight.toArray(), b.weight.toArray())
     let bound: Float = 1 / 10  // 1/√fan_in

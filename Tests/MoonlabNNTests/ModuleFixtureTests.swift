@@ -1,4 +1,5 @@
 import MoonlabTensor
+import TestSupport
 import XCTest
 
 @testable import MoonlabNN
@@ -65,13 +66,11 @@ final class ModuleFixtureTests: XCTestCase {
 
   /// Conv2d and Linear split the batch into per-thread chunks with partial dW/db.
   func testBatchSplitAcrossThreads() throws {
-    let saved = (Parallel.threads, minimumChunkWork)
-    defer { (minimumChunkWork, _) = (saved.1, Parallel.setThreads(saved.0)) }
-    Parallel.setThreads(2)
-    minimumChunkWork = 1  // the fixtures are tiny: split them anyway
-    try check("conv_s2p2_k5", Conv2d(2, 3, kernelSize: 5, stride: 2, padding: 2))
-    try check("linear", Linear(5, 4))
-    try check("maxpool2", MaxPool2d(2))
+    try inRun(threads: 2, splitTinyBatches: true) {  // the fixtures are tiny: split them anyway
+      try check("conv_s2p2_k5", Conv2d(2, 3, kernelSize: 5, stride: 2, padding: 2))
+      try check("linear", Linear(5, 4))
+      try check("maxpool2", MaxPool2d(2))
+    }
   }
 
   /// Ties go to the first element of the window, NaN wins, as in PyTorch's CPU kernel.

@@ -1,5 +1,6 @@
 import MoonlabNN
 import MoonlabTensor
+import TestSupport
 import XCTest
 
 final class ModuleTests: XCTestCase {
@@ -31,23 +32,22 @@ final class ModuleTests: XCTestCase {
   /// leave the last batch's partial sums).
   func testEmptyBatchGivesZeroGradients() throws {
     for threads in [1, 2] {
-      let saved = Parallel.threads
-      defer { Parallel.setThreads(saved) }
-      Parallel.setThreads(threads)
-      let linear = try Linear(3, 2)
-      let conv = try Conv2d(1, 2, kernelSize: 3)
-      for (module, full, empty) in [
-        (linear as Module, [4, 3], [0, 3]), (conv, [4, 1, 8, 8], [0, 1, 8, 8]),
-      ] {
-        // A real batch first leaves partial sums in the layer's scratch memory.
-        try module(try Tensor.randn(full)).sum().backward()
-        module.zeroGrad()
-        let input = Tensor(zeros: empty)
-        let y = try module(input)
-        XCTAssertEqual(y.count, 0)
-        try y.sum().backward()
-        for p in module.parameters() {
-          XCTAssertEqual(try XCTUnwrap(p.grad).toArray(), [Float](repeating: 0, count: p.count))
+      try inRun(threads: threads) {
+        let linear = try Linear(3, 2)
+        let conv = try Conv2d(1, 2, kernelSize: 3)
+        for (module, full, empty) in [
+          (linear as Module, [4, 3], [0, 3]), (conv, [4, 1, 8, 8], [0, 1, 8, 8]),
+        ] {
+          // A real batch first leaves partial sums in the layer's scratch memory.
+          try module(try Tensor.randn(full)).sum().backward()
+          module.zeroGrad()
+          let input = Tensor(zeros: empty)
+          let y = try module(input)
+          XCTAssertEqual(y.count, 0)
+          try y.sum().backward()
+          for p in module.parameters() {
+            XCTAssertEqual(try XCTUnwrap(p.grad).toArray(), [Float](repeating: 0, count: p.count))
+          }
         }
       }
     }

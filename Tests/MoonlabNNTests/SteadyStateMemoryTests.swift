@@ -7,7 +7,7 @@ import XCTest
 /// the storage pool and takes nothing new from the system (docs/architecture.md, "Memory").
 final class SteadyStateMemoryTests: XCTestCase {
   func testSteadyTrainingStepsMapNoNewBlocks() throws {
-    Generator.seedGlobal(5)
+    RunContext.current.reseed(5)
     let model = Sequential([
       try Conv2d(3, 8, kernelSize: 3, padding: 1), try BatchNorm2d(8), ReLU(), try MaxPool2d(2),
       Flatten(), try Linear(8 * 16 * 16, 10),

@@ -24,7 +24,7 @@ final class TrainingTests: XCTestCase {
   /// LeNet-CIFAR with SGD on random images drives the loss down (few samples: tests run
   /// in debug builds).
   func testLeNetLossGoesDownOnRandomData() throws {
-    Generator.seedGlobal(3)
+    RunContext.current.reseed(3)
     let m = try Models.lenet()
     let gen = Generator(seed: 3, stream: "data")
     let x = try Tensor.randn([8, 3, 32, 32], generator: gen)
@@ -42,7 +42,7 @@ final class TrainingTests: XCTestCase {
 
   /// A small conv net (Conv, BatchNorm, pooling, Linear) memorizes 64 random samples.
   func testOverfits64SamplesToFullAccuracy() throws {
-    Generator.seedGlobal(4)
+    RunContext.current.reseed(4)
     let m = Sequential([
       try Conv2d(3, 8, kernelSize: 3, padding: 1), try BatchNorm2d(8), ReLU(), try MaxPool2d(2),
       Flatten(),

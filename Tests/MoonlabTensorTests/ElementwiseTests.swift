@@ -1,5 +1,6 @@
 import Foundation
 import MoonlabTensor
+import TestSupport
 import XCTest
 
 /// Elementwise ops on tensors large enough to be split over the thread pool: each result
@@ -19,37 +20,38 @@ final class ElementwiseTests: XCTestCase {
       ("add", { try $0.add($1) }), ("sub", { try $0.sub($1) }), ("mul", { try $0.mul($1) }),
       ("div", { try $0.div($1) }),
     ]
-    let saved = Parallel.threads
-    defer { Parallel.setThreads(saved) }
     let (xs, ys) = (x.toArray(), y.toArray())
     let probes = [0, 1, 65_535, 65_536, 131_072, n / 2, n - 1]
     for threads in [1, 2] {
-      Parallel.setThreads(threads)
-      for (name, op) in unary {
-        let out = op(x).toArray()
-        for i in probes {
-          let alone = op(try Tensor(shape: [1], values: [xs[i]])).toArray()[0]
-          XCTAssertEqual(out[i].bitPattern, alone.bitPattern, "\(name) at \(i), \(threads) threads")
+      try inRun(threads: threads) {
+        for (name, op) in unary {
+          let out = op(x).toArray()
+          for i in probes {
+            let alone = op(try Tensor(shape: [1], values: [xs[i]])).toArray()[0]
+            XCTAssertEqual(
+              out[i].bitPattern, alone.bitPattern, "\(name) at \(i), \(threads) threads")
+          }
         }
-      }
-      for (name, op) in binary {
-        let out = try op(x, y).toArray()
-        let scalar = try op(x, try Tensor(shape: [1], values: [ys[7]])).toArray()
-        for i in probes {
-          let a = try Tensor(shape: [1], values: [xs[i]])
-          let alone = try op(a, try Tensor(shape: [1], values: [ys[i]])).toArray()[0]
-          XCTAssertEqual(out[i].bitPattern, alone.bitPattern, "\(name) at \(i), \(threads) threads")
-          let withScalar = try op(a, try Tensor(shape: [1], values: [ys[7]])).toArray()[0]
-          XCTAssertEqual(
-            scalar[i].bitPattern, withScalar.bitPattern, "\(name) with a scalar at \(i)")
+        for (name, op) in binary {
+          let out = try op(x, y).toArray()
+          let scalar = try op(x, try Tensor(shape: [1], values: [ys[7]])).toArray()
+          for i in probes {
+            let a = try Tensor(shape: [1], values: [xs[i]])
+            let alone = try op(a, try Tensor(shape: [1], values: [ys[i]])).toArray()[0]
+            XCTAssertEqual(
+              out[i].bitPattern, alone.bitPattern, "\(name) at \(i), \(threads) threads")
+            let withScalar = try op(a, try Tensor(shape: [1], values: [ys[7]])).toArray()[0]
+            XCTAssertEqual(
+              scalar[i].bitPattern, withScalar.bitPattern, "\(name) with a scalar at \(i)")
+          }
         }
+        // Backward through a split op: relu's gradient is 1 where x > 0.
+        let leaf = x.clone().detach()
+        leaf.requiresGrad = true
+        try leaf.relu().sum().backward()
+        let grad = try XCTUnwrap(leaf.grad).toArray()
+        for i in probes { XCTAssertEqual(grad[i], xs[i] > 0 ? 1 : 0, "relu gradient at \(i)") }
       }
-      // Backward through a split op: relu's gradient is 1 where x > 0.
-      let leaf = x.clone().detach()
-      leaf.requiresGrad = true
-      try leaf.relu().sum().backward()
-      let grad = try XCTUnwrap(leaf.grad).toArray()
-      for i in probes { XCTAssertEqual(grad[i], xs[i] > 0 ? 1 : 0, "relu gradient at \(i)") }
     }
   }
 }

@@ -13,7 +13,7 @@ enum BNLayersBench {
   static let batch = 128
 
   static func run() throws {
-    Generator.seedGlobal(0)
+    RunContext.current.reseed(0)
     let gen = Generator(seed: 1, stream: "bench")
     for (c, side) in shapes {
       let x = try Tensor.randn([batch, c, side, side], generator: gen)

@@ -25,7 +25,7 @@ enum ConvLayersBench {
   ]
 
   static func run() throws {
-    Generator.seedGlobal(0)
+    RunContext.current.reseed(0)
     let batch = 128
     let gen = Generator(seed: 1, stream: "bench")
     for (name, cin, cout, k, stride, size, bias) in shapes {

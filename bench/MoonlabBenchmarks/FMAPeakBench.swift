@@ -12,7 +12,7 @@ enum FMAPeakBench {
   #endif
   static func run() throws {
     let iterations = 20_000_000
-    let threads = Parallel.threads
+    let threads = RunContext.current.threads
     let seconds = Timing.median(repeats: 5) {
       Parallel.forChunks(threads) { _ in sink(chains(iterations)) }
     }
@@ -20,7 +20,8 @@ enum FMAPeakBench {
     let flops = Double(iterations) * 10 * Double(Lanes.scalarCount) * 2 * Double(threads)
     Timing.report(
       "fma_peak", flops / seconds / 1e9, "GFLOP/s",
-      "\(threads) threads, \(Lanes.scalarCount)-wide fused multiply-adds, \(KernelBuild.name) build")
+      "\(threads) threads, \(Lanes.scalarCount)-wide fused multiply-adds, \(KernelBuild.name) build"
+    )
   }
 
   /// Ten independent accumulators: enough to cover the FMA latency on two pipes.

@@ -32,7 +32,7 @@ enum LeNetAugmentBench {
       String(
         format:
           "epoch of %d images: %.2f s with augmentation, %.2f s without, %d threads, prefetch 2",
-        ds.count, tOn, tOff, Parallel.threads))
+        ds.count, tOn, tOff, RunContext.current.threads))
   }
 
   static func epoch(_ ds: Dataset, _ transform: Transform) throws -> Double {

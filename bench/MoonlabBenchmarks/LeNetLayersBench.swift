@@ -6,7 +6,7 @@ import MoonlabTensor
 /// optimisation, not a target; `lenet` is the number issue 4 compares with PyTorch.
 enum LeNetLayersBench {
   static func run() throws {
-    Generator.seedGlobal(0)
+    RunContext.current.reseed(0)
     let model = try LeNetBench.model()
     let batch = 256
     let gen = Generator(seed: 1, stream: "bench")

@@ -8,7 +8,7 @@ import MoonlabTensor
 /// bench/torch/ that prints the same line. Each then reports its peak RSS (TrainingRSS).
 enum TrainStepBench {
   static func run(name: String, model: Module, batch: Int, steps: Int) throws {
-    Generator.seedGlobal(0)
+    RunContext.current.reseed(0)
     let (x, y) = try randomBatch(batch)
     let loss = CrossEntropyLoss()
     let sgd = try SGD(model.parameters(), lr: 0.01)
@@ -29,7 +29,7 @@ enum TrainStepBench {
       "\(name)_train", Double(batch) / perStep, "images/s",
       String(
         format: "batch %d, %.2f ms/step, %.2f CPU ms/step, %.1f GFLOP/s, %d threads", batch,
-        perStep * 1e3, cpuPerStep * 1e3, flops / perStep / 1e9, Parallel.threads))
+        perStep * 1e3, cpuPerStep * 1e3, flops / perStep / 1e9, RunContext.current.threads))
     try TrainingRSS.report(name)
   }
 

@@ -41,7 +41,7 @@ public enum TrainingRSS {
     let model = try workload.model()
     let (x, y) = try TrainStepBench.randomBatch(workload.batch)
     let labels = y.add(1)  // Lua's labels count from 1
-    let host = try LuaHost()
+    let host = try LuaHost(options: .init(threads: RunContext.current.threads))
     host.registerLibrary(
       "workload",
       [
@@ -72,7 +72,7 @@ public enum TrainingRSS {
     child.executableURL = URL(
       fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
     child.arguments = [
-      "bench", "--threads", "\(Parallel.threads)", "--rss-workload", name, "--rss-steps",
+      "bench", "--threads", "\(RunContext.current.threads)", "--rss-workload", name, "--rss-steps",
       "\(steps)",
     ]
     let pipe = Pipe()

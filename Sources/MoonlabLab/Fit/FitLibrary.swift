@@ -119,7 +119,7 @@ enum FitLibrary {
         history[f.key, default: []].append(f.value.double ?? .nan)
       }
       rows.append(line.dropLast().map { ReportWriter.cell($0.value) })
-      CellOutputs.write(summary(e, epochs, t, v, lr: lr, seconds: seconds) + "\n")
+      session.output.write(summary(e, epochs, t, v, lr: lr, seconds: seconds) + "\n")
 
       if let every, e % every == 0 || e == epochs {
         let path = record.dir.appendingPathComponent(

@@ -27,28 +27,29 @@ public protocol CellOutputSink: AnyObject {
   func emit(_ output: CellOutput)
 }
 
-/// Where printed text and report items go. `moonlab notebook` and the Jupyter kernel set
-/// `sink` while cells run; in `moonlab run` it is nil and text goes to stdout.
+/// Where one session's printed text goes: to the running cell while `moonlab notebook` or
+/// the Jupyter kernel has set `sink`, else to stdout. Each `LabSession` owns one, so two
+/// sessions in one process never print into each other's cells.
 ///
-/// Library code that shows something to the user calls these instead of printing:
-/// `write` for text lines (progress summaries), `display` for rich items (every
-/// `report.*` call passes the item it adds to the report, e.g. `["image/svg+xml": svg]`).
-public enum CellOutputs {
-  public static var sink: CellOutputSink?
+/// Library code that shows text to the user (progress summaries, trial lines, data
+/// notices) calls `write` instead of printing, and `display` for rich items.
+public final class CellOutputs {
+  public weak var sink: CellOutputSink?
 
-  /// Text for the user: to the running cell when there is one, else to stdout.
-  public static func write(_ text: String, stream: String = "stdout") {
+  /// Text for the user: to the running cell when there is one, else to stdout (C stdio,
+  /// like Lua's own io.write, so the two keep their order) or stderr.
+  public func write(_ text: String, stream: String = "stdout") {
     if let sink {
       sink.emit(.stream(name: stream, text: text))
     } else {
-      // C stdio, like Lua's own io.write, so the two keep their order.
       var bytes = Array(text.utf8)
-      fwrite(&bytes, 1, bytes.count, stdout)
+      fwrite(&bytes, 1, bytes.count, stream == "stderr" ? stderr : stdout)
     }
   }
 
-  /// A rich item for the running cell; outside notebooks it only lives in the report.
-  public static func display(_ bundle: [String: String]) {
+  /// A rich item for the running cell, e.g. `["image/svg+xml": svg]`; outside notebooks
+  /// it only lives in the report.
+  public func display(_ bundle: [String: String]) {
     sink?.emit(.display(bundle))
   }
 }

@@ -37,7 +37,7 @@ public final class KernelServer: CellOutputSink {
     session.record = record
     feed = ReportFeed(record: record)
     self.out = out
-    try PrintCapture.install(session.host)
+    try PrintCapture.install(session)
     try session.host.run(KernelServer.keepLocals, chunkname: "=kernel")
   }
 
@@ -47,7 +47,7 @@ public final class KernelServer: CellOutputSink {
     let protocolFD = dup(1)
     guard protocolFD >= 0, dup2(2, 1) >= 0 else { throw LabError("kernel: can't set up stdout") }
     let server = try KernelServer(request, out: FileHandle(fileDescriptor: protocolFD))
-    CellOutputs.sink = server
+    server.session.output.sink = server
     interruptible = server.host.state
     signal(SIGINT) { _ in
       if let L = KernelServer.interruptible { Lua(L).requestCancel() }

@@ -37,10 +37,10 @@ public final class NotebookRunner: CellOutputSink {
   static let boundary = "__moonlab_cell"
 
   /// Runs the script in a run directory, as `moonlab run` does; `prepare` may add to the
-  /// host before the script starts.
-  public func run(_ request: RunRequest, prepare: (LuaHost) throws -> Void = { _ in }) throws
-    -> Result
-  {
+  /// host (and use the session's output) before the script starts.
+  public func run(
+    _ request: RunRequest, prepare: (LuaHost, CellOutputs) throws -> Void = { _, _ in }
+  ) throws -> Result {
     guard let data = FileManager.default.contents(atPath: request.scriptPath) else {
       throw ScriptNotFound(path: request.scriptPath)
     }
@@ -54,8 +54,8 @@ public final class NotebookRunner: CellOutputSink {
     session.record = record
     feed = ReportFeed(record: record)
     let host = session.host
-    try PrintCapture.install(host)
-    try prepare(host)
+    try PrintCapture.install(session)
+    try prepare(host, session.output)
     let lua = Lua(host.state)
     lua.push(function: NotebookRunner.boundary) { [unowned self] lua in
       self.enter(try lua.integer(1, NotebookRunner.boundary), script)
@@ -64,9 +64,7 @@ public final class NotebookRunner: CellOutputSink {
     lua.setGlobal(NotebookRunner.boundary)
     pushArguments(lua, request)
 
-    let previous = CellOutputs.sink
-    CellOutputs.sink = self
-    defer { CellOutputs.sink = previous }
+    session.output.sink = self
     var failure: String?
     do {
       try host.load(Data(instrumented(script).utf8), chunkname: "@" + request.scriptPath)

@@ -1,12 +1,11 @@
 import Foundation
-import MoonlabData
 import MoonlabLua
 
-/// Routes Lua's `print` and `io.write` (while the default output is stdout), and the data
-/// library's notices, through `CellOutputs.write`, so a notebook cell or a kernel request
-/// gets the text it printed.
+/// Routes Lua's `print` and `io.write` (while the default output is stdout) through the
+/// session's `output`, so a notebook cell or a kernel request gets the text it printed.
 enum PrintCapture {
-  static func install(_ host: LuaHost) throws {
+  static func install(_ session: LabSession) throws {
+    let host = session.host
     try host.load(
       Data(
         """
@@ -40,18 +39,10 @@ enum PrintCapture {
           end
         end
         """.utf8), chunkname: "=print capture")
-    Lua(host.state).push(function: "print") { lua in
-      CellOutputs.write(try lua.string(1, "print"))
+    Lua(host.state).push(function: "print") { [unowned session] lua in
+      session.output.write(try lua.string(1, "print"))
       return 0
     }
     try host.call(arguments: 1, results: 0)
-    // Library notices ("using the bundled CIFAR-10 sample") belong to the cell too.
-    Sample.noticeOutput = { line in
-      if CellOutputs.sink != nil {
-        CellOutputs.write(line + "\n", stream: "stderr")
-      } else {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-      }
-    }
   }
 }

@@ -15,16 +15,18 @@ final class LabSession {
     didSet { if request.sandbox { host.confineFiles(to: record?.dir) } }
   }
   var earlyExit: (success: Bool, message: String)?
+  /// Where the session's text for the user goes (stdout, or the running notebook cell).
+  let output = CellOutputs()
 
   init(request: RunRequest, script: Data) throws {
-    Parallel.setThreads(request.threads)
-    Generator.seedGlobal(request.seed)
     host = try LuaHost(
       options: .init(
         sandbox: request.sandbox, memoryLimitBytes: request.memoryLimitBytes,
-        timeLimitSeconds: request.timeLimitSeconds))
+        timeLimitSeconds: request.timeLimitSeconds, seed: request.seed, threads: request.threads))
     self.request = request
     self.script = script
+    // Library notices ("using the bundled CIFAR-10 sample") belong to the cell too.
+    host.noticeOutput = { [output] line in output.write(line + "\n", stream: "stderr") }
     let lua = Lua(host.state)
     host.libraryTable("lab")
     lua.newTable()

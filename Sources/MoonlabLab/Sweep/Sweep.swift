@@ -190,8 +190,8 @@ struct Sweep {
       return false
     }
     session.record = record
-    Generator.seedGlobal(t.seed)
-    CellOutputs.write("trial \(t.id): \(t.label)\n")
+    session.host.context.reseed(t.seed)
+    session.output.write("trial \(t.id): \(t.label)\n")
     do {
       let result = try callRun(t)
       record.add(.section("Result"))

@@ -11,15 +11,39 @@ public final class LuaHost {
     /// Cap on the Lua heap (0 = none), enforced by the state's allocator.
     public var memoryLimitBytes = 0
     public var timeLimitSeconds = 0.0
-    public init(sandbox: Bool = false, memoryLimitBytes: Int = 0, timeLimitSeconds: Double = 0) {
+    /// The run's seed and thread count (`moonlab run --seed`, `--threads`).
+    public var seed: UInt64 = 0
+    public var threads = 1
+    public init(
+      sandbox: Bool = false, memoryLimitBytes: Int = 0, timeLimitSeconds: Double = 0,
+      seed: UInt64 = 0, threads: Int = 1
+    ) {
       self.sandbox = sandbox
       self.memoryLimitBytes = memoryLimitBytes
       self.timeLimitSeconds = timeLimitSeconds
+      self.seed = seed
+      self.threads = threads
     }
   }
 
   public let state: OpaquePointer
   public let options: Options
+  /// This run's random streams, grad mode, threads and tensor-memory cap, current while
+  /// the host's Lua code runs. The memory limit covers tensors; without one the machine's
+  /// memory is the limit, so a script that keeps allocating gets a Lua error instead of
+  /// the allocator's failure (a trap) or the kernel's OOM killer.
+  public let context: RunContext
+  /// Where the libraries' notices for the user go ("using the bundled CIFAR-10 sample"):
+  /// stderr, unless the session routes them into a notebook cell.
+  public var noticeOutput: (String) -> Void = { line in
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+  }
+  private var noticesGiven: Set<String> = []
+  /// The Lua thread Swift calls back into when a Lua-defined module or Function runs from
+  /// Swift code (a Sequential's forward, backward on the tape). Set by the nn entry points
+  /// to the thread that called them, so a model used inside a coroutine calls back on that
+  /// coroutine; otherwise the main state.
+  private var callbackThread: OpaquePointer?
   /// Nesting of `call` (Swift → Lua → Swift → Lua …); the time limit starts at the outermost.
   private var callDepth = 0
 
@@ -32,6 +56,10 @@ public final class LuaHost {
     }
     state = L
     self.options = options
+    context = RunContext(
+      seed: options.seed, threads: options.threads,
+      memoryLimitBytes: options.memoryLimitBytes > 0
+        ? options.memoryLimitBytes : TensorMemory.physicalBytes)
     if options.sandbox {
       try openSandboxLibraries()
     } else {
@@ -118,20 +146,13 @@ public final class LuaHost {
   /// stack (see `load`).
   public func call(arguments: Int32, results: Int32, on thread: Lua? = nil) throws {
     let L = thread?.L ?? state
-    if callDepth == 0 {
-      if options.timeLimitSeconds > 0 { moonlab_set_time_limit(state, options.timeLimitSeconds) }
-      // The memory limit covers tensors while this host's Lua code runs; without one,
-      // the machine's memory is the limit, so a script that keeps allocating gets a Lua
-      // error instead of the allocator's failure (a trap) or the kernel's OOM killer.
-      TensorMemory.limitBytes =
-        options.memoryLimitBytes > 0 ? options.memoryLimitBytes : TensorMemory.physicalBytes
+    if callDepth == 0, options.timeLimitSeconds > 0 {
+      moonlab_set_time_limit(state, options.timeLimitSeconds)
     }
     callDepth += 1
-    defer {
-      callDepth -= 1
-      if callDepth == 0 { TensorMemory.limitBytes = 0 }
-    }
-    if moonlab_pcall(L, arguments, results) != LUA_OK { throw popError(L) }
+    defer { callDepth -= 1 }
+    let status = context.activate { moonlab_pcall(L, arguments, results) }
+    if status != LUA_OK { throw popError(L) }
   }
 
   /// Pops the error object on top of `L`'s stack as a LuaError.
@@ -158,6 +179,22 @@ public final class LuaHost {
     }
     defer { moonlab_pop(state, 1) }
     return String(cString: s)
+  }
+
+  /// Runs `body` with Lua callbacks going to thread `L` (see `callbackThread`).
+  func withCallbackThread<T>(_ L: OpaquePointer, _ body: () throws -> T) rethrows -> T {
+    let saved = callbackThread
+    callbackThread = L
+    defer { callbackThread = saved }
+    return try body()
+  }
+
+  /// The thread Lua callbacks run on now.
+  var callbackState: OpaquePointer { callbackThread ?? state }
+
+  /// Says `line` through `noticeOutput`, once per host.
+  public func notice(_ line: String) {
+    if noticesGiven.insert(line).inserted { noticeOutput(line) }
   }
 
   /// Asks a running script to stop (from another thread, e.g. a kernel interrupt).

@@ -20,9 +20,10 @@ enum DataLibrary {
     host.registerLibrary(
       "data",
       [
-        "cifar10": { lua in
+        "cifar10": { [unowned host] lua in
           let (split, root) = try splitAndRoot(lua, "cifar10")
-          lua.push(try DataRoot.cifar10(split: split, root: root), as: .dataset)
+          lua.push(
+            try DataRoot.cifar10(split: split, root: root, notice: host.notice), as: .dataset)
           return 1
         },
         "mnist": { lua in
@@ -132,7 +133,7 @@ enum DataLibrary {
 
   /// Option `seed`, defaulting to the run's seed (`moonlab run --seed`, `tensor.seed`).
   static func seedOption(_ lua: Lua, _ table: Int32, _ fn: String) throws -> UInt64 {
-    guard let s = try lua.integerOption(table, "seed", fn) else { return Generator.globalSeed }
+    guard let s = try lua.integerOption(table, "seed", fn) else { return RunContext.current.seed }
     return UInt64(bitPattern: Int64(s))
   }
 
@@ -190,7 +191,7 @@ enum DataLibrary {
         let fractions = try lua.numberList(2, "split")
         let seed =
           lua.isNoneOrNil(3)
-          ? Generator.globalSeed : UInt64(bitPattern: Int64(try lua.integer(3, "split")))
+          ? RunContext.current.seed : UInt64(bitPattern: Int64(try lua.integer(3, "split")))
         let parts = try ds.split(fractions, seed: seed)
         for p in parts { lua.push(p, as: .dataset) }
         return Int32(parts.count)

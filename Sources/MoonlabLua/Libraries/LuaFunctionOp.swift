@@ -51,7 +51,7 @@ enum LuaFunctionOp {
     lua_rotate(L, -2, 1)
     for i in stride(from: 1, through: args, by: 1) { lua_pushvalue(L, i) }
     try Autograd.noGrad {
-      try LuaCallbackThread.with(L) {
+      try host.withCallbackThread(L) {
         try TensorLibrary.protectedCall(lua, arguments: args + 1, results: 1)
       }
     }
@@ -75,7 +75,7 @@ enum LuaFunctionOp {
     _ name: String, _ definition: LuaRef, _ ctx: LuaRef, _ host: LuaHost, _ g: Tensor,
     _ shapes: [[Int]]
   ) throws -> [Tensor?] {
-    let L = LuaCallbackThread.state(host)
+    let L = host.callbackState
     let lua = Lua(L)
     let base = lua.top
     try TensorLibrary.reserveStack(lua, shapes.count + 4, name)

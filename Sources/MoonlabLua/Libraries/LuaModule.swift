@@ -27,7 +27,7 @@ final class LuaModule: Module {
 
   override func forward(_ x: Tensor) throws -> Tensor {
     guard let host else { throw LuaError("\(name): its Lua state is closed") }
-    let L = LuaCallbackThread.state(host)
+    let L = host.callbackState
     let lua = Lua(L)
     try TensorLibrary.reserveStack(lua, 4, name)
     definition.push(L)
@@ -73,7 +73,7 @@ final class LuaModule: Module {
           lua.pop()
           lua.push(m, as: .module)
           for i in stride(from: 1, through: args, by: 1) { lua_pushvalue(lua.L, i) }
-          try LuaCallbackThread.with(lua.L) {
+          try host.withCallbackThread(lua.L) {
             try TensorLibrary.protectedCall(lua, arguments: args + 1, results: 0)
           }
         } else {

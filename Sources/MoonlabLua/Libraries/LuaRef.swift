@@ -22,20 +22,3 @@ final class LuaRef {
     if let host { luaL_unref(host.state, moonlab_registry_index(), ref) }
   }
 }
-
-/// The Lua thread Swift calls back into when a Lua-defined module or Function runs from
-/// Swift code (a Sequential's forward, backward on the tape). Set by the nn entry points
-/// to the thread that called them, so a model used inside a coroutine calls back on that
-/// coroutine; otherwise the host's main thread.
-enum LuaCallbackThread {
-  private(set) static var current: OpaquePointer?
-
-  static func with<T>(_ L: OpaquePointer, _ body: () throws -> T) rethrows -> T {
-    let saved = current
-    current = L
-    defer { current = saved }
-    return try body()
-  }
-
-  static func state(_ host: LuaHost) -> OpaquePointer { current ?? host.state }
-}

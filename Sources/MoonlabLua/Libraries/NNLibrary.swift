@@ -13,14 +13,14 @@ extension LuaClass {
 /// Lua counts from 1: Softmax's dimension and CrossEntropyLoss's labels are converted here.
 enum NNLibrary {
   static func install(_ host: LuaHost) throws {
-    host.register(.module, NNModuleClass.spec())
+    host.register(.module, NNModuleClass.spec(host))
     var functions = constructors()
     functions["define"] = LuaModule.define(host)
     functions["Function"] = LuaFunctionOp.make(host)
-    functions["summary"] = { lua in
+    functions["summary"] = { [unowned host] lua in
       let m = try module(lua, 1, "summary")
       let shape = try lua.integerList(2, "summary")
-      let text = try LuaCallbackThread.with(lua.L) { try m.summary(inputShape: shape) }
+      let text = try host.withCallbackThread(lua.L) { try m.summary(inputShape: shape) }
       // Printed through Lua's own print, so a host that redirects output sees it.
       try TensorLibrary.reserveStack(lua, 2, "summary")
       if lua_getglobal(lua.L, "print") == LUA_TFUNCTION {

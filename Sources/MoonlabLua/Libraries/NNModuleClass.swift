@@ -7,8 +7,9 @@ import MoonlabTensor
 /// methods below; `m.weight`, `m.training`, a child by name, and on nn.define modules any
 /// field the script set on `self`.
 enum NNModuleClass {
-  static func spec() -> LuaClassSpec {
+  static func spec(_ host: LuaHost) -> LuaClassSpec {
     var spec = LuaClassSpec()
+    let call = self.call(host)
     spec.methods = methods()
     spec.methods["forward"] = call
     spec.metamethods = [
@@ -58,17 +59,19 @@ enum NNModuleClass {
 
   /// `m(x)` / `m:forward(x)`; a loss takes `(input, target)`, and CrossEntropyLoss's
   /// 1-based labels become the 0-based classes Swift uses.
-  static let call: LuaFunction = { lua in
-    let m = try NNLibrary.module(lua, 1, "forward")
-    let x = try lua.tensor(2, m.typeName)
-    let y: Tensor = try LuaCallbackThread.with(lua.L) {
-      guard let loss = m as? Loss else { return try m.forward(x) }
-      var target = try lua.tensor(3, m.typeName)
-      if loss is CrossEntropyLoss { target = try zeroBasedLabels(target, logits: x) }
-      return try loss.forward(x, target)
+  static func call(_ host: LuaHost) -> LuaFunction {
+    { [unowned host] lua in
+      let m = try NNLibrary.module(lua, 1, "forward")
+      let x = try lua.tensor(2, m.typeName)
+      let y: Tensor = try host.withCallbackThread(lua.L) {
+        guard let loss = m as? Loss else { return try m.forward(x) }
+        var target = try lua.tensor(3, m.typeName)
+        if loss is CrossEntropyLoss { target = try zeroBasedLabels(target, logits: x) }
+        return try loss.forward(x, target)
+      }
+      lua.push(y)
+      return 1
     }
-    lua.push(y)
-    return 1
   }
 
   /// Labels 1…C from Lua → 0…C−1; checked here so the message speaks Lua's numbering.

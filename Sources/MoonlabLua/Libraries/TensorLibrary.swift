@@ -58,7 +58,7 @@ enum TensorLibrary {
         return pushed(lua, try labels.add(-1).oneHot(classes: classes))
       },
       "seed": { lua in
-        Generator.seedGlobal(UInt64(bitPattern: Int64(try lua.integer(1, "seed"))))
+        RunContext.current.reseed(UInt64(bitPattern: Int64(try lua.integer(1, "seed"))))
         return 0
       },
       // Runs fn(...) with the tape off; grad mode comes back even when fn fails.

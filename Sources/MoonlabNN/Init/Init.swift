@@ -2,19 +2,19 @@ import Foundation
 import MoonlabTensor
 
 /// Weight initializers (`nn.init.*` in Lua). Each fills a tensor in place from the "init"
-/// stream (see DerivedStream) unless a generator is given.
+/// stream of the current run (`RunContext.stream`) unless a generator is given.
 ///
 /// Module defaults follow PyTorch: Linear, Conv2d and RNN weights and biases are
 /// U(−1/√fan_in, 1/√fan_in) — what PyTorch's kaiming_uniform(a=√5) reduces to;
 /// BatchNorm γ = 1, β = 0.
 public enum Init {
-  public static let stream = DerivedStream("init")
+  static var stream: Generator { RunContext.current.stream("init") }
 
   /// N(mean, std²).
   public static func normal(
     _ t: Tensor, std: Float = 1, mean: Float = 0, generator: Generator? = nil
   ) {
-    let gen = generator ?? stream.generator
+    let gen = generator ?? stream
     let p = t.data
     for i in 0..<t.count { p[i] = mean + std * gen.normal() }
     t.storage.markModified()
@@ -22,7 +22,7 @@ public enum Init {
 
   /// U(−bound, bound).
   public static func uniform(_ t: Tensor, bound: Float, generator: Generator? = nil) {
-    let gen = generator ?? stream.generator
+    let gen = generator ?? stream
     let p = t.data
     for i in 0..<t.count { p[i] = (2 * gen.uniform() - 1) * bound }
     t.storage.markModified()

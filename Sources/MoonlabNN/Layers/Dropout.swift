@@ -4,7 +4,6 @@ import MoonlabTensor
 /// probability p and the rest scaled by 1/(1 − p); eval mode is the identity. Masks come
 /// from the "dropout" stream, so dropout never shifts initial weights or shuffling.
 public final class Dropout: Module {
-  public static let stream = DerivedStream("dropout")
   public let p: Float
 
   public init(_ p: Float = 0.5) throws {
@@ -21,7 +20,7 @@ public final class Dropout: Module {
     let mask = Tensor(zeros: x.shape)
     let y = Tensor(zeros: x.shape)
     let keep = p < 1 ? 1 / (1 - p) : 0
-    let gen = Dropout.stream.generator
+    let gen = RunContext.current.stream("dropout")
     let (pm, px, py) = (mask.data, x.data, y.data)
     for i in 0..<x.count {
       pm[i] = gen.uniform() >= p ? keep : 0

@@ -73,14 +73,14 @@ public final class Node {
 }
 
 public enum Autograd {
-  /// Grad mode; off inside `noGrad`. Scripts drive tensors from one thread (the Lua
-  /// state's), so a plain static is enough.
-  public static private(set) var isEnabled = true
+  /// Grad mode of the current run; off inside `noGrad`.
+  public static var isEnabled: Bool { RunContext.current.gradEnabled }
 
   public static func noGrad<T>(_ body: () throws -> T) rethrows -> T {
-    let saved = isEnabled
-    isEnabled = false
-    defer { isEnabled = saved }
+    let context = RunContext.current
+    let saved = context.gradEnabled
+    context.gradEnabled = false
+    defer { context.gradEnabled = saved }
     return try body()
   }
 

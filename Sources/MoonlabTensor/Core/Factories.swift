@@ -16,14 +16,18 @@ extension Tensor {
     return Tensor(filled: shape, value)
   }
 
-  /// Uniform in [0, 1), drawn in row-major order from `generator`.
-  public static func rand(_ shape: [Int], generator: Generator = .global) throws -> Tensor {
-    try sampled(shape, op: "rand") { generator.uniform() }
+  /// Uniform in [0, 1), drawn in row-major order from `generator` (default: the run's
+  /// default stream).
+  public static func rand(_ shape: [Int], generator: Generator? = nil) throws -> Tensor {
+    let generator = generator ?? RunContext.current.random
+    return try sampled(shape, op: "rand") { generator.uniform() }
   }
 
-  /// Standard normal, drawn in row-major order from `generator`.
-  public static func randn(_ shape: [Int], generator: Generator = .global) throws -> Tensor {
-    try sampled(shape, op: "randn") { generator.normal() }
+  /// Standard normal, drawn in row-major order from `generator` (default: the run's
+  /// default stream).
+  public static func randn(_ shape: [Int], generator: Generator? = nil) throws -> Tensor {
+    let generator = generator ?? RunContext.current.random
+    return try sampled(shape, op: "randn") { generator.normal() }
   }
 
   private static func sampled(_ shape: [Int], op: String, _ draw: () -> Float) throws -> Tensor {

@@ -32,7 +32,7 @@ public enum Shape {
       }
       total = p
     }
-    let limit = TensorMemory.limitBytes
+    let limit = RunContext.current.memoryLimitBytes
     if limit > 0, TensorMemory.liveBytes + total * MemoryLayout<Float>.stride > limit {
       throw TensorError(
         "\(op): the tensor memory limit of \(limit >> 20) MB is reached (\(TensorMemory.liveBytes >> 20) MB live, \(describeShape(shape)) needs \((total * MemoryLayout<Float>.stride) >> 20) MB more; \(limit == TensorMemory.physicalBytes ? "this machine's memory" : "--memory-limit"))"

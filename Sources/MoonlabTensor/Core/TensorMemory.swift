@@ -8,10 +8,10 @@ public enum TensorMemory {
   /// Bytes of freed blocks the pool keeps for reuse.
   public static var pooledBytes: Int { StoragePool.held }
 
-  /// The cap on live tensor bytes checked when a shape is validated (0 = none): a run's
-  /// `--memory-limit` covers tensors as well as the Lua heap, so a tensor-allocation bomb
-  /// stops with an error at the limit instead of taking the machine's memory.
-  nonisolated(unsafe) public static var limitBytes = 0
-  /// This machine's memory: the limit of a run without --memory-limit.
+  /// This machine's memory: the limit of a run without --memory-limit. A run's limit
+  /// (`RunContext.memoryLimitBytes`) is checked when a shape is validated, against the
+  /// process's live bytes: `--memory-limit` covers tensors as well as the Lua heap, so a
+  /// tensor-allocation bomb stops with an error at the limit instead of taking the
+  /// machine's memory.
   public static let physicalBytes = Int(clamping: ProcessInfo.processInfo.physicalMemory)
 }

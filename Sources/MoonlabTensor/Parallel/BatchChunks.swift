@@ -1,13 +1,12 @@
 /// How many chunks `forBatchChunks` splits `count` items of `workPerItem` multiply-adds
-/// into: one per thread, but none with less than `minimumChunkWork`. Waking the second
+/// into: one per thread, but none with less than the run's `minimumChunkWork` (about
+/// 20–40 µs of single-core GEMM; tests lower it to split tiny batches). Waking the second
 /// thread costs tens of µs, more than a small batch's GEMM (an MLP at batch 2–16 spent
 /// ~20 % of its time in the kernel's scheduler).
 public func batchChunks(_ count: Int, workPerItem: Int) -> Int {
-  max(1, min(Parallel.threads, count, count * workPerItem / minimumChunkWork))
+  let context = RunContext.current
+  return max(1, min(context.threads, count, count * workPerItem / context.minimumChunkWork))
 }
-
-/// About 20–40 µs of single-core GEMM. A variable so tests can split tiny batches.
-nonisolated(unsafe) public var minimumChunkWork = 1 << 20
 
 /// Splits a batch of `count` items into `batchChunks(count, workPerItem:)` fixed chunks
 /// and runs `body` on each with its chunk number, which indexes that chunk's scratch and

@@ -1,22 +1,18 @@
 import CBLAS
 import Dispatch
 
-/// The thread count for our kernels and OpenBLAS. Results must not depend on scheduling,
-/// so work is split into `threads` fixed chunks, each summed in a fixed order.
+/// Splits work over the current run's thread count (`RunContext.threads`). Results must
+/// not depend on scheduling, so work is split into fixed chunks, each summed in a fixed
+/// order.
 public enum Parallel {
-  public static private(set) var threads = 1
-
-  /// Sets our pool size and OpenBLAS's thread count (`moonlab run --threads`).
-  public static func setThreads(_ n: Int) {
-    threads = max(1, n)
-    openblas_set_num_threads(Int32(threads))
-  }
-
   /// Runs `body` on `threads` contiguous chunks of 0..<count. OpenBLAS is switched to one
   /// thread meanwhile: its idle threads spin, and two busy pools on 2 cores made small
   /// GEMMs 10–100× slower (docs/nn.md, "Linear"). Chunk boundaries depend only on count and
-  /// `threads`, so results are the same from run to run.
+  /// `threads`, so results are the same from run to run. The workers run with the
+  /// caller's run context.
   public static func forChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+    let context = RunContext.current
+    let threads = context.threads
     let chunks = min(threads, max(1, count / max(1, minChunk)))
     if chunks <= 1 {
       if count > 0 { body(0..<count) }
@@ -27,7 +23,7 @@ public enum Parallel {
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
       let lo = count * c / chunks
       let hi = count * (c + 1) / chunks
-      if lo < hi { body(lo..<hi) }
+      if lo < hi { RunContext.with(context) { body(lo..<hi) } }
     }
   }
 }

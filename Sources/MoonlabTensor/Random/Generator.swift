@@ -1,3 +1,5 @@
+import Foundation
+
 /// A seeded xoshiro256** generator. One run has one seed; each consumer (init, shuffle,
 /// augmentation, dropout) takes its own derived stream, so adding a transform never
 /// shifts the initial weights (docs/architecture.md, "Determinism").
@@ -19,20 +21,6 @@ public final class Generator {
     s1 = splitmix()
     s2 = splitmix()
     s3 = splitmix()
-  }
-
-  /// The process-wide default stream, reseeded by `tensor.seed(n)` / `moonlab run --seed`.
-  public static var global = Generator(seed: 0, stream: "global")
-  public static private(set) var globalSeed: UInt64 = 0
-
-  public static func seedGlobal(_ seed: UInt64) {
-    globalSeed = seed
-    global = Generator(seed: seed, stream: "global")
-  }
-
-  /// A stream derived from the global seed, e.g. `Generator.derived("shuffle")`.
-  public static func derived(_ stream: String) -> Generator {
-    Generator(seed: globalSeed, stream: stream)
   }
 
   public static func fnv1a(_ s: String) -> UInt64 {
@@ -92,4 +80,3 @@ public final class Generator {
 
 @inline(__always) private func _log(_ x: Double) -> Double { Foundation.log(x) }
 @inline(__always) private func _cos(_ x: Double) -> Double { Foundation.cos(x) }
-import Foundation
