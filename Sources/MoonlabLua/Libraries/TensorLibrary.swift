@@ -9,6 +9,7 @@ enum TensorLibrary {
   static func install(_ host: LuaHost) throws {
     host.register(.tensor, tensorClass())
     host.registerLibrary("tensor", functions())
+    host.registerLibrary("tensor", TensorMath.functions())
   }
 
   // MARK: Library functions
@@ -24,7 +25,6 @@ enum TensorLibrary {
         let shape = try lua.integerList(1, "full")
         return pushed(lua, try Tensor.full(shape, Float(try lua.number(2, "full"))))
       },
-      "arange": { lua in pushed(lua, try Tensor.arange(try lua.integer(1, "arange"))) },
       // Bytes held by tensor storage (docs/architecture.md, "Memory").
       "memory": { lua in
         lua.newTable(hash: 2)
@@ -34,7 +34,6 @@ enum TensorLibrary {
         lua.setField(-2, "pooled")
         return 1
       },
-      "eye": { lua in pushed(lua, try Tensor.eye(try lua.integer(1, "eye"))) },
       "from": { lua in
         if lua.type(1) == LUA_TNUMBER {
           return pushed(lua, Tensor(scalar: Float(try lua.number(1, "from"))))
@@ -224,6 +223,7 @@ enum TensorLibrary {
     spec.methods = inspectionMethods().merging(mathMethods()) { a, _ in a }.merging(gradMethods()) {
       a, _ in a
     }
+    spec.methods.merge(TensorMath.methods()) { a, _ in a }
     spec.metamethods = [
       "__add": { lua in try binary(lua, "add") { try $0.add($1) } },
       "__sub": { lua in try binary(lua, "sub") { try $0.sub($1) } },

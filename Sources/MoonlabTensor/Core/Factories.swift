@@ -40,18 +40,49 @@ extension Tensor {
 
   /// 0, 1, …, n−1 (0-based, like the rest of the Swift API).
   public static func arange(_ n: Int) throws -> Tensor {
+    try arange(start: 0, end: Double(n), step: 1)
+  }
+
+  /// start, start + step, … up to but excluding `end`, as PyTorch's arange: ⌈(end − start)
+  /// / step⌉ values, each computed in Double from its index so steps don't accumulate
+  /// rounding.
+  public static func arange(start: Double, end: Double, step: Double) throws -> Tensor {
+    guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
+      throw TensorError(
+        "arange: start, end and step must be finite and step nonzero, got \(start), \(end), \(step)"
+      )
+    }
+    guard (end - start) * step >= 0 else {
+      throw TensorError(
+        "arange: end \(end) can't be reached from start \(start) with step \(step)")
+    }
+    let n = Int(clamping: Int64(Swift.min(((end - start) / step).rounded(.up), 1e18)))
     try Shape.validate([n], op: "arange")
     let out = Tensor(uninitialized: [n])
-    let p = out.data
-    for i in 0..<n { p[i] = Float(i) }
+    for i in 0..<n { out.data[i] = Float(start + Double(i) * step) }
     return out
   }
 
-  /// The n × n identity matrix.
-  public static func eye(_ n: Int) throws -> Tensor {
-    try Shape.validate([n, n], op: "eye")
-    let out = Tensor(zeros: [n, n])
-    for i in 0..<n { out.data[i * n + i] = 1 }
+  /// `steps` evenly spaced values from `start` to `end`, both included. As in PyTorch, the
+  /// first half counts up from start and the second half down from end, so both ends are
+  /// exact.
+  public static func linspace(_ start: Double, _ end: Double, steps: Int) throws -> Tensor {
+    try Shape.validate([steps], op: "linspace")
+    let out = Tensor(uninitialized: [steps])
+    let step = steps > 1 ? (end - start) / Double(steps - 1) : 0
+    for i in 0..<steps {
+      out.data[i] = Float(
+        i < steps / 2 ? start + Double(i) * step : end - Double(steps - 1 - i) * step)
+    }
+    return out
+  }
+
+  /// The n × m identity matrix (ones on the main diagonal; m = n by default).
+  public static func eye(_ n: Int, _ m: Int? = nil) throws -> Tensor {
+    let m = m ?? n
+    try Shape.validate([n, m], op: "eye")
+    let out = Tensor(zeros: [n, m])
+    for i in 0..<Swift.min(n, m) { out.data[i * m + i] = 1 }
     return out
   }
 

@@ -28,6 +28,20 @@ extension Tensor {
     }
   }
 
+  /// ln(1 + x), accurate for small x; d/dx = 1 / (1 + x).
+  public func log1p() -> Tensor {
+    struct Log1p: UnaryKernel {
+      @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.log1p(x) }
+    }
+    struct Gradient: BinaryKernel {
+      @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { g / (1 + x) }
+    }
+    let y = Elementwise.map(self, Log1p())
+    return Autograd.record("log1p", output: y, inputs: [self]) { [x = detach()] g in
+      [Elementwise.zip(g, x, Gradient())]
+    }
+  }
+
   /// d/dx √x = 1 / (2√x)
   public func sqrt() -> Tensor {
     struct Sqrt: UnaryKernel {

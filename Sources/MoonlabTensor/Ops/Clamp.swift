@@ -1,0 +1,25 @@
+extension Tensor {
+  /// Limits values to [min, max] (either bound may be absent). The gradient passes where
+  /// min < x < max: a value sitting on a bound gets none, as in PyTorch.
+  public func clamp(min lower: Float? = nil, max upper: Float? = nil) -> Tensor {
+    struct Clamp: UnaryKernel {
+      let lower: Float
+      let upper: Float
+      @inline(__always) func callAsFunction(_ x: Float) -> Float {
+        x < lower ? lower : (x > upper ? upper : x)
+      }
+    }
+    struct Gradient: BinaryKernel {
+      let lower: Float
+      let upper: Float
+      @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float {
+        x > lower && x < upper ? g : 0
+      }
+    }
+    let (lo, hi) = (lower ?? -.infinity, upper ?? .infinity)
+    let y = Elementwise.map(self, Clamp(lower: lo, upper: hi))
+    return Autograd.record("clamp", output: y, inputs: [self]) { [x = detach()] g in
+      [Elementwise.zip(g, x, Gradient(lower: lo, upper: hi))]
+    }
+  }
+}
