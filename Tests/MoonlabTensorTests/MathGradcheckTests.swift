@@ -1,0 +1,60 @@
+import MoonlabTensor
+import TestSupport
+import XCTest
+
+/// The math ops of issue 14 against central finite differences, with GradcheckTests'
+/// helpers.
+extension GradcheckTests {
+  /// Values whose fractional parts are 0.3, 0.45 or 0.6: floor, ceil and round are flat
+  /// within eps of every one of them.
+  func offIntegers(_ count: Int) throws -> Tensor {
+    try Tensor(
+      shape: [count], values: (0..<count).map { Float($0 - 7) + 0.3 + Float($0 % 3) * 0.15 })
+  }
+
+  func testRoundingClampAndLog1p() throws {
+    let steps = try offIntegers(15)
+    try check("floor", [steps]) { $0[0].floor() }
+    try check("ceil", [steps]) { $0[0].ceil() }
+    try check("round", [steps]) { $0[0].round() }
+    try check("sign", [steps]) { $0[0].sign() }
+    let x = try Tensor(shape: [8], values: [-2.3, -1.1, -0.4, 0.35, 0.8, 1.7, 2.6, -0.05])
+    try check("clamp", [x]) { $0[0].clamp(min: -1, max: 1) }
+    try check("clamp min", [x]) { $0[0].clamp(min: -0.5) }
+    try check("clamp max", [x]) { $0[0].clamp(max: 0.5) }
+    try check("log1p", [try positive([3, 5], seed: 21)]) { $0[0].log1p() }
+  }
+
+  func testStatisticsAndProducts() throws {
+    let x = testTensor([2, 3, 4], seed: 22)
+    let nz = awayFromZero([2, 3, 4], seed: 23)
+    try check("min", [x]) { try $0[0].minimum() }
+    try check("prod", [try positive([2, 3], seed: 24)]) { $0[0].prod() }
+    try check("var", [x]) { $0[0].variance() }
+    try check("std biased", [x]) { $0[0].std(correction: 0) }
+    for p: Float in [1, 2, 3, .infinity] {
+      try check("norm \(p)", [nz]) { try $0[0].norm(p: p) }
+    }
+    for d in [0, 1, 2, -1] {
+      for keep in [false, true] {
+        try check("min dim \(d)", [x]) { try $0[0].minWithIndices(dim: d, keepDim: keep).values }
+        try check("prod dim \(d)", [x]) { try $0[0].prod(dim: d, keepDim: keep) }
+        try check("var dim \(d)", [x]) { try $0[0].variance(dim: d, keepDim: keep) }
+        try check("std dim \(d)", [x]) { try $0[0].std(dim: d, keepDim: keep, correction: 0) }
+        try check("norm 2 dim \(d)", [nz]) { try $0[0].norm(p: 2, dim: d, keepDim: keep) }
+        try check("norm 1 dim \(d)", [nz]) { try $0[0].norm(p: 1, dim: d, keepDim: keep) }
+      }
+    }
+  }
+
+  func testCumsumSortAndTopk() throws {
+    let x = testTensor([2, 3, 4], seed: 26)
+    for d in [0, 1, 2] {
+      try check("cumsum \(d)", [x]) { try $0[0].cumsum(dim: d) }
+      try check("sort \(d)", [x]) { try $0[0].sort(dim: d).values }
+      try check("sort descending \(d)", [x]) { try $0[0].sort(dim: d, descending: true).values }
+      try check("topk \(d)", [x]) { try $0[0].topk(2, dim: d).values }
+      try check("topk smallest \(d)", [x]) { try $0[0].topk(1, dim: d, largest: false).values }
+    }
+  }
+}
