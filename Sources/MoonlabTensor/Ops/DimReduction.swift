@@ -1,29 +1,21 @@
 /// min, argmin, prod and norm, over all elements or along one dimension (seen as
 /// [outer, n, inner], as in Reduction.swift).
 extension Tensor {
-  /// The smallest element: max of the negation, so ties and NaN behave as in `max`. Named
+  /// The smallest element; its gradient goes to the first position holding it. Named
   /// `minimum`: a method `min()` would hide `Swift.min` in every Tensor extension.
-  public func minimum() throws -> Tensor {
-    guard count > 0 else {
-      throw TensorError("min: empty tensor of shape \(describeShape(shape)) has no minimum")
-    }
-    return try neg().max().neg()
-  }
+  public func minimum() throws -> Tensor { try extreme(smallest: true, op: "min") }
 
   /// The smallest values along `dim` (differentiable) and their first positions (0-based,
   /// as Floats), like PyTorch's `min(dim)`.
   public func minWithIndices(dim: Int, keepDim: Bool = false) throws -> (
     values: Tensor, indices: Tensor
   ) {
-    try checkNonEmpty(dim, op: "min")
-    let (values, indices) = try neg().maxWithIndices(dim: dim, keepDim: keepDim)
-    return (values.neg(), indices)
+    try extremeWithIndices(dim: dim, keepDim: keepDim, smallest: true, op: "min")
   }
 
   /// Positions (0-based, as Floats) of the smallest values along `dim`; not differentiable.
   public func argmin(dim: Int) throws -> Tensor {
-    try checkNonEmpty(dim, op: "argmin")
-    return try detach().neg().argmax(dim: dim)
+    try positions(dim: dim, smallest: true, op: "argmin")
   }
 
   /// The product of all elements (1 for an empty tensor).
@@ -95,14 +87,6 @@ extension Tensor {
     case 2: return try sum(pow(2)).sqrt()
     case .infinity: return try max(abs())
     default: return try sum(abs().pow(p)).pow(1 / p)
-    }
-  }
-
-  private func checkNonEmpty(_ dim: Int, op: String) throws {
-    let (_, _, n, _) = try layout(dim, op: op)
-    guard n > 0 else {
-      throw TensorError(
-        "\(op): can't reduce along an empty dimension of shape \(describeShape(shape))")
     }
   }
 }

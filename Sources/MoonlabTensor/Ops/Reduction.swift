@@ -37,14 +37,19 @@ extension Tensor {
   }
 
   /// The largest element; its gradient goes to the first position holding it.
-  public func max() throws -> Tensor {
+  public func max() throws -> Tensor { try extreme(smallest: false, op: "max") }
+
+  /// The largest (or smallest) element, its gradient to the first position holding it.
+  func extreme(smallest: Bool, op: String) throws -> Tensor {
     guard count > 0 else {
-      throw TensorError("max: empty tensor of shape \(describeShape(shape)) has no maximum")
+      let what = smallest ? "minimum" : "maximum"
+      throw TensorError("\(op): empty tensor of shape \(describeShape(shape)) has no \(what)")
     }
     let values = Tensor(uninitialized: [])
     var index: Int32 = 0
-    Reduce.max(data, values: values.data, indices: &index, outer: 1, n: count, inner: 1)
-    return Autograd.record("max", output: values, inputs: [self]) { [shape] g in
+    Reduce.extreme(
+      data, values: values.data, indices: &index, outer: 1, n: count, inner: 1, smallest: smallest)
+    return Autograd.record(op, output: values, inputs: [self]) { [shape] g in
       let gx = Tensor(zeros: shape)
       gx.data[Int(index)] = g.data[0]
       return [gx]
@@ -61,10 +66,18 @@ extension Tensor {
   public func maxWithIndices(dim: Int, keepDim: Bool = false) throws -> (
     values: Tensor, indices: Tensor
   ) {
-    let (values, indices, outer, n, inner) = try maxAlong(dim, keepDim: keepDim, op: "max")
+    try extremeWithIndices(dim: dim, keepDim: keepDim, smallest: false, op: "max")
+  }
+
+  /// The largest (or smallest) values along `dim` and their first positions.
+  func extremeWithIndices(dim: Int, keepDim: Bool, smallest: Bool, op: String) throws -> (
+    values: Tensor, indices: Tensor
+  ) {
+    let (values, indices, outer, n, inner) = try extremeAlong(
+      dim, keepDim: keepDim, smallest: smallest, op: op)
     let positions = Tensor(uninitialized: values.shape)
     for i in 0..<indices.count { positions.data[i] = Float(indices[i]) }
-    let out = Autograd.record("max", output: values, inputs: [self]) { [shape] g in
+    let out = Autograd.record(op, output: values, inputs: [self]) { [shape] g in
       let gx = Tensor(zeros: shape)
       for o in 0..<outer {
         for i in 0..<inner {
@@ -78,14 +91,21 @@ extension Tensor {
 
   /// Positions (0-based, as Floats) of the largest values along `dim`; not differentiable.
   public func argmax(dim: Int) throws -> Tensor {
-    let (values, indices, _, _, _) = try maxAlong(dim, keepDim: false, op: "argmax")
+    try positions(dim: dim, smallest: false, op: "argmax")
+  }
+
+  /// Positions (0-based, as Floats) of the largest (or smallest) values along `dim`.
+  func positions(dim: Int, smallest: Bool, op: String) throws -> Tensor {
+    let (values, indices, _, _, _) = try extremeAlong(
+      dim, keepDim: false, smallest: smallest, op: op)
     for i in 0..<indices.count { values.data[i] = Float(indices[i]) }
     return values
   }
 
-  /// The max kernel along `dim`, unrecorded: values, first positions, and the layout.
-  private func maxAlong(
-    _ dim: Int, keepDim: Bool, op: String
+  /// The max (or min) kernel along `dim`, unrecorded: values, first positions, and the
+  /// layout.
+  private func extremeAlong(
+    _ dim: Int, keepDim: Bool, smallest: Bool, op: String
   ) throws -> (Tensor, [Int32], outer: Int, n: Int, inner: Int) {
     let (d, outer, n, inner) = try layout(dim, op: op)
     guard n > 0 else {
@@ -96,7 +116,9 @@ extension Tensor {
     var indices = [Int32](repeating: 0, count: outer * inner)
     indices.withUnsafeMutableBufferPointer { idx in
       if let p = idx.baseAddress {
-        Reduce.max(data, values: values.data, indices: p, outer: outer, n: n, inner: inner)
+        Reduce.extreme(
+          data, values: values.data, indices: p, outer: outer, n: n, inner: inner,
+          smallest: smallest)
       }
     }
     return (values, indices, outer, n, inner)
@@ -185,12 +207,12 @@ public enum Reduce {
     return gx
   }
 
-  /// values[o, i] = maxⱼ x[o, j, i] and the first j reaching it (NaN wins, as in
-  /// PyTorch); n ≥ 1.
-  static func max(
+  /// values[o, i] = maxⱼ x[o, j, i] (or minⱼ when `smallest`) and the first j reaching
+  /// it (NaN wins, as in PyTorch); n ≥ 1.
+  static func extreme(
     _ x: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>,
     indices: UnsafeMutablePointer<Int32>,
-    outer: Int, n: Int, inner: Int
+    outer: Int, n: Int, inner: Int, smallest: Bool
   ) {
     for o in 0..<outer {
       for i in 0..<inner {
@@ -200,7 +222,7 @@ public enum Reduce {
         if !best.isNaN {
           for j in 1..<Swift.max(n, 1) {
             let v = base[j * inner]
-            if v > best || v.isNaN {
+            if (smallest ? v < best : v > best) || v.isNaN {
               best = v
               at = j
               if v.isNaN { break }
