@@ -4,8 +4,7 @@ import TestSupport
 import XCTest
 
 /// The Lua surface of the math ops (docs/tensor.md, "Math"): 1-based dimensions and
-/// positions, default arguments, options, gradients from Lua, and errors at the script's
-/// file:line naming the function.
+/// positions, default arguments, options and gradients from Lua.
 final class TensorMathTests: XCTestCase {
   var host: LuaHost!
 
@@ -139,22 +138,12 @@ final class TensorMathTests: XCTestCase {
       ), ["true"])
   }
 
-  func error(_ code: String) throws -> String {
-    do {
-      try host.run("local a = tensor.ones{2, 3}\n" + code, chunkname: "@test.lua")
-    } catch let e as LuaError {
-      return e.message
-    }
-    XCTFail("no error from: \(code)")
-    return ""
-  }
+}
 
-  func assertError(_ code: String, _ expected: String, line: UInt = #line) throws {
-    let message = try error(code)
-    XCTAssertTrue(message.hasPrefix("test.lua:2: \(expected)"), "got: \(message)", line: line)
-  }
-
-  func testErrors() throws {
+/// Bad input to the math ops: a Lua error at the script's file:line naming the function,
+/// with TensorErrorTests' helpers (`a` = ones{2, 3}).
+extension TensorErrorTests {
+  func testMathOpErrors() throws {
     try assertError("local c = a:gt(tensor.ones{4})", "gt: shapes [2,3] and [4] can't be broadcast")
     try assertError("local c = a:eq('x')", "bad argument #2 to 'eq' (Tensor expected, got string)")
     try assertError(
