@@ -171,16 +171,16 @@ final class TensorLibraryTests: XCTestCase {
 
   func testToStringShowsShapeAndElidesLargeTensors() throws {
     XCTAssertEqual(
-      try eval("tostring(a)"), ["tensor([[1., 2., 3.],\n        [4., 5., 6.]], shape=[2,3])"])
+      try eval("tostring(a)"), ["tensor([[1., 2., 3.],\n        [4., 5., 6.]], shape=[2,3], dtype=float32)"])
     XCTAssertEqual(
-      try eval("tostring(tensor.from{0.5, -1.25})"), ["tensor([ 0.5000, -1.2500], shape=[2])"])
+      try eval("tostring(tensor.from{0.5, -1.25})"), ["tensor([ 0.5000, -1.2500], shape=[2], dtype=float32)"])
     XCTAssertEqual(
       try eval("tostring(tensor.arange(5000))"),
-      ["tensor([   0.,    1.,    2., ..., 4997., 4998., 4999.], shape=[5000])"])
-    XCTAssertEqual(try eval("tostring(tensor.zeros{0, 2})"), ["tensor([], shape=[0,2])"])
+      ["tensor([   0.,    1.,    2., ..., 4997., 4998., 4999.], shape=[5000], dtype=float32)"])
+    XCTAssertEqual(try eval("tostring(tensor.zeros{0, 2})"), ["tensor([], shape=[0,2], dtype=float32)"])
     XCTAssertEqual(
       try eval("tostring(tensor.from{1}:requires_grad_())"),
-      ["tensor([1.], shape=[1], requires_grad=true)"])
+      ["tensor([1.], shape=[1], dtype=float32, requires_grad=true)"])
   }
 
   func testResidualGradExperiment() throws {

@@ -138,6 +138,19 @@ final class TensorMathTests: XCTestCase {
       ), ["true"])
   }
 
+  func testPrintingAndTolist() throws {
+    XCTAssertEqual(
+      try eval("tostring(tensor.arange(2000):reshape{2, 1000})"),
+      [
+        "tensor([[   0.,    1.,    2., ...,  997.,  998.,  999.],\n        [1000., 1001., 1002., ..., 1997., 1998., 1999.]], shape=[2,1000], dtype=float32)"
+      ])
+    XCTAssertEqual(
+      try eval("tostring(a:requires_grad_():max(2))"),
+      ["tensor([5., 6.], shape=[2], dtype=float32, grad_fn=<max>)"])
+    XCTAssertEqual(
+      try eval("#a:tolist(), #a:tolist()[1], a:tolist()[2][1], tensor.from(3):tolist()"),
+      ["2", "3", "4.0", "3.0"])
+  }
 }
 
 /// Bad input to the math ops: a Lua error at the script's file:line naming the function,

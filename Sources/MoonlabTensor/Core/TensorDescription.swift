@@ -2,11 +2,13 @@ import Foundation
 
 /// PyTorch-style printing: nested brackets, one shared column width, and, past 1000
 /// elements, only the first and last three entries of each dimension around "...".
-/// The shape always follows the values, since it is what one usually wants to see.
+/// The shape and the element type always follow the values, since they are what one
+/// usually wants to see (every tensor is float32 today; the type is shown so printed
+/// output stays unambiguous when others arrive).
 extension Tensor: CustomStringConvertible {
   public var description: String {
     let prefix = "tensor("
-    var suffix = ", shape=\(describeShape(shape))"
+    var suffix = ", shape=\(describeShape(shape)), dtype=float32"
     if let node {
       suffix += ", grad_fn=<\(node.name)>"
     } else if requiresGrad {
