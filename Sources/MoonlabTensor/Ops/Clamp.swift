@@ -5,8 +5,10 @@ extension Tensor {
     struct Clamp: UnaryKernel {
       let lower: Float
       let upper: Float
+      // max then min, as PyTorch: with min > max every value becomes max; NaN stays NaN.
       @inline(__always) func callAsFunction(_ x: Float) -> Float {
-        x < lower ? lower : (x > upper ? upper : x)
+        let y = x < lower ? lower : x
+        return y > upper ? upper : y
       }
     }
     struct Gradient: BinaryKernel {
