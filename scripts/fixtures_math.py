@@ -77,6 +77,10 @@ add("sqrt", "sqrt", [p], lambda t: t.sqrt())
 add("log1p", "log1p", [p - 0.9], lambda t: t.log1p())
 add("pow 3", "pow", [x], lambda t: t.pow(3), p=3.0)
 add("pow 0.5", "pow", [p], lambda t: t.pow(0.5), p=0.5)
+add("pow tensor exponent", "pow", [p, torch.randn(3)], lambda t, e: t.pow(e))
+base = torch.rand(2, 1, 3)
+base[0, 0, :2] = 0  # 0² and 0⁰: PyTorch's zero gradients where the formulas give 0·∞
+add("pow tensor base broadcast", "pow", [base, torch.tensor([[2.0, 0.0, 1.5], [0.0, 2.0, 4.0]])], lambda t, e: t.pow(e))
 
 # Reductions over a dimension (and whole-tensor forms).
 r = distinct(2, 3, 4)

@@ -48,6 +48,11 @@ final class TensorMathTests: XCTestCase {
     XCTAssertEqual(
       try eval("s(tensor.from{0, 3}:log1p():exp()), s(tensor.from{4, 9}:sqrt()), s(a:pow(2))"),
       ["1 4", "2 3", "1 25 9 16 4 36"])
+    XCTAssertEqual(
+      try eval(
+        "s(a:pow(tensor.from{0, 1, 2})), s(2 ^ tensor.from{1, 3}), s(tensor.from{2, 3} ^ tensor.from{3, 2})"
+      ),
+      ["1 5 9 1 2 36", "2 8", "8 9"])
   }
 
   func testReductionsWithPositions() throws {
@@ -204,5 +209,8 @@ extension TensorErrorTests {
     try assertError(
       "local c = tensor.full_like(a)",
       "bad argument #2 to 'full_like' (number expected, got no value)")
+    try assertError(
+      "local c = a:pow(tensor.ones{2})", "pow: shapes [2,3] and [2] can't be broadcast")
+    try assertError("local c = a ^ 'x'", "bad argument #2 to 'pow' (Tensor expected, got string)")
   }
 }

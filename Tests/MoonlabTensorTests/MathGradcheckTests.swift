@@ -23,6 +23,13 @@ extension GradcheckTests {
     try check("clamp min", [x]) { $0[0].clamp(min: -0.5) }
     try check("clamp max", [x]) { $0[0].clamp(max: 0.5) }
     try check("log1p", [try positive([3, 5], seed: 21)]) { $0[0].log1p() }
+    try check("pow tensor", [try positive([2, 3], seed: 27), testTensor([3], seed: 28)]) {
+      try $0[0].pow($0[1])
+    }
+    // Negative bases with integer exponents: the exponent is a constant here (aᵇ has no
+    // real derivative in b for a < 0).
+    let exponents = try Tensor(shape: [3], values: [2, 3, 1])
+    try check("pow broadcast base", [testTensor([2, 1], seed: 29)]) { try $0[0].pow(exponents) }
   }
 
   func testStatisticsAndProducts() throws {

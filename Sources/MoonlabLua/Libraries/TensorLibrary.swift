@@ -229,9 +229,7 @@ enum TensorLibrary {
       "__sub": { lua in try binary(lua, "sub") { try $0.sub($1) } },
       "__mul": { lua in try binary(lua, "mul") { try $0.mul($1) } },
       "__div": { lua in try binary(lua, "div") { try $0.div($1) } },
-      "__pow": { lua in
-        pushed(lua, try lua.tensor(1, "pow").pow(Float(try lua.number(2, "pow"))))
-      },
+      "__pow": { lua in try TensorMath.power(lua) },
       "__unm": { lua in pushed(lua, try lua.tensor(1, "unm").neg()) },
       // Each push makes a new userdata, so `==` compares the Swift objects: a tensor
       // returned by requires_grad_() equals the one it was called on.
@@ -360,7 +358,7 @@ enum TensorLibrary {
         if lua.isNoneOrNil(2) { return pushed(lua, try t.reshape([-1]).argmax(dim: 0).add(1)) }
         return pushed(lua, try t.argmax(dim: try dimension(lua, 2, of: t, "argmax")).add(1))
       },
-      "pow": { lua in pushed(lua, try lua.tensor(1, "pow").pow(Float(try lua.number(2, "pow")))) },
+      "pow": { lua in try TensorMath.power(lua) },
       "softmax": { lua in
         let t = try lua.tensor(1, "softmax")
         return pushed(lua, try t.softmax(dim: try dimension(lua, 2, of: t, "softmax")))

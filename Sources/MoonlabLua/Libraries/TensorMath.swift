@@ -151,6 +151,15 @@ enum TensorMath {
     return methods
   }
 
+  /// `t:pow(p)` / `t ^ p` with a number exponent (one scalar kernel) or a tensor one; with
+  /// a tensor exponent the base may be a number too (`2 ^ t`).
+  static func power(_ lua: Lua) throws -> Int32 {
+    if lua.type(2) == LUA_TNUMBER, lua.anyObject(1) is Tensor {
+      return Library.pushed(lua, try lua.tensor(1, "pow").pow(Float(try lua.number(2, "pow"))))
+    }
+    return try Library.binary(lua, "pow") { try $0.pow($1) }
+  }
+
   /// Pushes values and 1-based positions, the two results of min/sort/topk.
   static func pushed(_ lua: Lua, _ values: Tensor, _ positions: Tensor) -> Int32 {
     lua.push(values)
