@@ -35,8 +35,7 @@ extension Tensor {
   }
 
   func assign(_ value: Tensor, into layout: StridedLayout) throws {
-    let target = try Shape.broadcast(layout.shape, value.shape, op: "index assignment")
-    guard target == layout.shape else {
+    guard (try? Shape.broadcast(layout.shape, value.shape, op: "")) == layout.shape else {
       throw TensorError(
         "index assignment: value of shape \(describeShape(value.shape)) doesn't fit the selection of shape \(describeShape(layout.shape))"
       )
