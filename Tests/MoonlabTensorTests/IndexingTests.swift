@@ -46,11 +46,14 @@ final class IndexingTests: XCTestCase {
 
   func testAssignmentWritesRangesAndMasks() throws {
     let x = Tensor(zeros: [2, 3])
-    try x.assign(try Tensor(shape: [2], values: [1, 2]).reshape([2, 1]), at: [.all, .range(1..<3)])
+    try x.assign(
+      try Tensor(shape: [2], values: [1, 2]).reshape([2, 1]), at: [.all, .range(1..<3)])
     XCTAssertEqual(x.toArray(), [0, 1, 1, 0, 2, 2])
     try x.assign(Tensor(scalar: 5), where: try Tensor(shape: [2, 3], values: [1, 0, 0, 0, 0, 1]))
     XCTAssertEqual(x.toArray(), [5, 1, 1, 0, 2, 5])
-    try x.assign(try Tensor(shape: [2], values: [7, 8]), where: try Tensor(shape: [2, 3], values: [0, 1, 0, 1, 0, 0]))
+    try x.assign(
+      try Tensor(shape: [2], values: [7, 8]),
+      where: try Tensor(shape: [2, 3], values: [0, 1, 0, 1, 0, 0]))
     XCTAssertEqual(x.toArray(), [5, 7, 1, 8, 2, 5])
     // Overlapping source and target: the value is read before it is overwritten.
     let y = try Tensor.arange(4)
@@ -115,7 +118,9 @@ final class IndexingTests: XCTestCase {
     try check("cat", [x, testTensor([3, 1, 2], seed: 9)]) { try Tensor.cat($0, dim: 1) }
     try check("stack", [x, testTensor([3, 4, 2], seed: 10)]) { try Tensor.stack($0, dim: 3) }
     try check("split", [x]) { try $0[0].split(size: 3, dim: 1)[1] }
-    try check("chunk", [x]) { try $0[0].chunk(2, dim: 0)[0].mul(try $0[0].chunk(2, dim: 0)[1].sum()) }
+    try check("chunk", [x]) {
+      try $0[0].chunk(2, dim: 0)[0].mul(try $0[0].chunk(2, dim: 0)[1].sum())
+    }
     let v = testTensor([3, 2], seed: 11)
     try check("index assignment", [x, v]) { inputs in
       let y = try inputs[0].mul(1)
@@ -126,12 +131,18 @@ final class IndexingTests: XCTestCase {
 
   func testErrors() throws {
     let x = Tensor(zeros: [2, 3])
-    assertThrows("index: index 2 out of range for dimension 1 of size 2") { _ = try x.index([.at(2)]) }
-    assertThrows("index: 3 indices for a tensor of shape [2,3]") { _ = try x.index([.all, .all, .all]) }
+    assertThrows("index: index 2 out of range for dimension 1 of size 2") {
+      _ = try x.index([.at(2)])
+    }
+    assertThrows("index: 3 indices for a tensor of shape [2,3]") {
+      _ = try x.index([.all, .all, .all])
+    }
     assertThrows("narrow: start 2 and length 2 out of range for dimension 2 of size 3") {
       _ = try x.narrow(dim: 1, start: 2, length: 2)
     }
-    assertThrows("select: dimension 2 out of range for a 2-d tensor") { _ = try x.select(dim: 2, index: 0) }
+    assertThrows("select: dimension 2 out of range for a 2-d tensor") {
+      _ = try x.select(dim: 2, index: 0)
+    }
     assertThrows("permute: [0, 0] is not a permutation") { _ = try x.permute([0, 0]) }
     assertThrows("expand: can't expand shape [2,3] to [2,4]") { _ = try x.expand([2, 4]) }
     assertThrows("repeatTensor: repeats [2] must be ≥ 0 and at least one per dimension") {

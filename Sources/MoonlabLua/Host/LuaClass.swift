@@ -60,7 +60,9 @@ extension LuaHost {
     lua.setField(-2, "__index")
     if let setField = spec.setField {
       lua.push(function: "__newindex") { lua in
-        if lua.type(2) != LUA_TSTRING, let setKey = spec.setKey { try setKey(lua) } else {
+        if lua.type(2) != LUA_TSTRING, let setKey = spec.setKey {
+          try setKey(lua)
+        } else {
           try setField(lua, try lua.string(2, "__newindex"))
         }
         return 0

@@ -12,7 +12,9 @@ enum TensorIndexing {
   /// `t[key]`: a number for a single element, else a tensor (a view where possible).
   static func get(_ lua: Lua) throws -> Int32 {
     let t = try lua.tensor(1, "index")
-    if let mask = lua.anyObject(2) as? Tensor { return TensorLibrary.pushed(lua, try t.masked(mask)) }
+    if let mask = lua.anyObject(2) as? Tensor {
+      return TensorLibrary.pushed(lua, try t.masked(mask))
+    }
     let items = try indexItems(lua, 2, of: t)
     let positions = items.compactMap(position)
     if positions.count == t.rank {
@@ -171,7 +173,8 @@ enum TensorIndexing {
         return TensorLibrary.pushed(
           lua, try t.expand(try TensorLibrary.shapeArgument(lua, "expand", from: 2)))
       },
-      "contiguous": { lua in TensorLibrary.pushed(lua, try lua.tensor(1, "contiguous").contiguous()) },
+      "contiguous": { lua in TensorLibrary.pushed(lua, try lua.tensor(1, "contiguous").contiguous())
+      },
       // Torch7's name: `repeat` is a Lua keyword, so t:repeat(2, 1) wouldn't parse.
       "repeatTensor": { lua in
         let t = try lua.tensor(1, "repeatTensor")
@@ -206,12 +209,14 @@ enum TensorIndexing {
       "split": { lua in
         let t = try lua.tensor(1, "split")
         let size = try lua.integer(2, "split")
-        return try pushedList(lua, try t.split(size: size, dim: try optDimension(lua, 3, of: t, "split")))
+        let d = try optDimension(lua, 3, of: t, "split")
+        return try pushedList(lua, try t.split(size: size, dim: d), "split")
       },
       "chunk": { lua in
         let t = try lua.tensor(1, "chunk")
         let n = try lua.integer(2, "chunk")
-        return try pushedList(lua, try t.chunk(n, dim: try optDimension(lua, 3, of: t, "chunk")))
+        let d = try optDimension(lua, 3, of: t, "chunk")
+        return try pushedList(lua, try t.chunk(n, dim: d), "chunk")
       },
     ]
   }
@@ -236,7 +241,8 @@ enum TensorIndexing {
           if lua.type(i) == LUA_TNUMBER { return Tensor(scalar: Float(try lua.number(i, "where"))) }
           return try lua.tensor(i, "where")
         }
-        return TensorLibrary.pushed(lua, try Tensor.where(condition, try operand(2), try operand(3)))
+        return TensorLibrary.pushed(
+          lua, try Tensor.where(condition, try operand(2), try operand(3)))
       },
     ]
   }
@@ -289,8 +295,8 @@ enum TensorIndexing {
   }
 
   /// Pushes a Lua list of the tensors.
-  static func pushedList(_ lua: Lua, _ tensors: [Tensor]) throws -> Int32 {
-    try TensorLibrary.reserveStack(lua, 2, "split")
+  static func pushedList(_ lua: Lua, _ tensors: [Tensor], _ fn: String) throws -> Int32 {
+    try TensorLibrary.reserveStack(lua, 2, fn)
     lua.newTable(array: tensors.count)
     for (k, t) in tensors.enumerated() {
       lua.push(t)

@@ -62,7 +62,9 @@ extension Tensor {
   private func checkScatterIndex(_ dim: Int, _ index: Tensor, op: String) throws -> Int {
     let d = try Shape.normalize(dim: dim, rank: rank, op: op)
     guard index.rank == rank,
-      zip(index.shape, shape).enumerated().allSatisfy({ $0.offset == d || $0.element.0 <= $0.element.1 })
+      zip(index.shape, shape).enumerated().allSatisfy({
+        $0.offset == d || $0.element.0 <= $0.element.1
+      })
     else {
       throw TensorError(
         "\(op): index of shape \(describeShape(index.shape)) doesn't fit tensor of shape \(describeShape(shape)) (same rank, no larger except along dimension \(d + 1))"

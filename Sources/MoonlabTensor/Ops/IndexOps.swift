@@ -10,7 +10,8 @@ extension Tensor {
     for i in 0..<index.count {
       let v = index.data[i]
       guard v >= 0, v < Float(bound), v.rounded() == v else {
-        let shown = v.rounded() == v && Swift.abs(v) < 1e9 ? "\(Int(v) + base)" : "\(v + Float(base))"
+        let shown =
+          v.rounded() == v && Swift.abs(v) < 1e9 ? "\(Int(v) + base)" : "\(v + Float(base))"
         throw TensorError(
           "\(op): index \(shown) at position \(i + 1) is out of range \(base)..\(bound - 1 + base)"
         )

@@ -56,7 +56,8 @@ extension Tensor {
     let d = try Shape.normalize(dim: dim, rank: rank, op: "split")
     guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == shape[d] else {
       throw TensorError(
-        "split: sizes \(describeShape(sizes)) don't add up to size \(shape[d]) of dimension \(d + 1)")
+        "split: sizes \(describeShape(sizes)) don't add up to size \(shape[d]) of dimension \(d + 1)"
+      )
     }
     var start = 0
     return try sizes.map { n in

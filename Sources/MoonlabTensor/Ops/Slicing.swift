@@ -19,7 +19,8 @@ extension Tensor {
   public func window(_ layout: StridedLayout, op: String) throws -> Tensor {
     let out: Tensor
     if layout.isContiguous {
-      out = Tensor(shape: layout.shape, storage: storage, offset: offset + layout.offset, isView: true)
+      out = Tensor(
+        shape: layout.shape, storage: storage, offset: offset + layout.offset, isView: true)
     } else {
       try Shape.validate(layout.shape, op: op)
       out = Tensor(uninitialized: layout.shape)
