@@ -98,13 +98,23 @@ enum TensorIndexing {
   static func position(_ lua: Lua, _ i: Int32, size: Int, dim: Int, _ fn: String = "index")
     throws -> Int
   {
-    let p = try lua.integer(i, fn)
+    let p = i > 0 ? try lua.integer(i, fn) : try entry(lua, i, dim: dim)
     guard let q = zeroBased(p, count: size) else {
       throw LuaError(
         "\(fn): index \(p) out of range for dimension \(dim + 1) of size \(size) (expected 1..\(size) or -\(size)..-1)"
       )
     }
     return q
+  }
+
+  /// A whole number inside an index table (argument-style messages would name a stack slot).
+  private static func entry(_ lua: Lua, _ i: Int32, dim: Int) throws -> Int {
+    let (v, _) = lua.numberValue(i)
+    guard lua.type(i) == LUA_TNUMBER, v.rounded() == v, Swift.abs(v) < 1e15 else {
+      let got = lua.type(i) == LUA_TNUMBER ? "\(v)" : lua.typeName(i)
+      throw LuaError("index: position for dimension \(dim + 1) must be a whole number, got \(got)")
+    }
+    return Int(v)
   }
 
   /// Lua's p-th of n (1 … n, or -n … -1 from the end) as a 0-based position, nil if
