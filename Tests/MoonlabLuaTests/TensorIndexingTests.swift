@@ -2,7 +2,7 @@ import MoonlabLua
 import MoonlabTensor
 import XCTest
 
-/// Torch7-style indexing from Lua (docs/tensor.md, "Indexing"): 1-based inclusive ranges,
+/// Torch7-style indexing from Lua (docs/tensor.md, "Indexing, views and copies"): 1-based inclusive ranges,
 /// negatives from the end, views sharing storage, assignment, masks, the PyTorch-named
 /// view, index and join methods, and errors at the script's file:line.
 final class TensorIndexingTests: XCTestCase {

@@ -3,7 +3,7 @@ import TestSupport
 import XCTest
 
 /// Views sharing storage, in-place assignment and its autograd rules, gradchecks of every
-/// indexing, view and join op, and their error messages (docs/tensor.md, "Indexing").
+/// indexing, view and join op, and their error messages (docs/tensor.md, "Indexing, views and copies").
 final class IndexingTests: XCTestCase {
   func check(
     _ name: String, _ inputs: [Tensor], file: StaticString = #filePath, line: UInt = #line,

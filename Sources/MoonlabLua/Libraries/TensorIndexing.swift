@@ -1,7 +1,7 @@
 import CLua
 import MoonlabTensor
 
-/// Indexing, views, joining and splitting as Lua sees them (docs/tensor.md, "Indexing"):
+/// Indexing, views, joining and splitting as Lua sees them (docs/tensor.md, "Indexing, views and copies"):
 /// Torch7's `t[i]`, `t[{i, {a, b}, {}}]` and `t[mask]`, reading and assigning, and the
 /// PyTorch-named methods. Positions, ranges and dimensions are 1-based and inclusive
 /// here, negative ones counting from the end; this file converts them to Swift's 0-based

@@ -1,7 +1,7 @@
 /// A contiguous, row-major float32 tensor (NCHW for images), starting `offset` elements
 /// into its storage: a contiguous block of another tensor (`t[i]`, `narrow` along the
-/// first dimension, `reshape`) is a view sharing that storage (docs/tensor.md, "Views and
-/// copies").
+/// first dimension, `reshape`) is a view sharing that storage (docs/tensor.md, "Indexing,
+/// views and copies").
 ///
 /// A final class: identity matters for autograd (the tape refers to tensors) and for Lua
 /// userdata. Tensors made by ops on inputs that require gradients carry the `node` that

@@ -4,7 +4,7 @@
 /// gradients flow to the assigned value and not through the overwritten elements; and the
 /// storage's version counter catches a write into a tensor some op saved. Writing a
 /// value that needs gradients into a view is refused instead: the base tensor's history
-/// would have to change too (docs/tensor.md, "Assignment").
+/// would have to change too (docs/tensor.md, "Indexing, views and copies").
 extension Tensor {
   /// Writes `value` (broadcast to the window's shape) into `items` of this tensor.
   public func assign(_ value: Tensor, at items: [Index]) throws {

@@ -1,7 +1,7 @@
 /// Slicing and axis reordering through a `StridedLayout`. Tensors stay contiguous
 /// row-major, so a result that is one block of the input (`select`/`narrow` along the
 /// first dimension, a range of whole rows) is a view sharing its storage, and any other
-/// result is a copy (docs/tensor.md, "Views and copies"). Either way the gradient is
+/// result is a copy (docs/tensor.md, "Indexing, views and copies"). Either way the gradient is
 /// the output's gradient added back through the same window.
 extension Tensor {
   /// One position or range per leading dimension of an index (`t[{2, {1, 3}}]` in Lua).

@@ -2,9 +2,9 @@
 /// dimension, negative along a flipped one) and the offset of its first element, relative
 /// to the tensor's `data`. Every slicing and view op (`narrow`, `select`, `index`,
 /// `transpose`, `permute`, `expand`, `flip`) computes one; `Tensor.window` then returns a
-/// view when it is a contiguous block and a copy otherwise (docs/tensor.md, "Views and
-/// copies"). Walking a window is one loop nest for reading it (`gather`), writing into it
-/// (`assign`) and adding a gradient back through it (`accumulate`).
+/// view when it is a contiguous block and a copy otherwise (docs/tensor.md, "Indexing,
+/// views and copies"). Walking a window is one loop nest for reading it (`gather`),
+/// writing into it (`assign`) and adding a gradient back through it (`accumulate`).
 public struct StridedLayout {
   public var shape: [Int]
   public var strides: [Int]
