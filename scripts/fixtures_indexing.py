@@ -96,6 +96,10 @@ def main():
         cases, "scatter_add", "scatter_add", [[3, 4], [2, 4]],
         lambda x, s, i: x.scatter_add(0, i, s), aux=[torch.tensor([[0, 1, 2, 0], [2, 1, 0, 0]])], dim=0,
     )
+    case(
+        cases, "scatter_add_ on a clone", "scatter_add_", [[3, 4], [2, 4]],
+        lambda x, s, i: x.clone().scatter_add_(0, i, s), aux=[torch.tensor([[0, 1, 2, 0], [2, 1, 0, 0]])], dim=0,
+    )
     mask = torch.tensor([[1.0, 0, 1, 0], [0, 0, 0, 1], [1, 1, 0, 0]])
     case(cases, "masked select", "masked", [[3, 4]], lambda x, m: x[m.bool()], aux=[mask])
     case(

@@ -91,6 +91,11 @@ final class TensorIndexingTests: XCTestCase {
     XCTAssertEqual(
       try values("tensor.zeros{3}:scatter_add(1, tensor.from{3, 3, 1}, tensor.from{1, 2, 4})"),
       "4.0,0.0,3.0")
+    XCTAssertEqual(
+      try eval(
+        "(function() local z = tensor.zeros{3}; return z:scatter_add_(1, tensor.from{2, 2}, tensor.from{1, 2}) == z, z[2] end)()"
+      ),
+      ["true", "3.0"])
     XCTAssertEqual(try values("a[1]:masked_fill(tensor.from{1, 0, 0, 1}, -1)"), "-1.0,2.0,3.0,-1.0")
     XCTAssertEqual(
       try values("tensor.where(tensor.from{1, 0, 1}, tensor.from{1, 2, 3}, 0)"), "1.0,0.0,3.0")

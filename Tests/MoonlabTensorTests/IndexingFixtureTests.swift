@@ -67,6 +67,10 @@ final class IndexingFixtureTests: XCTestCase {
     case "index_select": return [try x[0].indexSelect(dim: dim, index: aux[0])]
     case "gather": return [try x[0].gather(dim: dim, index: aux[0])]
     case "scatter_add": return [try x[0].scatterAdd(dim: dim, index: aux[0], source: x[1])]
+    case "scatter_add_":
+      let y = x[0].clone()
+      try y.scatterAddInPlace(dim: dim, index: aux[0], source: x[1])
+      return [y]
     case "masked": return [try x[0].masked(aux[0])]
     case "masked_fill": return [try x[0].maskedFill(aux[0], p.value ?? 0)]
     case "where": return [try Tensor.where(aux[0], x[0], x[1])]
@@ -80,7 +84,7 @@ final class IndexingFixtureTests: XCTestCase {
 
   func testOpsMatchPyTorch() throws {
     let fixture = try load()
-    XCTAssertGreaterThanOrEqual(fixture.cases.count, 25)
+    XCTAssertGreaterThanOrEqual(fixture.cases.count, 26)
     for c in fixture.cases {
       let inputs = try c.inputs.map { v -> Tensor in
         let t = try v.tensor()

@@ -85,6 +85,10 @@ final class IndexingTests: XCTestCase {
     assertThrows("index assignment: can't assign into a view while recording") {
       try z.select(dim: 0, index: 0).assign(Tensor(scalar: 1), at: [])
     }
+    assertThrows("scatter_add_: a leaf tensor that requires grad can't be changed in place") {
+      try leaf.scatterAddInPlace(
+        dim: 0, index: Tensor(zeros: [1, 3]), source: Tensor(zeros: [1, 3]))
+    }
     let saved = try leaf.mul(1)
     let product = try saved.mul(saved)
     try Autograd.noGrad { try saved.select(dim: 0, index: 0).assign(Tensor(scalar: 1), at: []) }
@@ -110,6 +114,11 @@ final class IndexingTests: XCTestCase {
     try check("gather", [x]) { try $0[0].gather(dim: 1, index: positions) }
     try check("scatter_add", [x, testTensor([3, 2, 1], seed: 7)]) {
       try $0[0].scatterAdd(dim: 1, index: positions, source: $0[1])
+    }
+    try check("scatter_add_", [x, testTensor([3, 2, 1], seed: 7)]) {
+      let y = $0[0].clone()
+      try y.scatterAddInPlace(dim: 1, index: positions, source: $0[1])
+      return y
     }
     let mask = try Tensor(shape: [3, 4, 2], values: (0..<24).map { Float($0 % 3 == 0 ? 1 : 0) })
     try check("masked", [x]) { try $0[0].masked(mask) }

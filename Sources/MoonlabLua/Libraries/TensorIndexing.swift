@@ -204,11 +204,13 @@ enum TensorIndexing {
         return TensorLibrary.pushed(lua, try t.gather(dim: d, index: index))
       },
       "scatter_add": { lua in
-        let t = try lua.tensor(1, "scatter_add")
-        let d = try TensorLibrary.dimension(lua, 2, of: t, "scatter_add")
-        let index = try indexTensor(lua, 3, below: t.shape[d], "scatter_add")
-        let source = try lua.tensor(4, "scatter_add")
+        let (t, d, index, source) = try scatterArguments(lua, "scatter_add")
         return TensorLibrary.pushed(lua, try t.scatterAdd(dim: d, index: index, source: source))
+      },
+      "scatter_add_": { lua in
+        let (t, d, index, source) = try scatterArguments(lua, "scatter_add_")
+        try t.scatterAddInPlace(dim: d, index: index, source: source)
+        return TensorLibrary.pushed(lua, t)
       },
       "masked_fill": { lua in
         let t = try lua.tensor(1, "masked_fill")
@@ -258,6 +260,13 @@ enum TensorIndexing {
   }
 
   // MARK: Argument helpers
+
+  /// t, dimension, index and source of t:scatter_add(d, index, src).
+  static func scatterArguments(_ lua: Lua, _ fn: String) throws -> (Tensor, Int, Tensor, Tensor) {
+    let t = try lua.tensor(1, fn)
+    let d = try TensorLibrary.dimension(lua, 2, of: t, fn)
+    return (t, d, try indexTensor(lua, 3, below: t.shape[d], fn), try lua.tensor(4, fn))
+  }
 
   /// A 1-based index tensor checked against 1..bound, returned 0-based.
   static func indexTensor(_ lua: Lua, _ i: Int32, below bound: Int, _ fn: String) throws -> Tensor {

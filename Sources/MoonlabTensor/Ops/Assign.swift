@@ -51,9 +51,10 @@ extension Tensor {
     }
   }
 
-  /// Checks the autograd rules, writes, bumps the version counter and, when gradients are
+  /// Checks the autograd rules, writes (`write` gets `value`, or a copy of it if it
+  /// overlaps this tensor), bumps the version counter and, when gradients are
   /// being recorded, makes this tensor the output of a node over its old self and `value`.
-  private func recordAssignment(
+  func recordAssignment(
     _ value: Tensor, op: String, write: (Tensor) -> Void,
     backward: @escaping (Tensor) throws -> [Tensor?]
   ) throws {

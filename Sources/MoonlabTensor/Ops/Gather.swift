@@ -1,6 +1,6 @@
-/// index_select, gather and scatter_add: reading and adding at positions given by an index
-/// tensor (0-based whole numbers, checked first). gather and scatter_add are each other's
-/// backward, as in PyTorch.
+/// index_select, gather and scatter_add (also in place): reading and adding at positions
+/// given by an index tensor (0-based whole numbers, checked first). gather and scatter_add
+/// are each other's backward, as in PyTorch.
 extension Tensor {
   /// The slices at positions `index` (1-D) along `dim`, in that order.
   public func indexSelect(dim: Int, index: Tensor) throws -> Tensor {
@@ -43,19 +43,42 @@ extension Tensor {
   /// A copy of this tensor with `source` (of the index's shape) added at the positions
   /// `index` names along `dim`: self[index[i][j]][j] += source[i][j] for dim 0.
   public func scatterAdd(dim: Int, index: Tensor, source: Tensor) throws -> Tensor {
-    let d = try checkScatterIndex(dim, index, op: "scatter_add")
-    guard source.shape == index.shape else {
-      throw TensorError(
-        "scatter_add: source of shape \(describeShape(source.shape)) doesn't match index of shape \(describeShape(index.shape))"
-      )
-    }
+    let d = try checkScatter(dim, index, source, op: "scatter_add")
     let out = Autograd.noGrad { clone() }
-    let dst = out.data
-    let src = source.data
-    forEachIndexed(d, index) { a, b, pos in dst[a + pos] += src[b] }
+    out.addScattered(d, index, source)
     return Autograd.record("scatter_add", output: out, inputs: [self, source]) { g in
       [g, try g.gather(dim: d, index: index)]
     }
+  }
+
+  /// scatterAdd into this tensor (PyTorch's scatter_add_), under the rules of in-place
+  /// assignment (Ops/Assign.swift).
+  public func scatterAddInPlace(dim: Int, index: Tensor, source: Tensor) throws {
+    let d = try checkScatter(dim, index, source, op: "scatter_add_")
+    try recordAssignment(source, op: "scatter_add_") { src in
+      addScattered(d, index, src)
+    } backward: { g in
+      [g, try g.gather(dim: d, index: index)]
+    }
+  }
+
+  private func addScattered(_ d: Int, _ index: Tensor, _ source: Tensor) {
+    let dst = data
+    let src = source.data
+    forEachIndexed(d, index) { a, b, pos in dst[a + pos] += src[b] }
+  }
+
+  /// Checks a scatter's index and source and returns the 0-based dimension.
+  private func checkScatter(_ dim: Int, _ index: Tensor, _ source: Tensor, op: String) throws
+    -> Int
+  {
+    let d = try checkScatterIndex(dim, index, op: op)
+    guard source.shape == index.shape else {
+      throw TensorError(
+        "\(op): source of shape \(describeShape(source.shape)) doesn't match index of shape \(describeShape(index.shape))"
+      )
+    }
+    return d
   }
 
   /// Checks a gather/scatter index and returns the 0-based dimension.
