@@ -26,6 +26,10 @@ public struct LuaClassSpec {
   public var getField: ((Lua, String) throws -> Int32)?
   /// Setter for `obj.key = value` (object at 1, key at 2, value at 3).
   public var setField: ((Lua, String) throws -> Void)?
+  /// Getter and setter for keys that are not strings (`t[2]`, `t[{1, {2, 3}}] = 0`),
+  /// with the same stack layout; without them such keys read nil and can't be set.
+  public var getKey: ((Lua) throws -> Int32)?
+  public var setKey: ((Lua) throws -> Void)?
   public init() {}
 }
 
@@ -49,14 +53,18 @@ extension LuaHost {
         lua_pushvalue(lua.L, 2)
         if lua_rawget(lua.L, -2) != LUA_TNIL { return 1 }
         lua.pop(3)
-        guard lua.type(2) == LUA_TSTRING else { return 0 }
+        guard lua.type(2) == LUA_TSTRING else { return try spec.getKey?(lua) ?? 0 }
         return try getField(lua, try lua.string(2, "__index"))
       }
     }
     lua.setField(-2, "__index")
     if let setField = spec.setField {
       lua.push(function: "__newindex") { lua in
-        try setField(lua, try lua.string(2, "__newindex"))
+        if lua.type(2) != LUA_TSTRING, let setKey = spec.setKey {
+          try setKey(lua)
+        } else {
+          try setField(lua, try lua.string(2, "__newindex"))
+        }
         return 0
       }
       lua.setField(-2, "__newindex")

@@ -8,7 +8,7 @@ import MoonlabTensor
 enum TensorLibrary {
   static func install(_ host: LuaHost) throws {
     host.register(.tensor, tensorClass())
-    host.registerLibrary("tensor", functions())
+    host.registerLibrary("tensor", functions().merging(TensorIndexing.functions()) { a, _ in a })
     host.registerLibrary("tensor", TensorMath.functions())
   }
 
@@ -258,7 +258,7 @@ enum TensorLibrary {
       case "is_leaf": lua.push(t.isLeaf)
       // The name of the op that made the tensor ("BatchNorm2d+ReLU"), nil for leaves.
       case "grad_fn": if let node = t.node { lua.push(node.name) } else { lua.pushNil() }
-      default: return 0
+      default: throw LuaError("tensor has no field '\(key)'")
       }
       return 1
     }
@@ -285,6 +285,7 @@ enum TensorLibrary {
       }
       t.grad = g
     }
+    TensorIndexing.extend(&spec)
     return spec
   }
 

@@ -41,14 +41,18 @@ public final class Node {
     let leaf: Tensor?
   }
 
-  init(name: String, inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) {
+  /// `tracksVersions: false` for a node whose backward saves none of its inputs.
+  init(
+    name: String, inputs: [Tensor], tracksVersions: Bool = true,
+    backward: @escaping (Tensor) throws -> [Tensor?]
+  ) {
     self.name = name
     edges = inputs.map { input in
       Edge(
         shape: input.shape, node: input.node, leaf: input.isLeaf && input.requiresGrad ? input : nil
       )
     }
-    versions = inputs.map { (Weak(storage: $0.storage), $0.storage.version) }
+    versions = tracksVersions ? inputs.map { (Weak(storage: $0.storage), $0.storage.version) } : []
     self.backward = backward
   }
 

@@ -1,4 +1,7 @@
-/// A contiguous, row-major float32 tensor (NCHW for images).
+/// A contiguous, row-major float32 tensor (NCHW for images), starting `offset` elements
+/// into its storage: a contiguous block of another tensor (`t[i]`, `narrow` along the
+/// first dimension, `reshape`) is a view sharing that storage (docs/tensor.md, "Indexing,
+/// views and copies").
 ///
 /// A final class: identity matters for autograd (the tape refers to tensors) and for Lua
 /// userdata. Tensors made by ops on inputs that require gradients carry the `node` that
@@ -7,17 +10,24 @@ public final class Tensor {
   public let storage: TensorStorage
   public let shape: [Int]
   public let count: Int
+  /// Where element 0 lives in `storage`.
+  public let offset: Int
+  /// Whether the tensor shares another tensor's elements (made by a view op), so an
+  /// in-place change would also change that tensor.
+  public let isView: Bool
   /// The op that produced this tensor, nil for leaves and for tensors made without grad.
   public internal(set) var node: Node?
   /// Accumulated gradient (leaves only), same shape as the tensor.
   public var grad: Tensor?
   private var leafRequiresGrad = false
 
-  /// Wraps existing storage; `storage.count` must be ≥ the shape's element count.
-  public init(shape: [Int], storage: TensorStorage) {
+  /// Wraps existing storage; `storage.count` must be ≥ `offset` + the shape's element count.
+  public init(shape: [Int], storage: TensorStorage, offset: Int = 0, isView: Bool = false) {
     self.shape = shape
     self.count = Shape.count(shape)
     self.storage = storage
+    self.offset = offset
+    self.isView = isView
   }
 
   /// A zero-filled tensor. The shape must be valid (see `Tensor.zeros` for checked creation).
@@ -33,17 +43,17 @@ public final class Tensor {
     }
     self.init(zeros: shape)
     values.withUnsafeBufferPointer { src in
-      if let base = src.baseAddress { storage.pointer.update(from: base, count: values.count) }
+      if let base = src.baseAddress { data.update(from: base, count: values.count) }
     }
   }
 
   /// A one-element tensor of shape [] (a scalar).
   public convenience init(scalar: Float) {
     self.init(zeros: [])
-    storage.pointer[0] = scalar
+    data[0] = scalar
   }
 
-  public var data: UnsafeMutablePointer<Float> { storage.pointer }
+  public var data: UnsafeMutablePointer<Float> { storage.pointer + offset }
   public var rank: Int { shape.count }
   public var isLeaf: Bool { node == nil }
 
@@ -66,7 +76,9 @@ public final class Tensor {
   }
 
   /// A tensor sharing this storage, cut off from the graph.
-  public func detach() -> Tensor { Tensor(shape: shape, storage: storage) }
+  public func detach() -> Tensor {
+    Tensor(shape: shape, storage: storage, offset: offset, isView: isView)
+  }
 
   /// A copy with its own storage (differentiable).
   public func clone() -> Tensor {
