@@ -19,7 +19,12 @@ enum OptimLibrary {
   static func install(_ host: LuaHost) throws {
     host.register(.optimizer, optimizerClass())
     host.register(.scheduler, schedulerClass())
-    host.registerLibrary("optim", optimizers().merging(schedules()) { a, _ in a })
+    OptimTrainingLibrary.install(host)
+    host.registerLibrary(
+      "optim",
+      optimizers().merging(schedules()) { a, _ in a }.merging(OptimTrainingLibrary.functions()) {
+        a, _ in a
+      })
   }
 
   // MARK: Optimizers

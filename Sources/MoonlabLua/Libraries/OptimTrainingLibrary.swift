@@ -1,0 +1,138 @@
+import CLua
+import MoonlabNN
+import MoonlabTensor
+
+extension LuaClass {
+  public static let plateau = LuaClass("moonlab.ReduceLROnPlateau")
+}
+
+/// The optimizers beyond SGD and Adam (RMSprop, Adagrad) and the training helpers of the
+/// `optim` library (docs/optim.md): gradient clipping
+/// (PyTorch's `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_`, here in `optim`) and
+/// `optim.ReduceLROnPlateau`, stepped with a metric.
+///
+///     loss:backward()
+///     local norm = optim.clip_grad_norm(model:parameters(), 1.0)
+///     opt:step()
+///     plateau:step(val_loss)
+enum OptimTrainingLibrary {
+  static func install(_ host: LuaHost) {
+    host.register(.plateau, plateauClass())
+  }
+
+  static func functions() -> [String: LuaFunction] {
+    [
+      "RMSprop": { lua in
+        let fn = "RMSprop"
+        let params = try OptimLibrary.parameters(lua, fn)
+        try lua.checkOptions(
+          2, fn, allowed: ["lr", "alpha", "eps", "weight_decay", "momentum", "centered"])
+        lua.push(
+          try RMSprop(
+            params, lr: try lua.numberOption(2, "lr", fn) ?? 0.01,
+            alpha: try lua.numberOption(2, "alpha", fn) ?? 0.99,
+            eps: try lua.numberOption(2, "eps", fn) ?? 1e-8,
+            weightDecay: try lua.numberOption(2, "weight_decay", fn) ?? 0,
+            momentum: try lua.numberOption(2, "momentum", fn) ?? 0,
+            centered: try lua.booleanOption(2, "centered", fn) ?? false),
+          as: .optimizer)
+        return 1
+      },
+      "Adagrad": { lua in
+        let fn = "Adagrad"
+        let params = try OptimLibrary.parameters(lua, fn)
+        try lua.checkOptions(2, fn, allowed: ["lr", "lr_decay", "weight_decay", "eps"])
+        lua.push(
+          try Adagrad(
+            params, lr: try lua.numberOption(2, "lr", fn) ?? 0.01,
+            lrDecay: try lua.numberOption(2, "lr_decay", fn) ?? 0,
+            weightDecay: try lua.numberOption(2, "weight_decay", fn) ?? 0,
+            eps: try lua.numberOption(2, "eps", fn) ?? 1e-10),
+          as: .optimizer)
+        return 1
+      },
+      "clip_grad_norm": { lua in
+        let fn = "clip_grad_norm"
+        let params = try TensorLibrary.tensorList(lua, 1, fn)
+        let maxNorm = try lua.number(2, fn)
+        let normType = try lua.optNumber(3, fn, 2)
+        lua.push(try GradClip.byNorm(params, maxNorm: maxNorm, normType: normType))
+        return 1
+      },
+      "clip_grad_value": { lua in
+        let fn = "clip_grad_value"
+        try GradClip.byValue(TensorLibrary.tensorList(lua, 1, fn), value: try lua.number(2, fn))
+        return 0
+      },
+      "ReduceLROnPlateau": { lua in
+        let fn = "ReduceLROnPlateau"
+        let opt = try lua.object(1, .optimizer, as: Optimizer.self, fn)
+        try lua.checkOptions(
+          2, fn,
+          allowed: [
+            "mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr",
+            "eps",
+          ])
+        lua.push(
+          try ReduceLROnPlateau(
+            opt, mode: try choice(lua, "mode", fn) ?? .min,
+            factor: try lua.numberOption(2, "factor", fn) ?? 0.1,
+            patience: try lua.integerOption(2, "patience", fn) ?? 10,
+            threshold: try lua.numberOption(2, "threshold", fn) ?? 1e-4,
+            thresholdMode: try choice(lua, "threshold_mode", fn) ?? .rel,
+            cooldown: try lua.integerOption(2, "cooldown", fn) ?? 0,
+            minLR: try lua.numberOption(2, "min_lr", fn) ?? 0,
+            eps: try lua.numberOption(2, "eps", fn) ?? 1e-8),
+          as: .plateau)
+        return 1
+      },
+    ]
+  }
+
+  /// A string option of the options table (argument 2) naming one of `T`'s cases.
+  static func choice<T: RawRepresentable & CaseIterable>(_ lua: Lua, _ key: String, _ fn: String)
+    throws -> T? where T.RawValue == String
+  {
+    guard let s = try lua.stringOption(2, key, fn) else { return nil }
+    guard let v = T(rawValue: s) else {
+      let names = T.allCases.map { "'\($0.rawValue)'" }.joined(separator: " or ")
+      throw LuaError("\(fn): option '\(key)' must be \(names), got '\(s)'")
+    }
+    return v
+  }
+
+  static func plateauClass() -> LuaClassSpec {
+    var spec = LuaClassSpec()
+    spec.methods = [
+      // step(metric): a number or a one-element tensor (a loss).
+      "step": { lua in
+        let s = try lua.object(1, .plateau, as: ReduceLROnPlateau.self, "step")
+        let metric =
+          lua.type(2) == LUA_TNUMBER
+          ? try lua.number(2, "step") : Double(try lua.tensor(2, "step").item())
+        s.step(metric)
+        return 0
+      }
+    ]
+    spec.metamethods = [
+      "__tostring": { lua in
+        let s = try lua.object(1, .plateau, as: ReduceLROnPlateau.self, "tostring")
+        lua.push("ReduceLROnPlateau(lr=\(s.optimizer.lr), best=\(s.best), bad epochs=\(s.badSteps))")
+        return 1
+      }
+    ]
+    spec.getField = { lua, key in
+      let s = try lua.object(1, .plateau, as: ReduceLROnPlateau.self, "__index")
+      switch key {
+      case "lr": lua.push(s.optimizer.lr)
+      case "best": lua.push(s.best)
+      case "num_bad_epochs": lua.push(s.badSteps)
+      case "epoch": lua.push(s.epoch)
+      case "optimizer": lua.push(s.optimizer, as: .optimizer)
+      default: return 0
+      }
+      return 1
+    }
+    return spec
+  }
+}
