@@ -48,13 +48,12 @@ open class Optimizer {
     for p in parameters { p.zeroGrad() }
   }
 
-  /// Updates every parameter that requires grad and has a gradient, in place (same storage, so modules
+  /// Updates every parameter that has a gradient, in place (same storage, so modules
   /// and checkpoints keep pointing at the live values).
   public func step() throws {
     try Optimizer.check(lr: lr, op: "\(typeName).step")
     for (i, p) in parameters.enumerated() {
-      // A frozen parameter (requires_grad false) keeps its value even with a stale grad.
-      guard p.requiresGrad, let g = p.grad else { continue }
+      guard let g = p.grad else { continue }
       guard g.count == p.count else {
         throw TensorError(
           "\(typeName).step: gradient of parameter \(i + 1) has shape \(describeShape(g.shape)), the parameter \(describeShape(p.shape))"
