@@ -1,0 +1,97 @@
+import MoonlabLua
+import MoonlabTensor
+import XCTest
+
+/// The Lua side of the losses with options, RMSprop/Adagrad, gradient clipping and
+/// ReduceLROnPlateau (the numbers are checked against PyTorch in MoonlabNNTests).
+final class TrainingLibraryTests: XCTestCase {
+  var host: LuaHost!
+
+  override func setUpWithError() throws { host = try LuaHost() }
+
+  func numbers(_ code: String) throws -> [Double] {
+    try host.run(code).map { try XCTUnwrap(Double($0), $0) }
+  }
+
+  func assertError(_ code: String, _ expected: String, line: UInt = #line) {
+    XCTAssertThrowsError(try host.run(code, chunkname: "@test.lua"), line: line) {
+      let message = ($0 as? LuaError)?.message ?? "\($0)"
+      XCTAssertTrue(message.hasPrefix("test.lua:1: \(expected)"), "got: \(message)", line: line)
+    }
+  }
+
+  func testLossesTakeOptionsAndOneBasedLabels() throws {
+    // Uniform logits: −log p = log 3 for every class. Weights 1 and 4 of the labelled
+    // classes: 0.9·(1 + 4)·log 3 plus the smoothing 2·(0.1/3)·(1 + 2 + 4)·log 3, over
+    // 1 + 4 (PyTorch's weighted mean) = 0.99333·log 3. NLLLoss picks −x[y], 1-based.
+    let v = try numbers(
+      """
+      local z = tensor.zeros{2, 3}
+      local y = tensor.from{1, 3}
+      local ce = nn.CrossEntropyLoss{weight = tensor.from{1, 2, 4}, label_smoothing = 0.1}(z, y):item()
+      local none = nn.CrossEntropyLoss{reduction = 'none'}(z, y)
+      local nll = nn.NLLLoss{reduction = 'sum'}(tensor.from{{-1, -2, -3}, {-4, -5, -6}}, y):item()
+      local huber = nn.HuberLoss{delta = 1}(tensor.from{3}, tensor.from{0}):item()
+      local sl1 = nn.SmoothL1Loss{beta = 2}(tensor.from{1}, tensor.from{0}):item()
+      local kl = nn.KLDivLoss{reduction = 'batchmean'}(tensor.from{{0, 0}}, tensor.from{{0.5, 0.5}}):item()
+      return ce, none:size(1), nll, huber, sl1, kl
+      """)
+    XCTAssertEqual(v[0], (0.9 + 1.4 / 15) * log(3), accuracy: 1e-6)
+    XCTAssertEqual(v[1], 2)
+    XCTAssertEqual(v[2], 7, accuracy: 1e-6)
+    XCTAssertEqual(v[3], 2.5, accuracy: 1e-6)
+    XCTAssertEqual(v[4], 0.25, accuracy: 1e-6)
+    XCTAssertEqual(v[5], log(0.5), accuracy: 1e-6)
+  }
+
+  func testLossErrors() {
+    assertError("nn.CrossEntropyLoss{smoothing = 0.1}", "CrossEntropyLoss: unknown option 'smoothing'")
+    assertError("nn.NLLLoss{reduction = 'avg'}", "NLLLoss: option 'reduction' must be")
+    assertError("nn.HuberLoss{delta = -1}", "HuberLoss: delta -1.0 must be")
+    assertError(
+      "nn.NLLLoss()(tensor.zeros{2, 3}, tensor.from{1, 4})",
+      "NLLLoss: label 4.0 of sample 2 is not a class in 1..3")
+    assertError(
+      "nn.CrossEntropyLoss{weight = tensor.ones{2}}(tensor.zeros{2, 3}, tensor.from{1, 2})",
+      "CrossEntropyLoss: weight has shape [2]")
+    assertError("nn.KLDivLoss{log_target = 1}", "KLDivLoss: option 'log_target'")
+  }
+
+  func testClippingAndPlateau() throws {
+    let v = try numbers(
+      """
+      local w = tensor.from{3, 4}:requires_grad_()
+      local opt = optim.RMSprop({w}, {lr = 0.01, momentum = 0.5, centered = true})
+      w.grad = nil
+      ;(w * w):sum():backward()            -- grad {6, 8}, norm 10
+      local norm = optim.clip_grad_norm({w}, 5)
+      local g = w.grad:totable()
+      optim.clip_grad_value({w}, 2)
+      local g2 = w.grad:totable()
+      local plateau = optim.ReduceLROnPlateau(opt, {patience = 1, factor = 0.5})
+      plateau:step(1); plateau:step(1); plateau:step(tensor.from{1})
+      return norm, g[1], g[2], g2[2], opt.lr, plateau.num_bad_epochs, plateau.best
+      """)
+    XCTAssertEqual(v[0], 10, accuracy: 1e-6)
+    XCTAssertEqual(v[1], 3, accuracy: 1e-5)
+    XCTAssertEqual(v[2], 4, accuracy: 1e-5)
+    XCTAssertEqual(v[3], 2)
+    XCTAssertEqual(v[4], 0.005, accuracy: 1e-12)
+    XCTAssertEqual(v[5], 0)
+    XCTAssertEqual(v[6], 1)
+  }
+
+  func testOptimizerErrors() {
+    assertError("optim.RMSprop({tensor.ones{2}}, {alpha = 2})", "RMSprop: alpha 2.0 must be in [0, 1]")
+    assertError("optim.Adagrad({tensor.ones{2}}, {lr_decay = -1})", "Adagrad: invalid lr_decay")
+    assertError("optim.Adagrad({tensor.ones{2}}, {momentum = 0.9})", "Adagrad: unknown option 'momentum'")
+    assertError("optim.clip_grad_norm({tensor.ones{2}}, -1)", "clip_grad_norm: max_norm -1.0")
+    assertError("optim.clip_grad_value({1}, 1)", "bad argument #1 to 'clip_grad_value'")
+    assertError(
+      "optim.ReduceLROnPlateau(optim.SGD({tensor.ones{1}}, {lr = 1}), {mode = 'up'})",
+      "ReduceLROnPlateau: option 'mode' must be 'min' or 'max', got 'up'")
+    assertError(
+      "optim.ReduceLROnPlateau(optim.SGD({tensor.ones{1}}, {lr = 1})):step('x')",
+      "bad argument #2 to 'step'")
+  }
+}
