@@ -57,12 +57,16 @@ final class Fit {
   }
   var onNonFinite = NonFiniteLoss.stop
 
-  /// Loss and accuracy sums over an epoch's batches (skipped ones not counted).
+  /// Top-k accuracy's k (lab.evaluate's `topk`; 1 otherwise).
+  var topk = 1
+
+  /// Loss sums and class counts over an epoch's batches (skipped ones not counted).
   struct Totals {
-    var loss = 0.0, samples = 0, correct = 0, classified = 0, skipped = 0
+    var loss = 0.0, samples = 0, skipped = 0
+    /// nil while the outputs weren't class scores.
+    var classes: ClassTally?
     var meanLoss: Double { samples > 0 ? loss / Double(samples) : .nan }
-    /// nil when the outputs weren't class scores.
-    var accuracy: Double? { classified > 0 ? Double(correct) / Double(classified) : nil }
+    var accuracy: Double? { classes.map(\.accuracy) }
   }
 
   /// One pass over the loader at `loaderIndex`; training (epoch `epoch`) steps the optimizer.
@@ -113,29 +117,19 @@ final class Fit {
       let n = out.rank > 0 ? out.shape[0] : 1
       totals.loss += Double(value) * Double(n)
       totals.samples += n
-      if let c = Fit.correct(out, labels: y) {
-        totals.correct += c
-        totals.classified += n
+      if let labels = ClassTally.labels(out, y) {
+        if totals.classes == nil { totals.classes = ClassTally(classes: out.shape[1], k: topk) }
+        guard let before = totals.classes?.classes, before == out.shape[1] else {
+          throw LuaError(
+            "lab.fit: the model output \(describeShape(out.shape)) at batch \(done) has \(out.shape[1]) class scores, earlier batches \(totals.classes?.classes ?? 0)"
+          )
+        }
+        totals.classes?.add(out, labels: labels)
       }
       progress?.update(batches: done, samples: totals.samples, loss: totals.meanLoss)
     }
     progress?.finish()
     return totals
-  }
-
-  /// Correct predictions of class scores [N, C] against 1-based labels [N]; nil when the
-  /// output isn't class scores for these labels.
-  static func correct(_ out: Tensor, labels: Tensor) -> Int? {
-    guard out.rank == 2, out.shape[1] > 1, labels.count == out.shape[0] else { return nil }
-    let c = out.shape[1]
-    var right = 0
-    for i in 0..<out.shape[0] {
-      let row = out.data + i * c
-      var best = 0
-      for k in 1..<c where row[k] > row[best] { best = k }
-      if Float(best + 1) == labels.data[i] { right += 1 }
-    }
-    return right
   }
 
   /// Validation: eval mode and no tape, then the module's mode as it was.

@@ -8,22 +8,40 @@ import MoonlabTensor
 /// The Lua side of lab.fit and lab.evaluate: reading the options, the epoch loop's
 /// bookkeeping (stdout line, metrics.jsonl, checkpoints, report) and the history table.
 enum FitLibrary {
+  /// lab.evaluate(model, loader[, loss][, {topk=}]) → {loss=, samples=} and, for class
+  /// scores, accuracy=, per_class_accuracy={…}, confusion= (a [C, C] tensor, rows = true
+  /// class) and with `topk` also topk_accuracy=.
   static func evaluate(_ lua: Lua, _ session: LabSession) throws -> Int32 {
     let fn = "lab.evaluate"
     guard lua.anyObject(2) is Loader else {
       throw LuaError("bad argument #2 to '\(fn)' (Loader expected, got \(lua.typeName(2)))")
     }
     let loader = lua.absIndex(2)
-    let fit = try Fit(
-      lua, session: session, modelIndex: 1, lossIndex: lua.isNoneOrNil(3) ? 0 : 3, fn: fn)
+    // A plain table as argument 3 is the options (losses are userdata).
+    let optionsIndex: Int32 = lua.type(3) == LUA_TTABLE ? 3 : 4
+    let lossIndex: Int32 = optionsIndex == 3 || lua.isNoneOrNil(3) ? 0 : 3
+    try lua.checkOptions(optionsIndex, fn, allowed: ["topk"])
+    let topk = try lua.integerOption(optionsIndex, "topk", fn)
+    if let topk, topk < 1 { throw LuaError("\(fn): option 'topk' must be ≥ 1, got \(topk)") }
+    let fit = try Fit(lua, session: session, modelIndex: 1, lossIndex: lossIndex, fn: fn)
+    fit.topk = topk ?? 1
     let t = try fit.evaluate(loader)
     lua.newTable()
     lua.push(t.meanLoss)
     lua.setField(-2, "loss")
-    if let a = t.accuracy {
-      lua.push(a)
-      lua.setField(-2, "accuracy")
+    lua.push(t.samples)
+    lua.setField(-2, "samples")
+    guard let c = t.classes else { return 1 }
+    lua.push(c.accuracy)
+    lua.setField(-2, "accuracy")
+    if topk != nil {
+      lua.push(c.topkAccuracy)
+      lua.setField(-2, "topk_accuracy")
     }
+    lua.push(numbers: c.perClassAccuracy)
+    lua.setField(-2, "per_class_accuracy")
+    lua.push(try Tensor(shape: [c.classes, c.classes], values: c.confusion.map(Float.init)))
+    lua.setField(-2, "confusion")
     return 1
   }
 
@@ -53,9 +71,10 @@ enum FitLibrary {
       )
     }
     let scheduler = lua.anyObject(schedIndex) as? LRSchedule
-    if !lua.isNoneOrNil(schedIndex), scheduler == nil {
+    let plateau = lua.anyObject(schedIndex) as? ReduceLROnPlateau
+    if !lua.isNoneOrNil(schedIndex), scheduler == nil, plateau == nil {
       throw LuaError(
-        "\(fn): 'scheduler' must be a schedule such as optim.MultiStepLR(…), got \(lua.typeName(schedIndex))"
+        "\(fn): 'scheduler' must be a schedule such as optim.MultiStepLR(…) or optim.ReduceLROnPlateau(…), got \(lua.typeName(schedIndex))"
       )
     }
     guard let train = lua.anyObject(trainIndex) as? Loader else {
@@ -98,6 +117,7 @@ enum FitLibrary {
       let trainSeconds = Date().timeIntervalSince(start)
       let v = hasVal ? try fit.evaluate(valIndex) : nil
       scheduler?.step()
+      if let plateau { plateau.step(plateauMetric(plateau, train: t, val: v)) }
       let seconds = Date().timeIntervalSince(start)
 
       var line: [JSON.Field] = [
@@ -140,6 +160,13 @@ enum FitLibrary {
       lua.setField(-2, key)
     }
     return 1
+  }
+
+  /// What ReduceLROnPlateau watches in lab.fit: the validation loss (mode 'min') or
+  /// accuracy (mode 'max'), the training one without validation.
+  static func plateauMetric(_ p: ReduceLROnPlateau, train: Fit.Totals, val: Fit.Totals?) -> Double {
+    let totals = val ?? train
+    return p.mode == .min ? totals.meanLoss : totals.accuracy ?? .nan
   }
 
   /// "epoch  3/10  train loss 1.2345 acc 45.12%  val loss 1.3012 acc 50.10%  lr 0.01  12.3 s"
