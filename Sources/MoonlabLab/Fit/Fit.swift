@@ -59,6 +59,15 @@ final class Fit {
 
   /// Top-k accuracy's k (lab.evaluate's `topk`; 1 otherwise).
   var topk = 1
+  /// lab.fit's `accumulate`: batches whose gradients are summed (each loss's gradient
+  /// ÷ accumulate) before one optimizer step.
+  var accumulate = 1
+  /// Stack slot of lab.fit's `on_step(step, loss)`, if given.
+  var onStep: Int32?
+  /// Optimizer steps taken over the whole fit (on_step's `step`).
+  var steps = 0
+  /// Set when a callback asked to stop: the epoch ends after the current step.
+  var stopRequested = false
 
   /// Loss sums and class counts over an epoch's batches (skipped ones not counted).
   struct Totals {
@@ -82,13 +91,31 @@ final class Fit {
     let iterator = lua.top
     var totals = Totals()
     var done = 0
+    // Batches (and their summed loss) whose gradients wait for the next step.
+    var pending = 0
+    var pendingLoss = 0.0
+    func takeStep(_ optimizer: Optimizer) throws {
+      try optimizer.step()
+      steps += 1
+      let meanLoss = pendingLoss / Double(pending)
+      (pending, pendingLoss) = (0, 0)
+      if let onStep,
+        try callback(onStep, {
+          lua.push(steps)
+          lua.push(meanLoss)
+          return 2
+        })
+      {
+        stopRequested = true
+      }
+    }
     while true {
       lua.setTop(iterator)
       lua.pushValue(iterator)
       try session.host.call(arguments: 0, results: 2, on: lua)
       if lua.isNoneOrNil(-2) { break }
       let y = try lua.tensor(-1, "lab.fit batch y")
-      optimizer?.zeroGrad()
+      if pending == 0 { optimizer?.zeroGrad() }
       lua.pushValue(stepFn)
       lua.pushValue(-3)
       lua.pushValue(-3)
@@ -111,8 +138,10 @@ final class Fit {
         }
       }
       if let optimizer {
-        try loss.backward()
-        try optimizer.step()
+        try loss.backward(accumulate > 1 ? Tensor(scalar: 1 / Float(accumulate)) : nil)
+        pending += 1
+        pendingLoss += Double(value)
+        if pending == accumulate { try takeStep(optimizer) }
       }
       let n = out.rank > 0 ? out.shape[0] : 1
       totals.loss += Double(value) * Double(n)
@@ -127,7 +156,10 @@ final class Fit {
         totals.classes?.add(out, labels: labels)
       }
       progress?.update(batches: done, samples: totals.samples, loss: totals.meanLoss)
+      if stopRequested { break }
     }
+    // An epoch's last batches, fewer than `accumulate`, still make a step.
+    if let optimizer, pending > 0, !stopRequested { try takeStep(optimizer) }
     progress?.finish()
     return totals
   }

@@ -49,10 +49,10 @@ enum FitLibrary {
     let fn = "lab.fit"
     try lua.checkOptions(
       1, fn,
-      allowed: [
+      allowed: FitControl.options.union([
         "model", "loss", "optimizer", "scheduler", "train", "val", "epochs", "checkpoint_every",
         "on_nan",
-      ], required: true)
+      ]), required: true)
     let record = try session.requireRecord(fn)
     func field(_ key: String, required: Bool = true) throws -> Int32 {
       lua.rawField(1, key)
@@ -97,8 +97,11 @@ enum FitLibrary {
       )
     }
 
+    var control = try FitControl(lua, fn)
     let fit = try Fit(lua, session: session, modelIndex: modelIndex, lossIndex: lossIndex, fn: fn)
     fit.onNonFinite = onNonFinite
+    fit.accumulate = control.accumulate
+    fit.onStep = control.onStep
     record.add(.section("Training"))
     record.add(.metrics(title: "Loss", keys: ["train_loss", "val_loss"], logy: false))
     record.add(.metrics(title: "Accuracy", keys: ["train_acc", "val_acc"], logy: false))
@@ -146,7 +149,20 @@ enum FitLibrary {
           String(format: "checkpoints/epoch-%03d.safetensors", epoch))
         try Checkpoint.save(fit.model, to: path.path)
       }
+      if var best = control.keepBest {
+        if best.update(try FitControl.value(best.metric, in: line, "keep_best"), epoch: epoch) {
+          // Atomic (Checkpoint.save): a killed run keeps the previous best whole.
+          try Checkpoint.save(
+            fit.model, to: record.dir.appendingPathComponent("best.safetensors").path)
+        }
+        control.keepBest = best
+      }
       try record.writeReport(.running)
+      if let stop = try stopReason(fit, &control, line, epoch: epoch) {
+        session.output.write("lab.fit: stopped after epoch \(epoch): \(stop)\n")
+        record.add(.text("Stopped after epoch \(epoch): \(stop)."))
+        break
+      }
     }
     let columns =
       ["epoch", "train_loss"] + (history["train_acc"] != nil ? ["train_acc"] : [])
@@ -154,12 +170,46 @@ enum FitLibrary {
       + (history["val_acc"] != nil ? ["val_acc"] : []) + ["lr", "seconds"]
     record.add(.table(columns: columns, rows: rows))
 
-    lua.newTable(hash: history.count)
+    lua.newTable(hash: history.count + 1)
     for (key, values) in history {
       lua.push(numbers: values)
       lua.setField(-2, key)
     }
+    if let best = control.keepBest ?? control.earlyStop, let value = best.best {
+      lua.push(
+        json: .object([
+          .init("metric", .string(best.metric)), .init("epoch", .number(Double(best.bestEpoch))),
+          .init("value", .number(value)),
+        ]))
+      lua.setField(-2, "best")
+    }
     return 1
+  }
+
+  /// Why training stops after this epoch, if it does: a callback returned false or 'stop'
+  /// (on_step during the epoch, on_epoch_end now), or early_stop's metric has not
+  /// improved for `patience` epochs.
+  static func stopReason(_ fit: Fit, _ control: inout FitControl, _ line: [JSON.Field], epoch: Int)
+    throws -> String?
+  {
+    if let onEpochEnd = control.onEpochEnd,
+      try fit.callback(
+        onEpochEnd,
+        {
+          fit.lua.push(epoch)
+          fit.lua.push(json: .object(line))
+          return 2
+        })
+    {
+      return "on_epoch_end asked to stop"
+    }
+    if fit.stopRequested { return "on_step asked to stop" }
+    guard var e = control.earlyStop else { return nil }
+    _ = e.update(try FitControl.value(e.metric, in: line, "early_stop"), epoch: epoch)
+    control.earlyStop = e
+    guard e.epochsWithout > 0, e.epochsWithout >= control.patience else { return nil }
+    let best = e.best.map { SVGChart.number($0) } ?? "none"
+    return "early_stop: \(e.metric) has not improved for \(e.epochsWithout) epochs (best \(best) at epoch \(e.bestEpoch))"
   }
 
   /// What ReduceLROnPlateau watches in lab.fit: the validation loss (mode 'min') or
