@@ -7,7 +7,7 @@ import MoonlabTensor
 ///              mode max: m > best·(1 + threshold)  ('abs': m > best + threshold)
 ///     better ? (best = m, bad = 0) : bad += 1
 ///     in cooldown: cooldown −= 1, bad = 0
-///     bad > patience: lr = max(lr·factor, min_lr) unless that moves it by ≤ eps;
+///     bad > patience: each group's lr = max(lr·factor, min_lr) unless that moves it by ≤ eps;
 ///                     cooldown = cooldown steps, bad = 0
 ///
 /// Unlike the closed-form schedules (LRSchedule) it depends on the metric's history, so
@@ -77,8 +77,10 @@ public final class ReduceLROnPlateau {
       badSteps = 0
     }
     if badSteps > patience {
-      let reduced = max(optimizer.lr * factor, minLR)
-      if optimizer.lr - reduced > eps { optimizer.lr = reduced }
+      optimizer.groupLRs = optimizer.groupLRs.map { lr in
+        let reduced = max(lr * factor, minLR)
+        return lr - reduced > eps ? reduced : lr
+      }
       cooldownLeft = cooldown
       badSteps = 0
     }
