@@ -95,3 +95,49 @@ final class TrainingLibraryTests: XCTestCase {
       "bad argument #2 to 'step'")
   }
 }
+
+/// Parameter groups: per-group options over the defaults, schedules per group.
+final class ParamGroupTests: XCTestCase {
+  func testGroupsOverrideDefaultsAndSchedulesScaleEachGroup() throws {
+    // loss = Σ a² + Σ b²: grad 2a, 2b. Group 1: lr 0.1 with momentum 0.9 (default);
+    // group 2: the default lr 0.01, no momentum. One step: a = 1 − 0.1·2 = 0.8,
+    // b = 1 − 0.01·2 = 0.98. StepLR halves both groups' lrs.
+    let host = try LuaHost()
+    let v = try host.run(
+      """
+      local a, b = tensor.ones{2}:requires_grad_(), tensor.ones{3}:requires_grad_()
+      local opt = optim.SGD({{params = {a}, lr = 0.1}, {params = {b}, momentum = 0}},
+        {lr = 0.01, momentum = 0.9})
+      opt:zero_grad(); ((a * a):sum() + (b * b):sum()):backward(); opt:step()
+      local sched = optim.StepLR(opt, {step_size = 1, gamma = 0.5})
+      sched:step()
+      local lrs = opt.group_lrs
+      local w = optim.Adam({{params = {tensor.ones{1}}}, {params = {tensor.ones{1}}, lr = 0.5}})
+      return a:totable()[1], b:totable()[1], lrs[1], lrs[2], opt.lr, tostring(opt), w.group_lrs[1], w.group_lrs[2]
+      """
+    ).map { Double($0) ?? .nan }
+    XCTAssertEqual(v[0], 0.8, accuracy: 1e-6)
+    XCTAssertEqual(v[1], 0.98, accuracy: 1e-6)
+    XCTAssertEqual(v[2], 0.05, accuracy: 1e-12)
+    XCTAssertEqual(v[3], 0.005, accuracy: 1e-12)
+    XCTAssertEqual(v[4], 0.05, accuracy: 1e-12)
+    XCTAssertEqual(v[6], 1e-3, accuracy: 1e-12)
+    XCTAssertEqual(v[7], 0.5, accuracy: 1e-12)
+  }
+
+  func testGroupErrors() throws {
+    let host = try LuaHost()
+    for (code, message) in [
+      ("optim.SGD({{params = {tensor.ones{1}}}})", "SGD: option 'lr' is required"),
+      ("optim.SGD({{lr = 1}}, {lr = 1})", "SGD parameter group 1: 'params' (a list of tensors) is required"),
+      ("optim.SGD({{params = {tensor.ones{1}}, moment = 1}}, {lr = 1})", "SGD parameter group 1: unknown option 'moment'"),
+      ("optim.SGD({{params = {tensor.ones{1}}}, 3}, {lr = 1})", "SGD parameter group 2 is a number"),
+      ("local w = tensor.ones{1}; optim.SGD({{params = {w}}, {params = {w}}}, {lr = 1})", "SGD: parameter 2 appears twice"),
+    ] {
+      XCTAssertThrowsError(try host.run(code, chunkname: "@test.lua")) {
+        let m = ($0 as? LuaError)?.message ?? "\($0)"
+        XCTAssertTrue(m.hasPrefix("test.lua:1: \(message)"), "got: \(m)")
+      }
+    }
+  }
+}

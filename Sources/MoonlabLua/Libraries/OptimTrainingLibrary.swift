@@ -22,34 +22,26 @@ enum OptimTrainingLibrary {
 
   static func functions() -> [String: LuaFunction] {
     [
-      "RMSprop": { lua in
+      "RMSprop": OptimLibrary.optimizer(
+        "RMSprop", ["lr", "alpha", "eps", "weight_decay", "momentum", "centered"]
+      ) { lua, params, o in
         let fn = "RMSprop"
-        let params = try OptimLibrary.parameters(lua, fn)
-        try lua.checkOptions(
-          2, fn, allowed: ["lr", "alpha", "eps", "weight_decay", "momentum", "centered"])
-        lua.push(
-          try RMSprop(
-            params, lr: try lua.numberOption(2, "lr", fn) ?? 0.01,
-            alpha: try lua.numberOption(2, "alpha", fn) ?? 0.99,
-            eps: try lua.numberOption(2, "eps", fn) ?? 1e-8,
-            weightDecay: try lua.numberOption(2, "weight_decay", fn) ?? 0,
-            momentum: try lua.numberOption(2, "momentum", fn) ?? 0,
-            centered: try lua.booleanOption(2, "centered", fn) ?? false),
-          as: .optimizer)
-        return 1
+        return try RMSprop(
+          params, lr: try lua.numberOption(o, "lr", fn) ?? 0.01,
+          alpha: try lua.numberOption(o, "alpha", fn) ?? 0.99,
+          eps: try lua.numberOption(o, "eps", fn) ?? 1e-8,
+          weightDecay: try lua.numberOption(o, "weight_decay", fn) ?? 0,
+          momentum: try lua.numberOption(o, "momentum", fn) ?? 0,
+          centered: try lua.booleanOption(o, "centered", fn) ?? false)
       },
-      "Adagrad": { lua in
+      "Adagrad": OptimLibrary.optimizer("Adagrad", ["lr", "lr_decay", "weight_decay", "eps"]) {
+        lua, params, o in
         let fn = "Adagrad"
-        let params = try OptimLibrary.parameters(lua, fn)
-        try lua.checkOptions(2, fn, allowed: ["lr", "lr_decay", "weight_decay", "eps"])
-        lua.push(
-          try Adagrad(
-            params, lr: try lua.numberOption(2, "lr", fn) ?? 0.01,
-            lrDecay: try lua.numberOption(2, "lr_decay", fn) ?? 0,
-            weightDecay: try lua.numberOption(2, "weight_decay", fn) ?? 0,
-            eps: try lua.numberOption(2, "eps", fn) ?? 1e-10),
-          as: .optimizer)
-        return 1
+        return try Adagrad(
+          params, lr: try lua.numberOption(o, "lr", fn) ?? 0.01,
+          lrDecay: try lua.numberOption(o, "lr_decay", fn) ?? 0,
+          weightDecay: try lua.numberOption(o, "weight_decay", fn) ?? 0,
+          eps: try lua.numberOption(o, "eps", fn) ?? 1e-10)
       },
       "clip_grad_norm": { lua in
         let fn = "clip_grad_norm"
