@@ -169,6 +169,54 @@ for name, options in PLATEAUS:
         lrs.append(opt.param_groups[0]["lr"])
     plateaus.append({"name": name, "options": options, "lrs": lrs})
 
+# ---------------------------------------------------------------------------------------
+# Schedules: each group's lr after construction, then after each of n step() calls.
+
+S = torch.optim.lr_scheduler
+
+
+def lr_sequences(make, n, lrs=(0.1,)):
+    params = [torch.zeros(1, requires_grad=True) for _ in lrs]
+    opt = torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(params, lrs)], lr=lrs[0])
+    sched = make(opt)
+    out = [[g["lr"] for g in opt.param_groups]]
+    for _ in range(n):
+        opt.step()
+        sched.step()
+        out.append([g["lr"] for g in opt.param_groups])
+    return out
+
+
+schedules = []
+
+
+def schedule(name, options, make, n=12, lrs=(0.1,)):
+    schedules.append({"name": name, "options": options, "lrs": list(lrs), "sequence": lr_sequences(make, n, lrs)})
+
+
+schedule("exponential", {"gamma": 0.9}, lambda o: S.ExponentialLR(o, gamma=0.9))
+schedule("linear_warmup", {"start_factor": 0.25, "total_iters": 4},
+         lambda o: S.LinearLR(o, start_factor=0.25, total_iters=4), n=8)
+schedule("linear_decay", {"start_factor": 1.0, "end_factor": 0.1, "total_iters": 6},
+         lambda o: S.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=6), n=9)
+schedule("onecycle", {"max_lr": 1.0, "total_steps": 20},
+         lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=20, cycle_momentum=False), n=19)
+schedule("onecycle_linear", {"max_lr": 0.5, "total_steps": 16, "pct_start": 0.25, "anneal_strategy": "linear",
+                             "div_factor": 10.0, "final_div_factor": 100.0},
+         lambda o: S.OneCycleLR(o, max_lr=0.5, total_steps=16, pct_start=0.25, anneal_strategy="linear",
+                                div_factor=10.0, final_div_factor=100.0, cycle_momentum=False), n=15)
+schedule("onecycle_three_phase", {"max_lr": 0.2, "total_steps": 30, "three_phase": True},
+         lambda o: S.OneCycleLR(o, max_lr=0.2, total_steps=30, three_phase=True, cycle_momentum=False), n=29)
+schedule("sequential_linear_cosine",
+         {"linear": {"start_factor": 0.1, "total_iters": 3}, "cosine": {"t_max": 8, "min_lr": 0.001},
+          "milestones": [3]},
+         lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=3),
+                                      S.CosineAnnealingLR(o, T_max=8, eta_min=0.001)], milestones=[3]),
+         n=14, lrs=(0.1, 0.03))
+schedule("cosine_groups", {"t_max": 5, "min_lr": 0.001},
+         lambda o: S.CosineAnnealingLR(o, T_max=5, eta_min=0.001), n=8, lrs=(0.1, 0.02))
+
+cases["schedules"] = {"cases": schedules}
 cases["optimizers"] = {"w": t(w0)["data"], "b": t(b0)["data"], "a": t(a)["data"], "t": t(tt)["data"],
                        "cases": optimizers}
 cases["clip_grad_norm"] = {"cases": clips}

@@ -81,6 +81,28 @@ final class TrainingLibraryTests: XCTestCase {
     XCTAssertEqual(v[6], 1)
   }
 
+  func testSchedulesFromLua() throws {
+    // Closed forms (checked against PyTorch in MoonlabNNTests): exponential 0.1·0.5²;
+    // LinearLR 1/4 → 1 over 3 epochs, then a cosine from 0.1 over 2 epochs: at epoch 4,
+    // one epoch into the cosine, 0.05; OneCycleLR starts at max_lr / 25.
+    let v = try numbers(
+      """
+      local function opt() return optim.SGD({tensor.ones{1}}, {lr = 0.1}) end
+      local e = optim.ExponentialLR(opt(), {gamma = 0.5}); e:step(); e:step()
+      local o = opt()
+      local warm = optim.LinearLR(o, {start_factor = 0.25, total_iters = 3})
+      local seq = optim.SequentialLR(o, {warm, optim.CosineLR(o, {t_max = 2})}, {milestones = {3}})
+      local first = o.lr
+      for _ = 1, 4 do seq:step() end
+      local one = optim.OneCycleLR(opt(), {max_lr = 1, epochs = 2, steps_per_epoch = 5})
+      return e.lr, first, o.lr, one.lr
+      """)
+    XCTAssertEqual(v[0], 0.025, accuracy: 1e-12)
+    XCTAssertEqual(v[1], 0.025, accuracy: 1e-12)
+    XCTAssertEqual(v[2], 0.05, accuracy: 1e-12)
+    XCTAssertEqual(v[3], 0.04, accuracy: 1e-12)
+  }
+
   func testOptimizerErrors() {
     assertError("optim.RMSprop({tensor.ones{2}}, {alpha = 2})", "RMSprop: alpha 2.0 must be in [0, 1]")
     assertError("optim.Adagrad({tensor.ones{2}}, {lr_decay = -1})", "Adagrad: invalid lr_decay")
@@ -93,6 +115,15 @@ final class TrainingLibraryTests: XCTestCase {
     assertError(
       "optim.ReduceLROnPlateau(optim.SGD({tensor.ones{1}}, {lr = 1})):step('x')",
       "bad argument #2 to 'step'")
+    assertError(
+      "optim.OneCycleLR(optim.SGD({tensor.ones{1}}, {lr = 1}), {max_lr = 1})",
+      "OneCycleLR: option 'total_steps (or epochs and steps_per_epoch)' is required")
+    assertError(
+      "local o = optim.SGD({tensor.ones{1}}, {lr = 1}); optim.SequentialLR(o, {o}, {milestones = {}})",
+      "bad argument #2 to 'SequentialLR' (element 1 is a Optimizer")
+    assertError(
+      "optim.ExponentialLR(optim.SGD({tensor.ones{1}}, {lr = 1}), {})",
+      "ExponentialLR: option 'gamma' is required")
   }
 }
 

@@ -6,8 +6,9 @@ extension LuaClass {
   public static let plateau = LuaClass("moonlab.ReduceLROnPlateau")
 }
 
-/// The optimizers beyond SGD and Adam (RMSprop, Adagrad) and the training helpers of the
-/// `optim` library (docs/optim.md): gradient clipping
+/// The optimizers beyond SGD and Adam (RMSprop, Adagrad), the schedules beyond the step
+/// and cosine ones (ExponentialLR, LinearLR, OneCycleLR, SequentialLR) and the training
+/// helpers of the `optim` library (docs/optim.md): gradient clipping
 /// (PyTorch's `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_`, here in `optim`) and
 /// `optim.ReduceLROnPlateau`, stepped with a metric.
 ///
@@ -42,6 +43,64 @@ enum OptimTrainingLibrary {
           lrDecay: try lua.numberOption(o, "lr_decay", fn) ?? 0,
           weightDecay: try lua.numberOption(o, "weight_decay", fn) ?? 0,
           eps: try lua.numberOption(o, "eps", fn) ?? 1e-10)
+      },
+      "ExponentialLR": OptimLibrary.schedule("ExponentialLR", options: ["gamma"]) { lua, opt, fn in
+        try ExponentialLR(
+          opt, gamma: try OptimLibrary.required(try lua.numberOption(2, "gamma", fn), "gamma", fn))
+      },
+      "LinearLR": OptimLibrary.schedule(
+        "LinearLR", options: ["start_factor", "end_factor", "total_iters"]
+      ) { lua, opt, fn in
+        try LinearLR(
+          opt, startFactor: try lua.numberOption(2, "start_factor", fn) ?? 1.0 / 3,
+          endFactor: try lua.numberOption(2, "end_factor", fn) ?? 1,
+          totalIters: try lua.integerOption(2, "total_iters", fn) ?? 5)
+      },
+      "OneCycleLR": OptimLibrary.schedule(
+        "OneCycleLR",
+        options: [
+          "max_lr", "total_steps", "epochs", "steps_per_epoch", "pct_start", "anneal_strategy",
+          "div_factor", "final_div_factor", "three_phase",
+        ]
+      ) { lua, opt, fn in
+        // total_steps, or epochs × steps_per_epoch, as in PyTorch.
+        var total = try lua.integerOption(2, "total_steps", fn)
+        if total == nil, let e = try lua.integerOption(2, "epochs", fn),
+          let s = try lua.integerOption(2, "steps_per_epoch", fn)
+        {
+          total = e * s
+        }
+        return try OneCycleLR(
+          opt, maxLR: try OptimLibrary.required(try lua.numberOption(2, "max_lr", fn), "max_lr", fn),
+          totalSteps: try OptimLibrary.required(total, "total_steps (or epochs and steps_per_epoch)", fn),
+          pctStart: try lua.numberOption(2, "pct_start", fn) ?? 0.3,
+          anneal: try choice(lua, "anneal_strategy", fn) ?? .cos,
+          divFactor: try lua.numberOption(2, "div_factor", fn) ?? 25,
+          finalDivFactor: try lua.numberOption(2, "final_div_factor", fn) ?? 1e4,
+          threePhase: try lua.booleanOption(2, "three_phase", fn) ?? false)
+      },
+      // SequentialLR(opt, {schedules…}, {milestones = {…}}): argument 2 is the list.
+      "SequentialLR": { lua in
+        let fn = "SequentialLR"
+        let opt = try lua.object(1, .optimizer, as: Optimizer.self, fn)
+        try lua.checkTable(2, fn)
+        let schedules = try (0..<lua.rawLength(2)).map { k -> LRSchedule in
+          lua.rawIndex(2, k + 1)
+          defer { lua.pop() }
+          guard let s = lua.anyObject(-1) as? LRSchedule else {
+            throw LuaError(
+              "bad argument #2 to '\(fn)' (element \(k + 1) is a \(lua.typeName(-1)), expected a schedule)")
+          }
+          return s
+        }
+        try lua.checkOptions(3, fn, allowed: ["milestones"], required: true)
+        let milestones = try lua.option(3, "milestones", fn) { try lua.integerList($0, fn) }
+        lua.push(
+          try SequentialLR(
+            opt, schedules: schedules,
+            milestones: try OptimLibrary.required(milestones, "milestones", fn)),
+          as: .scheduler)
+        return 1
       },
       "clip_grad_norm": { lua in
         let fn = "clip_grad_norm"
