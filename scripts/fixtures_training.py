@@ -217,6 +217,32 @@ schedule("cosine_groups", {"t_max": 5, "min_lr": 0.001},
          lambda o: S.CosineAnnealingLR(o, T_max=5, eta_min=0.001), n=8, lrs=(0.1, 0.02))
 
 cases["schedules"] = {"cases": schedules}
+
+# ---------------------------------------------------------------------------------------
+# EMA: AveragedModel(get_ema_multi_avg_fn(0.8)) updated after each of 6 SGD steps on the
+# optimizer problem below; the averaged parameters after the last update.
+
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+
+class Pair(torch.nn.Module):
+    def __init__(self, w, b):
+        super().__init__()
+        self.w = torch.nn.Parameter(w.clone())
+        self.b = torch.nn.Parameter(b.clone())
+
+pair = Pair(w0, b0)
+ema = AveragedModel(pair, multi_avg_fn=get_ema_multi_avg_fn(0.8))
+ema_opt = torch.optim.SGD(pair.parameters(), lr=0.05, momentum=0.9, foreach=False)
+for _ in range(6):
+    ema_opt.zero_grad()
+    set_grads([pair.w, pair.b])
+    ema_opt.step()
+    ema.update_parameters(pair)
+cases["ema"] = {"decay": 0.8, "steps": 6, "lr": 0.05, "momentum": 0.9,
+                "averaged": t(ema.module.w)["data"] + t(ema.module.b)["data"],
+                "trained": t(pair.w)["data"] + t(pair.b)["data"]}
+
 cases["optimizers"] = {"w": t(w0)["data"], "b": t(b0)["data"], "a": t(a)["data"], "t": t(tt)["data"],
                        "cases": optimizers}
 cases["clip_grad_norm"] = {"cases": clips}

@@ -103,6 +103,30 @@ final class TrainingLibraryTests: XCTestCase {
     XCTAssertEqual(v[3], 0.04, accuracy: 1e-12)
   }
 
+  func testEMAFromLua() throws {
+    // decay 0.5: the first update copies w = 1, after a step to 0.8 the average is 0.9.
+    let v = try numbers(
+      """
+      local m = nn.Linear(1, 1, {bias = false})
+      local w = m:parameters()[1]
+      nn.init.constant(w, 1)
+      local ema = optim.EMA(m, 0.5)
+      local opt = optim.SGD(m:parameters(), {lr = 0.1})
+      ema:update()
+      opt:zero_grad(); (w * w):sum():backward(); opt:step()     -- w = 1 − 0.1·2 = 0.8
+      ema:update()
+      ema:apply()
+      local averaged = w:item()
+      ema:restore()
+      return averaged, w:item(), ema.num_updates
+      """)
+    XCTAssertEqual(v[0], 0.9, accuracy: 1e-6)
+    XCTAssertEqual(v[1], 0.8, accuracy: 1e-6)
+    XCTAssertEqual(v[2], 2)
+    assertError("optim.EMA({tensor.ones{1}}, 1)", "EMA: decay 1.0 must be in [0, 1)")
+    assertError("optim.EMA({tensor.ones{1}}, 0.9):restore()", "EMA.restore: the averages are not applied")
+  }
+
   func testOptimizerErrors() {
     assertError("optim.RMSprop({tensor.ones{2}}, {alpha = 2})", "RMSprop: alpha 2.0 must be in [0, 1]")
     assertError("optim.Adagrad({tensor.ones{2}}, {lr_decay = -1})", "Adagrad: invalid lr_decay")

@@ -97,6 +97,35 @@ final class OptimExtrasFixtureTests: XCTestCase {
     XCTAssertEqual(got.map(Double.init), try XCTUnwrap(c["grads"] as? [Double]).map { Double(Float($0)) })
   }
 
+  func testEMAFollowsAveragedModel() throws {
+    let j = try entry("ema")
+    let (w, b, setGradients) = try problem()
+    let opt = try SGD([w, b], lr: try XCTUnwrap(j["lr"] as? Double), momentum: 0.9)
+    let ema = try EMA([w, b], decay: try XCTUnwrap(j["decay"] as? Double))
+    XCTAssertThrowsError(try ema.apply()) { XCTAssertTrue("\($0)".contains("no update() yet")) }
+    for _ in 0..<(try XCTUnwrap(j["steps"] as? Int)) {
+      opt.zeroGrad()
+      setGradients()
+      try opt.step()
+      try ema.update()
+    }
+    func values() -> [Float] { w.toArray() + b.toArray() }
+    func close(_ got: [Float], _ key: String) throws {
+      let want = try XCTUnwrap(j[key] as? [Double])
+      for i in got.indices {
+        XCTAssertTrue(relativeClose(Double(got[i]), want[i], tol: 1e-5), "\(key) element \(i)")
+      }
+    }
+    try close(values(), "trained")
+    try ema.apply()
+    try close(values(), "averaged")
+    XCTAssertThrowsError(try ema.update()) { XCTAssertTrue("\($0)".contains("restore()")) }
+    try ema.restore()
+    try close(values(), "trained")
+    XCTAssertThrowsError(try ema.restore())
+    XCTAssertThrowsError(try EMA([w], decay: 1))
+  }
+
   func testReduceLROnPlateau() throws {
     let j = try entry("plateau")
     let metrics = try XCTUnwrap(j["metrics"] as? [Double])

@@ -4,11 +4,12 @@ import MoonlabTensor
 
 extension LuaClass {
   public static let plateau = LuaClass("moonlab.ReduceLROnPlateau")
+  public static let ema = LuaClass("moonlab.EMA")
 }
 
 /// The optimizers beyond SGD and Adam (RMSprop, Adagrad), the schedules beyond the step
 /// and cosine ones (ExponentialLR, LinearLR, OneCycleLR, SequentialLR) and the training
-/// helpers of the `optim` library (docs/optim.md): gradient clipping
+/// helpers of the `optim` library (docs/optim.md): weight averaging (`optim.EMA`), gradient clipping
 /// (PyTorch's `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_`, here in `optim`) and
 /// `optim.ReduceLROnPlateau`, stepped with a metric.
 ///
@@ -19,6 +20,7 @@ extension LuaClass {
 enum OptimTrainingLibrary {
   static func install(_ host: LuaHost) {
     host.register(.plateau, plateauClass())
+    host.register(.ema, emaClass())
   }
 
   static func functions() -> [String: LuaFunction] {
@@ -102,6 +104,14 @@ enum OptimTrainingLibrary {
           as: .scheduler)
         return 1
       },
+      // EMA(model or parameter list, decay)
+      "EMA": { lua in
+        let fn = "EMA"
+        let params =
+          try (lua.anyObject(1) as? Module)?.parameters() ?? TensorLibrary.tensorList(lua, 1, fn)
+        lua.push(try EMA(params, decay: try lua.number(2, fn)), as: .ema)
+        return 1
+      },
       "clip_grad_norm": { lua in
         let fn = "clip_grad_norm"
         let params = try TensorLibrary.tensorList(lua, 1, fn)
@@ -150,6 +160,39 @@ enum OptimTrainingLibrary {
       throw LuaError("\(fn): option '\(key)' must be \(names), got '\(s)'")
     }
     return v
+  }
+
+  static func emaClass() -> LuaClassSpec {
+    var spec = LuaClassSpec()
+    func method(_ name: String, _ body: @escaping (EMA) throws -> Void) -> LuaFunction {
+      { lua in
+        try body(try lua.object(1, .ema, as: EMA.self, name))
+        return 0
+      }
+    }
+    spec.methods = [
+      "update": method("update") { try $0.update() },
+      "apply": method("apply") { try $0.apply() },
+      "restore": method("restore") { try $0.restore() },
+    ]
+    spec.metamethods = [
+      "__tostring": { lua in
+        let e = try lua.object(1, .ema, as: EMA.self, "tostring")
+        lua.push("EMA(decay=\(e.decay), \(e.updates) updates\(e.isApplied ? ", applied" : ""))")
+        return 1
+      }
+    ]
+    spec.getField = { lua, key in
+      let e = try lua.object(1, .ema, as: EMA.self, "__index")
+      switch key {
+      case "decay": lua.push(e.decay)
+      case "num_updates": lua.push(e.updates)
+      case "applied": lua.push(e.isApplied)
+      default: return 0
+      }
+      return 1
+    }
+    return spec
   }
 
   static func plateauClass() -> LuaClassSpec {
