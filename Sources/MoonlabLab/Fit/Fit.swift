@@ -82,13 +82,9 @@ final class Fit {
   func epoch(_ loaderIndex: Int32, optimizer: Optimizer?, progress: Progress?, epoch: Int = 0)
     throws -> Totals
   {
-    let L = lua.L
     let base = lua.top
     defer { lua.setTop(base) }
-    lua.pushValue(batchesFn)
-    lua.pushValue(loaderIndex)
-    try session.host.call(arguments: 1, results: 1, on: lua)
-    let iterator = lua.top
+    let iterator = try batches(loaderIndex)
     var totals = Totals()
     var done = 0
     // Batches (and their summed loss) whose gradients wait for the next step.
@@ -110,18 +106,9 @@ final class Fit {
       }
     }
     while true {
-      lua.setTop(iterator)
-      lua.pushValue(iterator)
-      try session.host.call(arguments: 0, results: 2, on: lua)
-      if lua.isNoneOrNil(-2) { break }
-      let y = try lua.tensor(-1, "lab.fit batch y")
+      guard try nextBatch(iterator) else { break }
       if pending == 0 { optimizer?.zeroGrad() }
-      lua.pushValue(stepFn)
-      lua.pushValue(-3)
-      lua.pushValue(-3)
-      try session.host.call(arguments: 2, results: 2, on: lua)
-      let out = try lua.tensor(-2, "lab.fit model output")
-      let loss = try lua.tensor(-1, "lab.fit loss")
+      let (y, out, loss) = try forward()
       let value = try loss.item()
       done += 1
       if optimizer != nil, !value.isFinite {
@@ -162,6 +149,32 @@ final class Fit {
     if let optimizer, pending > 0, !stopRequested { try takeStep(optimizer) }
     progress?.finish()
     return totals
+  }
+
+  /// Pushes `loader:batches()` of the loader at `loaderIndex`; returns its slot.
+  func batches(_ loaderIndex: Int32) throws -> Int32 {
+    lua.pushValue(batchesFn)
+    lua.pushValue(loaderIndex)
+    try session.host.call(arguments: 1, results: 1, on: lua)
+    return lua.top
+  }
+
+  /// Leaves the iterator's next (x, y) on top of it; false at the end of the loader.
+  func nextBatch(_ iterator: Int32) throws -> Bool {
+    lua.setTop(iterator)
+    lua.pushValue(iterator)
+    try session.host.call(arguments: 0, results: 2, on: lua)
+    return !lua.isNoneOrNil(-2)
+  }
+
+  /// `model(x)` and `loss(out, y)` on the batch nextBatch left (x, y stay below them).
+  func forward() throws -> (y: Tensor, out: Tensor, loss: Tensor) {
+    let y = try lua.tensor(-1, "lab.fit batch y")
+    lua.pushValue(stepFn)
+    lua.pushValue(-3)
+    lua.pushValue(-3)
+    try session.host.call(arguments: 2, results: 2, on: lua)
+    return (y, try lua.tensor(-2, "lab.fit model output"), try lua.tensor(-1, "lab.fit loss"))
   }
 
   /// Validation: eval mode and no tape, then the module's mode as it was.
