@@ -127,6 +127,26 @@ final class TrainingLibraryTests: XCTestCase {
     assertError("optim.EMA({tensor.ones{1}}, 0.9):restore()", "EMA.restore: the averages are not applied")
   }
 
+  func testFrozenParametersAreSkipped() throws {
+    // requires_grad false: backward gives no gradient once zero_grad cleared the old one,
+    // so the step leaves the weight alone and still moves the bias.
+    let v = try numbers(
+      """
+      local m = nn.Linear(2, 1)
+      local w, b = m:parameters()[1], m:parameters()[2]
+      local opt = optim.RMSprop(m:parameters(), {lr = 0.1})
+      m(tensor.ones{3, 2}):sum():backward()
+      w.requires_grad = false
+      opt:zero_grad()
+      m(tensor.ones{3, 2}):sum():backward()
+      local w0, b0 = w:clone(), b:clone()
+      opt:step()
+      return (w - w0):abs():max():item(), (b - b0):abs():max():item()
+      """)
+    XCTAssertEqual(v[0], 0)
+    XCTAssertGreaterThan(v[1], 0)
+  }
+
   func testOptimizerErrors() {
     assertError("optim.RMSprop({tensor.ones{2}}, {alpha = 2})", "RMSprop: alpha 2.0 must be in [0, 1]")
     assertError("optim.Adagrad({tensor.ones{2}}, {lr_decay = -1})", "Adagrad: invalid lr_decay")
