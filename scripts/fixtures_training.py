@@ -16,6 +16,9 @@ import os
 import torch
 import torch.nn.functional as F
 
+from fixtures_optim import problem
+from fixtures_optim import set_grads as set_problem_grads
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "MoonlabNNTests", "Fixtures",
                    "training_fixtures.json")
 gen = torch.Generator().manual_seed(14)
@@ -92,23 +95,13 @@ loss_case("kl_div_log_target_sum", lambda a, b: F.kl_div(a, b, reduction="sum", 
           {"reduction": "sum", "log_target": True}, kx, kt.log(), True)
 
 # ---------------------------------------------------------------------------------------
-# Optimizers: the problem of scripts/fixtures_optim.py.
+# Optimizers: the problem of scripts/fixtures_optim.py (its generator and gradients).
 
-g2 = torch.Generator().manual_seed(7)
-w0 = torch.randn(3, 4, generator=g2)
-b0 = torch.randn(5, generator=g2)
-a = torch.rand(17, generator=g2) * 2 + 0.5
-tt = torch.randn(17, generator=g2)
+w0, b0, a, tt = problem()
 
 
 def set_grads(params):
-    off = 0
-    for p in params:
-        n = p.numel()
-        ai, ti = a[off:off + n].view_as(p), tt[off:off + n].view_as(p)
-        v = p.detach()
-        p.grad = ai * (v - ti) + 0.1 * v * v * v
-        off += n
+    set_problem_grads(params, a, tt)
 
 
 OPTIMIZERS = [

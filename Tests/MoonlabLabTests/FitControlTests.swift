@@ -125,9 +125,15 @@ final class FitControlTests: XCTestCase {
     for (code, message) in [
       (fit + "accumulate = 0}", "fit.lua:6: lab.fit: option 'accumulate' must be ≥ 1, got 0"),
       (fit + "early_stop = 5}", "fit.lua:6: lab.fit: option 'early_stop' must be a table"),
-      (fit + "early_stop = {patience = 2, metic = 'x'}}", "fit.lua:6: lab.fit early_stop: unknown option 'metic'"),
+      (
+        fit + "early_stop = {patience = 2, metic = 'x'}}",
+        "fit.lua:6: lab.fit early_stop: unknown option 'metic'"
+      ),
       (fit + "keep_best = {mode = 'max'}}", "fit.lua:6: lab.fit keep_best: 'metric' is required"),
-      (fit + "keep_best = 'val_acc'}", "fit.lua:6: lab.fit: keep_best metric 'val_acc' is not logged by this fit (it logs epoch, train_loss, train_acc, lr"),
+      (
+        fit + "keep_best = 'val_acc'}",
+        "fit.lua:6: lab.fit: keep_best metric 'val_acc' is not logged by this fit (it logs epoch, train_loss, train_acc, lr"
+      ),
       (fit + "on_step = 3}", "fit.lua:6: lab.fit: option 'on_step' must be a function, got number"),
       (fit + "on_epoch_end = function()\n  error('boom')\nend}", "fit.lua:7: boom"),
     ] {

@@ -37,16 +37,27 @@ final class LRFindTests: XCTestCase {
       """, "lr.lua", in: folder)
     let dir = folder.appendingPathComponent("run")
     try runInProcess(script, out: dir)
-    XCTAssertTrue(read(dir.appendingPathComponent("report.html")).contains(">Learning-rate range test</text>"))
+    XCTAssertTrue(
+      read(dir.appendingPathComponent("report.html")).contains(">Learning-rate range test</text>"))
   }
 
   func testErrors() throws {
     let folder = try TestPaths.temporaryDirectory()
-    let setup = "local m = nn.Linear(2, 2); local l = data.Loader(data.tensors(tensor.zeros{4, 2}, tensor.ones{4}), {batch_size = 2})\n"
+    let setup =
+      "local m = nn.Linear(2, 2); local l = data.Loader(data.tensors(tensor.zeros{4, 2}, tensor.ones{4}), {batch_size = 2})\n"
     for (code, message) in [
-      ("lab.lr_find(m, nn.CrossEntropyLoss(), l, {start_lr = 1, end_lr = 0.1})", "lab.lr_find: expected 0 < start_lr < end_lr"),
-      ("lab.lr_find(m, nn.CrossEntropyLoss(), l, {steps = 1})", "lab.lr_find: option 'steps' must be ≥ 2"),
-      ("lab.lr_find(m, nn.CrossEntropyLoss(), {})", "bad argument #3 to 'lab.lr_find' (Loader expected, got table)"),
+      (
+        "lab.lr_find(m, nn.CrossEntropyLoss(), l, {start_lr = 1, end_lr = 0.1})",
+        "lab.lr_find: expected 0 < start_lr < end_lr"
+      ),
+      (
+        "lab.lr_find(m, nn.CrossEntropyLoss(), l, {steps = 1})",
+        "lab.lr_find: option 'steps' must be ≥ 2"
+      ),
+      (
+        "lab.lr_find(m, nn.CrossEntropyLoss(), {})",
+        "bad argument #3 to 'lab.lr_find' (Loader expected, got table)"
+      ),
       ("lab.lr_find(m, nn.CrossEntropyLoss(), l, {lr = 1})", "lab.lr_find: unknown option 'lr'"),
     ] {
       let script = try writeScript(setup + code, "bad.lua", in: folder)

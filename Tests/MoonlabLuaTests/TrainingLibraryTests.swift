@@ -45,7 +45,8 @@ final class TrainingLibraryTests: XCTestCase {
   }
 
   func testLossErrors() {
-    assertError("nn.CrossEntropyLoss{smoothing = 0.1}", "CrossEntropyLoss: unknown option 'smoothing'")
+    assertError(
+      "nn.CrossEntropyLoss{smoothing = 0.1}", "CrossEntropyLoss: unknown option 'smoothing'")
     assertError("nn.NLLLoss{reduction = 'avg'}", "NLLLoss: option 'reduction' must be")
     assertError("nn.HuberLoss{delta = -1}", "HuberLoss: delta -1.0 must be")
     assertError(
@@ -124,7 +125,8 @@ final class TrainingLibraryTests: XCTestCase {
     XCTAssertEqual(v[1], 0.8, accuracy: 1e-6)
     XCTAssertEqual(v[2], 2)
     assertError("optim.EMA({tensor.ones{1}}, 1)", "EMA: decay 1.0 must be in [0, 1)")
-    assertError("optim.EMA({tensor.ones{1}}, 0.9):restore()", "EMA.restore: the averages are not applied")
+    assertError(
+      "optim.EMA({tensor.ones{1}}, 0.9):restore()", "EMA.restore: the averages are not applied")
   }
 
   func testFrozenParametersAreSkipped() throws {
@@ -148,9 +150,11 @@ final class TrainingLibraryTests: XCTestCase {
   }
 
   func testOptimizerErrors() {
-    assertError("optim.RMSprop({tensor.ones{2}}, {alpha = 2})", "RMSprop: alpha 2.0 must be in [0, 1]")
+    assertError(
+      "optim.RMSprop({tensor.ones{2}}, {alpha = 2})", "RMSprop: alpha 2.0 must be in [0, 1]")
     assertError("optim.Adagrad({tensor.ones{2}}, {lr_decay = -1})", "Adagrad: invalid lr_decay")
-    assertError("optim.Adagrad({tensor.ones{2}}, {momentum = 0.9})", "Adagrad: unknown option 'momentum'")
+    assertError(
+      "optim.Adagrad({tensor.ones{2}}, {momentum = 0.9})", "Adagrad: unknown option 'momentum'")
     assertError("optim.clip_grad_norm({tensor.ones{2}}, -1)", "clip_grad_norm: max_norm -1.0")
     assertError("optim.clip_grad_value({1}, 1)", "bad argument #1 to 'clip_grad_value'")
     assertError(
@@ -204,10 +208,21 @@ final class ParamGroupTests: XCTestCase {
     let host = try LuaHost()
     for (code, message) in [
       ("optim.SGD({{params = {tensor.ones{1}}}})", "SGD: option 'lr' is required"),
-      ("optim.SGD({{lr = 1}}, {lr = 1})", "SGD parameter group 1: 'params' (a list of tensors) is required"),
-      ("optim.SGD({{params = {tensor.ones{1}}, moment = 1}}, {lr = 1})", "SGD parameter group 1: unknown option 'moment'"),
-      ("optim.SGD({{params = {tensor.ones{1}}}, 3}, {lr = 1})", "SGD parameter group 2 is a number"),
-      ("local w = tensor.ones{1}; optim.SGD({{params = {w}}, {params = {w}}}, {lr = 1})", "SGD: parameter 2 appears twice"),
+      (
+        "optim.SGD({{lr = 1}}, {lr = 1})",
+        "SGD parameter group 1: 'params' (a list of tensors) is required"
+      ),
+      (
+        "optim.SGD({{params = {tensor.ones{1}}, moment = 1}}, {lr = 1})",
+        "SGD parameter group 1: unknown option 'moment'"
+      ),
+      (
+        "optim.SGD({{params = {tensor.ones{1}}}, 3}, {lr = 1})", "SGD parameter group 2 is a number"
+      ),
+      (
+        "local w = tensor.ones{1}; optim.SGD({{params = {w}}, {params = {w}}}, {lr = 1})",
+        "SGD: parameter 2 appears twice"
+      ),
     ] {
       XCTAssertThrowsError(try host.run(code, chunkname: "@test.lua")) {
         let m = ($0 as? LuaError)?.message ?? "\($0)"

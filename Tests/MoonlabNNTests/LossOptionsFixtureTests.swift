@@ -45,7 +45,8 @@ final class LossOptionsFixtureTests: XCTestCase {
       try (y.rank > 0 ? y.sum() : y).backward()
       assertMatches(try XCTUnwrap(x.grad), try c.tensor("grad_input"), "\(name) grad input")
       if hasTargetGrad {
-        assertMatches(try XCTUnwrap(target.grad), try c.tensor("grad_target"), "\(name) grad target")
+        assertMatches(
+          try XCTUnwrap(target.grad), try c.tensor("grad_target"), "\(name) grad target")
       }
     }
   }

@@ -58,7 +58,8 @@ final class OptimExtrasFixtureTests: XCTestCase {
         setGradients()
         try opt.step()
         let got = w.toArray() + b.toArray()
-        for i in got.indices where !relativeClose(Double(got[i]), expected[i], tol: 1e-5, floor: 1e-3) {
+        for i in got.indices
+        where !relativeClose(Double(got[i]), expected[i], tol: 1e-5, floor: 1e-3) {
           return XCTFail("\(name) step \(k + 1) element \(i): \(got[i]) vs PyTorch \(expected[i])")
         }
       }
@@ -94,7 +95,8 @@ final class OptimExtrasFixtureTests: XCTestCase {
     setGradients()
     try GradClip.byValue([w, b], value: try XCTUnwrap(c["value"] as? Double))
     let got = try XCTUnwrap(w.grad).toArray() + (try XCTUnwrap(b.grad)).toArray()
-    XCTAssertEqual(got.map(Double.init), try XCTUnwrap(c["grads"] as? [Double]).map { Double(Float($0)) })
+    XCTAssertEqual(
+      got.map(Double.init), try XCTUnwrap(c["grads"] as? [Double]).map { Double(Float($0)) })
   }
 
   func testEMAFollowsAveragedModel() throws {
@@ -143,7 +145,9 @@ final class OptimExtrasFixtureTests: XCTestCase {
       let lrs = try XCTUnwrap(c["lrs"] as? [Double])
       for (k, m) in metrics.enumerated() {
         s.step(m)
-        XCTAssertTrue(relativeClose(opt.lr, lrs[k], tol: 1e-12), "\(name) step \(k + 1): \(opt.lr) vs \(lrs[k])")
+        XCTAssertTrue(
+          relativeClose(opt.lr, lrs[k], tol: 1e-12), "\(name) step \(k + 1): \(opt.lr) vs \(lrs[k])"
+        )
       }
     }
     XCTAssertThrowsError(try ReduceLROnPlateau(try SGD([Tensor(zeros: [1])], lr: 0.1), factor: 1)) {

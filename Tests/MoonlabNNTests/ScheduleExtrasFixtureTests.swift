@@ -40,7 +40,8 @@ final class ScheduleExtrasFixtureTests: XCTestCase {
       let sched = try make(name, try XCTUnwrap(c["options"] as? [String: Any]), opt)
       for (k, expected) in try XCTUnwrap(c["sequence"] as? [[Double]]).enumerated() {
         if k > 0 { sched.step() }
-        for (g, lr) in opt.groupLRs.enumerated() where !relativeClose(lr, expected[g], tol: 1e-9, floor: 1e-12) {
+        for (g, lr) in opt.groupLRs.enumerated()
+        where !relativeClose(lr, expected[g], tol: 1e-9, floor: 1e-12) {
           XCTFail("\(name) step \(k) group \(g + 1): \(lr) vs PyTorch \(expected[g])")
         }
       }

@@ -96,11 +96,13 @@ final class Fit {
       let meanLoss = pendingLoss / Double(pending)
       (pending, pendingLoss) = (0, 0)
       if let onStep,
-        try callback(onStep, {
-          lua.push(steps)
-          lua.push(meanLoss)
-          return 2
-        })
+        try callback(
+          onStep,
+          {
+            lua.push(steps)
+            lua.push(meanLoss)
+            return 2
+          })
       {
         stopRequested = true
       }

@@ -32,7 +32,9 @@ struct FitControl {
       let what = "\(fn) early_stop"
       try lua.checkOptions(t, what, allowed: ["metric", "patience", "mode", "min_delta"])
       patience = try lua.integerOption(t, "patience", what) ?? 5
-      guard patience >= 0 else { throw LuaError("\(what): 'patience' must be ≥ 0, got \(patience)") }
+      guard patience >= 0 else {
+        throw LuaError("\(what): 'patience' must be ≥ 0, got \(patience)")
+      }
       earlyStop = BestMetric(
         metric: try lua.stringOption(t, "metric", what) ?? "val_loss",
         mode: try Self.mode(lua, t, what),

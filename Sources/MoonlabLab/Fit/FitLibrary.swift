@@ -209,7 +209,8 @@ enum FitLibrary {
     control.earlyStop = e
     guard e.epochsWithout > 0, e.epochsWithout >= control.patience else { return nil }
     let best = e.best.map { SVGChart.number($0) } ?? "none"
-    return "early_stop: \(e.metric) has not improved for \(e.epochsWithout) epochs (best \(best) at epoch \(e.bestEpoch))"
+    return
+      "early_stop: \(e.metric) has not improved for \(e.epochsWithout) epochs (best \(best) at epoch \(e.bestEpoch))"
   }
 
   /// What ReduceLROnPlateau watches in lab.fit: the validation loss (mode 'min') or

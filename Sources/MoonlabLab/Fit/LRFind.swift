@@ -54,7 +54,9 @@ enum LRFind {
       if try !fit.nextBatch(iterator) {
         lua.setTop(base)
         iterator = try fit.batches(loaderIndex)
-        guard try fit.nextBatch(iterator) else { throw LuaError("\(fn): the loader has no batches") }
+        guard try fit.nextBatch(iterator) else {
+          throw LuaError("\(fn): the loader has no batches")
+        }
       }
       opt.lr = start * pow(end / start, Double(i) / Double(steps - 1))
       opt.zeroGrad()

@@ -44,7 +44,8 @@ final class ReportFeed {
     case .confusion(let c):
       return [
         "text/html": c.html, "text/markdown": c.markdown,
-        "text/plain": ([c.columns] + c.rows).map { $0.joined(separator: "\t") }.joined(separator: "\n"),
+        "text/plain": ([c.columns] + c.rows).map { $0.joined(separator: "\t") }.joined(
+          separator: "\n"),
       ]
     case .plot(let plot):
       return [

@@ -31,7 +31,9 @@ enum OptimLibrary {
 
   static func optimizers() -> [String: LuaFunction] {
     [
-      "SGD": optimizer("SGD", ["lr", "momentum", "weight_decay", "nesterov"], optionsRequired: true) {
+      "SGD": optimizer(
+        "SGD", ["lr", "momentum", "weight_decay", "nesterov"], optionsRequired: true
+      ) {
         lua, params, o in
         let fn = "SGD"
         guard let lr = try lua.numberOption(o, "lr", fn) else {

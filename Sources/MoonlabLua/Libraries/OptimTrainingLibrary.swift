@@ -73,8 +73,10 @@ enum OptimTrainingLibrary {
           total = e * s
         }
         return try OneCycleLR(
-          opt, maxLR: try OptimLibrary.required(try lua.numberOption(2, "max_lr", fn), "max_lr", fn),
-          totalSteps: try OptimLibrary.required(total, "total_steps (or epochs and steps_per_epoch)", fn),
+          opt,
+          maxLR: try OptimLibrary.required(try lua.numberOption(2, "max_lr", fn), "max_lr", fn),
+          totalSteps: try OptimLibrary.required(
+            total, "total_steps (or epochs and steps_per_epoch)", fn),
           pctStart: try lua.numberOption(2, "pct_start", fn) ?? 0.3,
           anneal: try choice(lua, "anneal_strategy", fn) ?? .cos,
           divFactor: try lua.numberOption(2, "div_factor", fn) ?? 25,
@@ -91,7 +93,8 @@ enum OptimTrainingLibrary {
           defer { lua.pop() }
           guard let s = lua.anyObject(-1) as? LRSchedule else {
             throw LuaError(
-              "bad argument #2 to '\(fn)' (element \(k + 1) is a \(lua.typeName(-1)), expected a schedule)")
+              "bad argument #2 to '\(fn)' (element \(k + 1) is a \(lua.typeName(-1)), expected a schedule)"
+            )
           }
           return s
         }
@@ -211,7 +214,8 @@ enum OptimTrainingLibrary {
     spec.metamethods = [
       "__tostring": { lua in
         let s = try lua.object(1, .plateau, as: ReduceLROnPlateau.self, "tostring")
-        lua.push("ReduceLROnPlateau(lr=\(s.optimizer.lr), best=\(s.best), bad epochs=\(s.badSteps))")
+        lua.push(
+          "ReduceLROnPlateau(lr=\(s.optimizer.lr), best=\(s.best), bad epochs=\(s.badSteps))")
         return 1
       }
     ]

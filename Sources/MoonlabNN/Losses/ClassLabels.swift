@@ -34,7 +34,8 @@ struct ClassLabels {
     if let weight {
       guard weight.shape == [c] else {
         throw TensorError(
-          "\(op): weight has shape \(describeShape(weight.shape)), expected one weight per class [\(c)]")
+          "\(op): weight has shape \(describeShape(weight.shape)), expected one weight per class [\(c)]"
+        )
       }
       weights = weight.toArray()
     } else {
@@ -52,9 +53,11 @@ struct ClassLabels {
 func checkClassWeights(_ weight: Tensor?, _ op: String) throws {
   guard let weight else { return }
   guard weight.rank == 1, weight.count > 0 else {
-    throw TensorError("\(op): weight must be a 1-D tensor of class weights, got \(describeShape(weight.shape))")
+    throw TensorError(
+      "\(op): weight must be a 1-D tensor of class weights, got \(describeShape(weight.shape))")
   }
   for i in 0..<weight.count where !(weight.data[i] >= 0 && weight.data[i].isFinite) {
-    throw TensorError("\(op): weight \(i + 1) is \(weight.data[i]); class weights must be finite and ≥ 0")
+    throw TensorError(
+      "\(op): weight \(i + 1) is \(weight.data[i]); class weights must be finite and ≥ 0")
   }
 }

@@ -85,6 +85,7 @@ public final class MSELoss: Loss {
 /// Rejects `batchmean`, which only KLDivLoss has.
 func checkReduction(_ reduction: Reduction, _ op: String) throws {
   guard reduction != .batchmean else {
-    throw TensorError("\(op): reduction 'batchmean' is only for KLDivLoss (use 'mean', 'sum' or 'none')")
+    throw TensorError(
+      "\(op): reduction 'batchmean' is only for KLDivLoss (use 'mean', 'sum' or 'none')")
   }
 }

@@ -20,7 +20,9 @@ public final class Adagrad: Optimizer {
     guard weightDecay >= 0, weightDecay.isFinite else {
       throw TensorError("Adagrad: invalid weight_decay \(weightDecay) (must be ≥ 0)")
     }
-    guard eps >= 0, eps.isFinite else { throw TensorError("Adagrad: invalid eps \(eps) (must be ≥ 0)") }
+    guard eps >= 0, eps.isFinite else {
+      throw TensorError("Adagrad: invalid eps \(eps) (must be ≥ 0)")
+    }
     self.lrDecay = lrDecay
     self.weightDecay = weightDecay
     self.eps = eps

@@ -34,7 +34,8 @@ public final class EMA {
 
   public func update() throws {
     guard saved == nil else {
-      throw TensorError("EMA.update: the averages are applied; restore() the training weights first")
+      throw TensorError(
+        "EMA.update: the averages are applied; restore() the training weights first")
     }
     let d = Float(decay)
     for (p, a) in zip(parameters, averages) {

@@ -15,8 +15,12 @@ public final class RMSprop: Optimizer {
     _ parameters: [Tensor], lr: Double = 0.01, alpha: Double = 0.99, eps: Double = 1e-8,
     weightDecay: Double = 0, momentum: Double = 0, centered: Bool = false
   ) throws {
-    guard alpha >= 0, alpha <= 1 else { throw TensorError("RMSprop: alpha \(alpha) must be in [0, 1]") }
-    guard eps >= 0, eps.isFinite else { throw TensorError("RMSprop: invalid eps \(eps) (must be ≥ 0)") }
+    guard alpha >= 0, alpha <= 1 else {
+      throw TensorError("RMSprop: alpha \(alpha) must be in [0, 1]")
+    }
+    guard eps >= 0, eps.isFinite else {
+      throw TensorError("RMSprop: invalid eps \(eps) (must be ≥ 0)")
+    }
     guard weightDecay >= 0, weightDecay.isFinite else {
       throw TensorError("RMSprop: invalid weight_decay \(weightDecay) (must be ≥ 0)")
     }

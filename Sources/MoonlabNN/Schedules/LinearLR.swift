@@ -19,7 +19,9 @@ public final class LinearLR: LRSchedule {
     guard endFactor >= 0, endFactor <= 1 else {
       throw TensorError("LinearLR: end_factor \(endFactor) must be in [0, 1]")
     }
-    guard totalIters >= 1 else { throw TensorError("LinearLR: total_iters \(totalIters) must be ≥ 1") }
+    guard totalIters >= 1 else {
+      throw TensorError("LinearLR: total_iters \(totalIters) must be ≥ 1")
+    }
     self.startFactor = startFactor
     self.endFactor = endFactor
     self.totalIters = totalIters
@@ -27,7 +29,8 @@ public final class LinearLR: LRSchedule {
   }
 
   public override func lr(at epoch: Int, base: Double) -> Double {
-    base * (startFactor
-      + (endFactor - startFactor) * Double(min(epoch, totalIters)) / Double(totalIters))
+    base
+      * (startFactor
+        + (endFactor - startFactor) * Double(min(epoch, totalIters)) / Double(totalIters))
   }
 }

@@ -23,8 +23,12 @@ public final class OneCycleLR: LRSchedule {
     anneal: Anneal = .cos, divFactor: Double = 25, finalDivFactor: Double = 1e4,
     threePhase: Bool = false
   ) throws {
-    guard maxLR > 0, maxLR.isFinite else { throw TensorError("OneCycleLR: max_lr \(maxLR) must be > 0") }
-    guard totalSteps >= 1 else { throw TensorError("OneCycleLR: total_steps \(totalSteps) must be ≥ 1") }
+    guard maxLR > 0, maxLR.isFinite else {
+      throw TensorError("OneCycleLR: max_lr \(maxLR) must be > 0")
+    }
+    guard totalSteps >= 1 else {
+      throw TensorError("OneCycleLR: total_steps \(totalSteps) must be ≥ 1")
+    }
     guard pctStart >= 0, pctStart <= 1 else {
       throw TensorError("OneCycleLR: pct_start \(pctStart) must be in [0, 1]")
     }
@@ -37,8 +41,10 @@ public final class OneCycleLR: LRSchedule {
     let last = Double(totalSteps - 1)
     phases =
       threePhase
-      ? [(rise, initial, maxLR), (2 * pctStart * Double(totalSteps) - 2, maxLR, initial),
-        (last, initial, minimum)]
+      ? [
+        (rise, initial, maxLR), (2 * pctStart * Double(totalSteps) - 2, maxLR, initial),
+        (last, initial, minimum),
+      ]
       : [(rise, initial, maxLR), (last, maxLR, minimum)]
     self.maxLR = maxLR
     self.totalSteps = totalSteps

@@ -35,13 +35,17 @@ public final class ReduceLROnPlateau {
     minLR: Double = 0, eps: Double = 1e-8
   ) throws {
     let op = "ReduceLROnPlateau"
-    guard factor >= 0, factor < 1 else { throw TensorError("\(op): factor \(factor) must be in [0, 1)") }
+    guard factor >= 0, factor < 1 else {
+      throw TensorError("\(op): factor \(factor) must be in [0, 1)")
+    }
     guard patience >= 0 else { throw TensorError("\(op): patience \(patience) must be ≥ 0") }
     guard cooldown >= 0 else { throw TensorError("\(op): cooldown \(cooldown) must be ≥ 0") }
     guard threshold >= 0, threshold.isFinite else {
       throw TensorError("\(op): threshold \(threshold) must be ≥ 0")
     }
-    guard minLR >= 0, minLR.isFinite else { throw TensorError("\(op): min_lr \(minLR) must be ≥ 0") }
+    guard minLR >= 0, minLR.isFinite else {
+      throw TensorError("\(op): min_lr \(minLR) must be ≥ 0")
+    }
     guard eps >= 0, eps.isFinite else { throw TensorError("\(op): eps \(eps) must be ≥ 0") }
     self.optimizer = optimizer
     self.mode = mode

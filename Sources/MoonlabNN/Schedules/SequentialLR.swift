@@ -15,7 +15,9 @@ public final class SequentialLR: LRSchedule {
   public let milestones: [Int]
 
   public init(_ optimizer: Optimizer, schedules: [LRSchedule], milestones: [Int]) throws {
-    guard !schedules.isEmpty else { throw TensorError("SequentialLR: the list of schedules is empty") }
+    guard !schedules.isEmpty else {
+      throw TensorError("SequentialLR: the list of schedules is empty")
+    }
     guard milestones.count == schedules.count - 1 else {
       throw TensorError(
         "SequentialLR: \(schedules.count) schedules need \(schedules.count - 1) milestones, got \(milestones.count)"
