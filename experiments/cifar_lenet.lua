@@ -103,4 +103,17 @@ if lab.run_dir() then
       report.filters(conv1)
     end
   end
+  -- The best variant (results come best first) on the test set: where its errors go.
+  local best = results[1]
+  local net = lenet(variants[best.cfg.variant].batchnorm)
+  net:load(string.format('%s/checkpoints/epoch-%03d.safetensors', best.dir, epochs))
+  local test = data.Loader(test_set, {batch_size = 1000, transform = data.Normalize{mean = mean, std = std}})
+  local e = lab.evaluate(net, test, {topk = 3})
+  local classes = test_set.classes or {}
+  report.section(string.format('Best variant (%s) on the test set', best.cfg.variant))
+  report.text(string.format('Accuracy %.2f %%, top-3 accuracy %.2f %% over %d images.',
+    100 * e.accuracy, 100 * e.topk_accuracy, e.samples))
+  -- The last column is each class's accuracy (e.per_class_accuracy).
+  report.confusion(e.confusion, #classes == 10 and classes or nil,
+    {title = 'Confusion matrix of ' .. best.cfg.variant .. ' (rows: true class)'})
 end

@@ -1,4 +1,5 @@
 import Foundation
+import MoonlabTensor
 import TestSupport
 import XCTest
 
@@ -48,12 +49,16 @@ final class FitTests: XCTestCase {
     XCTAssertEqual(leftoverTemporaryFiles(dir), [])
   }
 
-  func testEpochSummaryLine() {
+  func testEpochSummaryLine() throws {
     var t = Fit.Totals()
     t.loss = 24.6912
     t.samples = 20
-    t.correct = 9
-    t.classified = 20
+    // 9 of 20 right: every sample scores class 1 highest, 9 labels are class 1.
+    var tally = ClassTally(classes: 2, k: 1)
+    tally.add(
+      try Tensor(shape: [20, 2], values: (0..<20).flatMap { _ in [1, 0] }),
+      labels: (0..<20).map { $0 < 9 ? 0 : 1 })
+    t.classes = tally
     var v = Fit.Totals()
     v.loss = 1.5
     v.samples = 1

@@ -11,7 +11,7 @@ struct FixtureCase {
     let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .appendingPathComponent("Fixtures")
     var cases: [String: FixtureCase] = [:]
-    for file in ["nn_fixtures.json", "conv_bn_fixtures.json"] {
+    for file in ["nn_fixtures.json", "conv_bn_fixtures.json", "training_fixtures.json"] {
       guard let data = try? Data(contentsOf: folder.appendingPathComponent(file)),
         let json = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]
       else { continue }

@@ -57,40 +57,60 @@ final class Fit {
   }
   var onNonFinite = NonFiniteLoss.stop
 
-  /// Loss and accuracy sums over an epoch's batches (skipped ones not counted).
+  /// Top-k accuracy's k (lab.evaluate's `topk`; 1 otherwise).
+  var topk = 1
+  /// lab.fit's `accumulate`: batches whose gradients are summed (each loss's gradient
+  /// ÷ accumulate) before one optimizer step.
+  var accumulate = 1
+  /// Stack slot of lab.fit's `on_step(step, loss)`, if given.
+  var onStep: Int32?
+  /// Optimizer steps taken over the whole fit (on_step's `step`).
+  var steps = 0
+  /// Set when a callback asked to stop: the epoch ends after the current step.
+  var stopRequested = false
+
+  /// Loss sums and class counts over an epoch's batches (skipped ones not counted).
   struct Totals {
-    var loss = 0.0, samples = 0, correct = 0, classified = 0, skipped = 0
+    var loss = 0.0, samples = 0, skipped = 0
+    /// nil while the outputs weren't class scores.
+    var classes: ClassTally?
     var meanLoss: Double { samples > 0 ? loss / Double(samples) : .nan }
-    /// nil when the outputs weren't class scores.
-    var accuracy: Double? { classified > 0 ? Double(correct) / Double(classified) : nil }
+    var accuracy: Double? { classes.map(\.accuracy) }
   }
 
   /// One pass over the loader at `loaderIndex`; training (epoch `epoch`) steps the optimizer.
   func epoch(_ loaderIndex: Int32, optimizer: Optimizer?, progress: Progress?, epoch: Int = 0)
     throws -> Totals
   {
-    let L = lua.L
     let base = lua.top
     defer { lua.setTop(base) }
-    lua.pushValue(batchesFn)
-    lua.pushValue(loaderIndex)
-    try session.host.call(arguments: 1, results: 1, on: lua)
-    let iterator = lua.top
+    let iterator = try batches(loaderIndex)
     var totals = Totals()
     var done = 0
+    // Batches (and their summed loss) whose gradients wait for the next step.
+    var pending = 0
+    var pendingLoss = 0.0
+    func takeStep(_ optimizer: Optimizer) throws {
+      try optimizer.step()
+      steps += 1
+      let meanLoss = pendingLoss / Double(pending)
+      (pending, pendingLoss) = (0, 0)
+      if let onStep,
+        try callback(
+          onStep,
+          {
+            lua.push(steps)
+            lua.push(meanLoss)
+            return 2
+          })
+      {
+        stopRequested = true
+      }
+    }
     while true {
-      lua.setTop(iterator)
-      lua.pushValue(iterator)
-      try session.host.call(arguments: 0, results: 2, on: lua)
-      if lua.isNoneOrNil(-2) { break }
-      let y = try lua.tensor(-1, "lab.fit batch y")
-      optimizer?.zeroGrad()
-      lua.pushValue(stepFn)
-      lua.pushValue(-3)
-      lua.pushValue(-3)
-      try session.host.call(arguments: 2, results: 2, on: lua)
-      let out = try lua.tensor(-2, "lab.fit model output")
-      let loss = try lua.tensor(-1, "lab.fit loss")
+      guard try nextBatch(iterator) else { break }
+      if pending == 0 { optimizer?.zeroGrad() }
+      let (y, out, loss) = try forward()
       let value = try loss.item()
       done += 1
       if optimizer != nil, !value.isFinite {
@@ -107,35 +127,56 @@ final class Fit {
         }
       }
       if let optimizer {
-        try loss.backward()
-        try optimizer.step()
+        try loss.backward(accumulate > 1 ? Tensor(scalar: 1 / Float(accumulate)) : nil)
+        pending += 1
+        pendingLoss += Double(value)
+        if pending == accumulate { try takeStep(optimizer) }
       }
       let n = out.rank > 0 ? out.shape[0] : 1
       totals.loss += Double(value) * Double(n)
       totals.samples += n
-      if let c = Fit.correct(out, labels: y) {
-        totals.correct += c
-        totals.classified += n
+      if let labels = ClassTally.labels(out, y) {
+        if totals.classes == nil { totals.classes = ClassTally(classes: out.shape[1], k: topk) }
+        guard let before = totals.classes?.classes, before == out.shape[1] else {
+          throw LuaError(
+            "lab.fit: the model output \(describeShape(out.shape)) at batch \(done) has \(out.shape[1]) class scores, earlier batches \(totals.classes?.classes ?? 0)"
+          )
+        }
+        totals.classes?.add(out, labels: labels)
       }
       progress?.update(batches: done, samples: totals.samples, loss: totals.meanLoss)
+      if stopRequested { break }
     }
+    // An epoch's last batches, fewer than `accumulate`, still make a step.
+    if let optimizer, pending > 0, !stopRequested { try takeStep(optimizer) }
     progress?.finish()
     return totals
   }
 
-  /// Correct predictions of class scores [N, C] against 1-based labels [N]; nil when the
-  /// output isn't class scores for these labels.
-  static func correct(_ out: Tensor, labels: Tensor) -> Int? {
-    guard out.rank == 2, out.shape[1] > 1, labels.count == out.shape[0] else { return nil }
-    let c = out.shape[1]
-    var right = 0
-    for i in 0..<out.shape[0] {
-      let row = out.data + i * c
-      var best = 0
-      for k in 1..<c where row[k] > row[best] { best = k }
-      if Float(best + 1) == labels.data[i] { right += 1 }
-    }
-    return right
+  /// Pushes `loader:batches()` of the loader at `loaderIndex`; returns its slot.
+  func batches(_ loaderIndex: Int32) throws -> Int32 {
+    lua.pushValue(batchesFn)
+    lua.pushValue(loaderIndex)
+    try session.host.call(arguments: 1, results: 1, on: lua)
+    return lua.top
+  }
+
+  /// Leaves the iterator's next (x, y) on top of it; false at the end of the loader.
+  func nextBatch(_ iterator: Int32) throws -> Bool {
+    lua.setTop(iterator)
+    lua.pushValue(iterator)
+    try session.host.call(arguments: 0, results: 2, on: lua)
+    return !lua.isNoneOrNil(-2)
+  }
+
+  /// `model(x)` and `loss(out, y)` on the batch nextBatch left (x, y stay below them).
+  func forward() throws -> (y: Tensor, out: Tensor, loss: Tensor) {
+    let y = try lua.tensor(-1, "lab.fit batch y")
+    lua.pushValue(stepFn)
+    lua.pushValue(-3)
+    lua.pushValue(-3)
+    try session.host.call(arguments: 2, results: 2, on: lua)
+    return (y, try lua.tensor(-2, "lab.fit model output"), try lua.tensor(-1, "lab.fit loss"))
   }
 
   /// Validation: eval mode and no tape, then the module's mode as it was.

@@ -8,22 +8,40 @@ import MoonlabTensor
 /// The Lua side of lab.fit and lab.evaluate: reading the options, the epoch loop's
 /// bookkeeping (stdout line, metrics.jsonl, checkpoints, report) and the history table.
 enum FitLibrary {
+  /// lab.evaluate(model, loader[, loss][, {topk=}]) → {loss=, samples=} and, for class
+  /// scores, accuracy=, per_class_accuracy={…}, confusion= (a [C, C] tensor, rows = true
+  /// class) and with `topk` also topk_accuracy=.
   static func evaluate(_ lua: Lua, _ session: LabSession) throws -> Int32 {
     let fn = "lab.evaluate"
     guard lua.anyObject(2) is Loader else {
       throw LuaError("bad argument #2 to '\(fn)' (Loader expected, got \(lua.typeName(2)))")
     }
     let loader = lua.absIndex(2)
-    let fit = try Fit(
-      lua, session: session, modelIndex: 1, lossIndex: lua.isNoneOrNil(3) ? 0 : 3, fn: fn)
+    // A plain table as argument 3 is the options (losses are userdata).
+    let optionsIndex: Int32 = lua.type(3) == LUA_TTABLE ? 3 : 4
+    let lossIndex: Int32 = optionsIndex == 3 || lua.isNoneOrNil(3) ? 0 : 3
+    try lua.checkOptions(optionsIndex, fn, allowed: ["topk"])
+    let topk = try lua.integerOption(optionsIndex, "topk", fn)
+    if let topk, topk < 1 { throw LuaError("\(fn): option 'topk' must be ≥ 1, got \(topk)") }
+    let fit = try Fit(lua, session: session, modelIndex: 1, lossIndex: lossIndex, fn: fn)
+    fit.topk = topk ?? 1
     let t = try fit.evaluate(loader)
     lua.newTable()
     lua.push(t.meanLoss)
     lua.setField(-2, "loss")
-    if let a = t.accuracy {
-      lua.push(a)
-      lua.setField(-2, "accuracy")
+    lua.push(t.samples)
+    lua.setField(-2, "samples")
+    guard let c = t.classes else { return 1 }
+    lua.push(c.accuracy)
+    lua.setField(-2, "accuracy")
+    if topk != nil {
+      lua.push(c.topkAccuracy)
+      lua.setField(-2, "topk_accuracy")
     }
+    lua.push(numbers: c.perClassAccuracy)
+    lua.setField(-2, "per_class_accuracy")
+    lua.push(try Tensor(shape: [c.classes, c.classes], values: c.confusion.map(Float.init)))
+    lua.setField(-2, "confusion")
     return 1
   }
 
@@ -31,10 +49,10 @@ enum FitLibrary {
     let fn = "lab.fit"
     try lua.checkOptions(
       1, fn,
-      allowed: [
+      allowed: FitControl.options.union([
         "model", "loss", "optimizer", "scheduler", "train", "val", "epochs", "checkpoint_every",
         "on_nan",
-      ], required: true)
+      ]), required: true)
     let record = try session.requireRecord(fn)
     func field(_ key: String, required: Bool = true) throws -> Int32 {
       lua.rawField(1, key)
@@ -53,9 +71,10 @@ enum FitLibrary {
       )
     }
     let scheduler = lua.anyObject(schedIndex) as? LRSchedule
-    if !lua.isNoneOrNil(schedIndex), scheduler == nil {
+    let plateau = lua.anyObject(schedIndex) as? ReduceLROnPlateau
+    if !lua.isNoneOrNil(schedIndex), scheduler == nil, plateau == nil {
       throw LuaError(
-        "\(fn): 'scheduler' must be a schedule such as optim.MultiStepLR(…), got \(lua.typeName(schedIndex))"
+        "\(fn): 'scheduler' must be a schedule such as optim.MultiStepLR(…) or optim.ReduceLROnPlateau(…), got \(lua.typeName(schedIndex))"
       )
     }
     guard let train = lua.anyObject(trainIndex) as? Loader else {
@@ -78,8 +97,11 @@ enum FitLibrary {
       )
     }
 
+    var control = try FitControl(lua, fn)
     let fit = try Fit(lua, session: session, modelIndex: modelIndex, lossIndex: lossIndex, fn: fn)
     fit.onNonFinite = onNonFinite
+    fit.accumulate = control.accumulate
+    fit.onStep = control.onStep
     record.add(.section("Training"))
     record.add(.metrics(title: "Loss", keys: ["train_loss", "val_loss"], logy: false))
     record.add(.metrics(title: "Accuracy", keys: ["train_acc", "val_acc"], logy: false))
@@ -98,6 +120,7 @@ enum FitLibrary {
       let trainSeconds = Date().timeIntervalSince(start)
       let v = hasVal ? try fit.evaluate(valIndex) : nil
       scheduler?.step()
+      if let plateau { plateau.step(plateauMetric(plateau, train: t, val: v)) }
       let seconds = Date().timeIntervalSince(start)
 
       var line: [JSON.Field] = [
@@ -126,7 +149,20 @@ enum FitLibrary {
           String(format: "checkpoints/epoch-%03d.safetensors", epoch))
         try Checkpoint.save(fit.model, to: path.path)
       }
+      if var best = control.keepBest {
+        if best.update(try FitControl.value(best.metric, in: line, "keep_best"), epoch: epoch) {
+          // Atomic (Checkpoint.save): a killed run keeps the previous best whole.
+          try Checkpoint.save(
+            fit.model, to: record.dir.appendingPathComponent("best.safetensors").path)
+        }
+        control.keepBest = best
+      }
       try record.writeReport(.running)
+      if let stop = try stopReason(fit, &control, line, epoch: epoch) {
+        session.output.write("lab.fit: stopped after epoch \(epoch): \(stop)\n")
+        record.add(.text("Stopped after epoch \(epoch): \(stop)."))
+        break
+      }
     }
     let columns =
       ["epoch", "train_loss"] + (history["train_acc"] != nil ? ["train_acc"] : [])
@@ -134,12 +170,54 @@ enum FitLibrary {
       + (history["val_acc"] != nil ? ["val_acc"] : []) + ["lr", "seconds"]
     record.add(.table(columns: columns, rows: rows))
 
-    lua.newTable(hash: history.count)
+    lua.newTable(hash: history.count + 1)
     for (key, values) in history {
       lua.push(numbers: values)
       lua.setField(-2, key)
     }
+    if let best = control.keepBest ?? control.earlyStop, let value = best.best {
+      lua.push(
+        json: .object([
+          .init("metric", .string(best.metric)), .init("epoch", .number(Double(best.bestEpoch))),
+          .init("value", .number(value)),
+        ]))
+      lua.setField(-2, "best")
+    }
     return 1
+  }
+
+  /// Why training stops after this epoch, if it does: a callback returned false or 'stop'
+  /// (on_step during the epoch, on_epoch_end now), or early_stop's metric has not
+  /// improved for `patience` epochs.
+  static func stopReason(_ fit: Fit, _ control: inout FitControl, _ line: [JSON.Field], epoch: Int)
+    throws -> String?
+  {
+    if let onEpochEnd = control.onEpochEnd,
+      try fit.callback(
+        onEpochEnd,
+        {
+          fit.lua.push(epoch)
+          fit.lua.push(json: .object(line))
+          return 2
+        })
+    {
+      return "on_epoch_end asked to stop"
+    }
+    if fit.stopRequested { return "on_step asked to stop" }
+    guard var e = control.earlyStop else { return nil }
+    _ = e.update(try FitControl.value(e.metric, in: line, "early_stop"), epoch: epoch)
+    control.earlyStop = e
+    guard e.epochsWithout > 0, e.epochsWithout >= control.patience else { return nil }
+    let best = e.best.map { SVGChart.number($0) } ?? "none"
+    return
+      "early_stop: \(e.metric) has not improved for \(e.epochsWithout) epochs (best \(best) at epoch \(e.bestEpoch))"
+  }
+
+  /// What ReduceLROnPlateau watches in lab.fit: the validation loss (mode 'min') or
+  /// accuracy (mode 'max'), the training one without validation.
+  static func plateauMetric(_ p: ReduceLROnPlateau, train: Fit.Totals, val: Fit.Totals?) -> Double {
+    let totals = val ?? train
+    return p.mode == .min ? totals.meanLoss : totals.accuracy ?? .nan
   }
 
   /// "epoch  3/10  train loss 1.2345 acc 45.12%  val loss 1.3012 acc 50.10%  lr 0.01  12.3 s"

@@ -2,8 +2,8 @@ import CLua
 import Foundation
 import MoonlabLua
 
-/// The `lab` library (docs/lab.md): lab.log, lab.run_dir, lab.sweep, lab.fit and
-/// lab.evaluate; lab.config is filled by LabSession.
+/// The `lab` library (docs/lab.md): lab.log, lab.run_dir, lab.sweep, lab.fit,
+/// lab.evaluate and lab.lr_find; lab.config is filled by LabSession.
 enum LabLibrary {
   static func install(_ session: LabSession) {
     session.host.registerLibrary(
@@ -27,6 +27,7 @@ enum LabLibrary {
         },
         "fit": { lua in try FitLibrary.fit(lua, session) },
         "evaluate": { lua in try FitLibrary.evaluate(lua, session) },
+        "lr_find": { lua in try LRFind.run(lua, session) },
         "sweep": { lua in
           let results = try Sweep(lua, session: session).run()
           if session.earlyExit != nil {

@@ -52,7 +52,7 @@ enum ReportLibrary {
           try record.addImage(try TensorImage.filters(w), title: title)
           return 0
         },
-      ])
+      ].merging(ReportConfusionLibrary.functions(session)) { a, _ in a })
   }
 
   /// report.table(rows, {columns=}): rows are sequences (cells by position) or records

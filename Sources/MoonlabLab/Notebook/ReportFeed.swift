@@ -41,6 +41,12 @@ final class ReportFeed {
         "text/markdown": ReportWriter.markdownTable(columns, rows),
         "text/plain": ([columns] + rows).map { $0.joined(separator: "\t") }.joined(separator: "\n"),
       ]
+    case .confusion(let c):
+      return [
+        "text/html": c.html, "text/markdown": c.markdown,
+        "text/plain": ([c.columns] + c.rows).map { $0.joined(separator: "\t") }.joined(
+          separator: "\n"),
+      ]
     case .plot(let plot):
       return [
         "image/svg+xml": SVGChart.render(plot),

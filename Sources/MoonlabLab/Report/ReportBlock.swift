@@ -31,6 +31,7 @@ public enum ReportBlock {
   case plot(Plot)
   case image(title: String, file: String, width: Int, height: Int)
   case metrics(title: String, keys: [String], logy: Bool)
+  case confusion(ConfusionMatrix)
 
   // MARK: report.json (so `moonlab report RUN_DIR` can render again)
 
@@ -74,6 +75,13 @@ public enum ReportBlock {
       return obj(
         "metrics",
         [.init("title", .string(title)), .init("keys", strings(keys)), .init("logy", .bool(logy))])
+    case .confusion(let c):
+      return obj(
+        "confusion",
+        [
+          .init("title", .string(c.title)), .init("classes", strings(c.classes)),
+          .init("counts", .array(c.counts.map { .array($0.map(JSON.number)) })),
+        ])
     }
   }
 
@@ -105,6 +113,11 @@ public enum ReportBlock {
         height: Int(j["height"]?.double ?? 0))
     case "metrics":
       self = .metrics(title: string("title"), keys: strings(j["keys"]), logy: flag("logy"))
+    case "confusion":
+      self = .confusion(
+        ConfusionMatrix(
+          title: string("title"), classes: strings(j["classes"]),
+          counts: j["counts"]?.items?.map { numbers($0) } ?? []))
     case let kind: throw LabError("report.json: unknown block kind '\(kind)'")
     }
   }

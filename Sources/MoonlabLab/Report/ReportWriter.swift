@@ -116,6 +116,7 @@ public enum ReportWriter {
       case .text(let md): body += Markdown.html(md)
       case .table(let columns, let rows): body += htmlTable(columns, rows)
       case .plot(let p): body += "<figure>" + SVGChart.render(p) + "</figure>\n"
+      case .confusion(let c): body += c.html
       case .image(let title, let file, let w, let h):
         let png =
           FileManager.default.contents(atPath: input.dir.appendingPathComponent(file).path)
@@ -183,6 +184,7 @@ public enum ReportWriter {
         try AtomicFile.write(SVGChart.render(p), to: input.dir.appendingPathComponent(file))
         md += "![\(p.title)](\(file))\n\n"
       case .image(let title, let file, _, _): md += "![\(title)](\(file))\n\n"
+      case .confusion(let c): md += c.markdown + "\n"
       case .metrics: break
       }
     }

@@ -14,7 +14,7 @@ extension LuaClass {
 enum NNLibrary {
   static func install(_ host: LuaHost) throws {
     host.register(.module, NNModuleClass.spec(host))
-    var functions = constructors()
+    var functions = constructors().merging(LossLibrary.constructors()) { a, _ in a }
     functions["define"] = LuaModule.define(host)
     functions["Function"] = LuaFunctionOp.make(host)
     functions["summary"] = { [unowned host] lua in
@@ -157,7 +157,6 @@ enum NNLibrary {
           lua,
           try RNN(try lua.integer(1, "RNN"), try lua.integer(2, "RNN"), nonlinearity: nonlinearity))
       },
-      "CrossEntropyLoss": { lua in pushed(lua, CrossEntropyLoss()) },
       "BCELoss": { lua in pushed(lua, BCELoss()) },
       "BCEWithLogitsLoss": { lua in pushed(lua, BCEWithLogitsLoss()) },
       "MSELoss": { lua in pushed(lua, MSELoss()) },

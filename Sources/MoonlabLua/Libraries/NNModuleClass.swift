@@ -57,8 +57,8 @@ enum NNModuleClass {
     return spec
   }
 
-  /// `m(x)` / `m:forward(x)`; a loss takes `(input, target)`, and CrossEntropyLoss's
-  /// 1-based labels become the 0-based classes Swift uses.
+  /// `m(x)` / `m:forward(x)`; a loss takes `(input, target)`, and a class-label loss's
+  /// (CrossEntropyLoss, NLLLoss) 1-based labels become the 0-based classes Swift uses.
   static func call(_ host: LuaHost) -> LuaFunction {
     { [unowned host] lua in
       let m = try NNLibrary.module(lua, 1, "forward")
@@ -66,7 +66,7 @@ enum NNModuleClass {
       let y: Tensor = try host.withCallbackThread(lua.L) {
         guard let loss = m as? Loss else { return try m.forward(x) }
         var target = try lua.tensor(3, m.typeName)
-        if loss is CrossEntropyLoss { target = try zeroBasedLabels(target, logits: x) }
+        if loss is ClassLabelLoss { target = try zeroBasedLabels(target, logits: x, loss.typeName) }
         return try loss.forward(x, target)
       }
       lua.push(y)
@@ -75,14 +75,14 @@ enum NNModuleClass {
   }
 
   /// Labels 1…C from Lua → 0…C−1; checked here so the message speaks Lua's numbering.
-  static func zeroBasedLabels(_ labels: Tensor, logits: Tensor) throws -> Tensor {
+  static func zeroBasedLabels(_ labels: Tensor, logits: Tensor, _ op: String) throws -> Tensor {
     let classes = logits.rank == 2 ? logits.shape[1] : Int.max
     let out = Tensor(zeros: labels.shape)
     for i in 0..<labels.count {
       let v = labels.data[i]
       guard let k = Int(exactly: v), k >= 1, k <= classes else {
         throw LuaError(
-          "CrossEntropyLoss: label \(v) of sample \(i + 1) is not a class in 1..\(classes)")
+          "\(op): label \(v) of sample \(i + 1) is not a class in 1..\(classes)")
       }
       out.data[i] = Float(k - 1)
     }

@@ -19,62 +19,109 @@ enum OptimLibrary {
   static func install(_ host: LuaHost) throws {
     host.register(.optimizer, optimizerClass())
     host.register(.scheduler, schedulerClass())
-    host.registerLibrary("optim", optimizers().merging(schedules()) { a, _ in a })
+    OptimTrainingLibrary.install(host)
+    host.registerLibrary(
+      "optim",
+      optimizers().merging(schedules()) { a, _ in a }.merging(OptimTrainingLibrary.functions()) {
+        a, _ in a
+      })
   }
 
   // MARK: Optimizers
 
   static func optimizers() -> [String: LuaFunction] {
     [
-      "SGD": { lua in
+      "SGD": optimizer(
+        "SGD", ["lr", "momentum", "weight_decay", "nesterov"], optionsRequired: true
+      ) {
+        lua, params, o in
         let fn = "SGD"
-        let params = try parameters(lua, fn)
-        try lua.checkOptions(
-          2, fn, allowed: ["lr", "momentum", "weight_decay", "nesterov"], required: true)
-        guard let lr = try lua.numberOption(2, "lr", fn) else {
+        guard let lr = try lua.numberOption(o, "lr", fn) else {
           throw LuaError("SGD: option 'lr' is required")
         }
-        lua.push(
-          try SGD(
-            params, lr: lr, momentum: try lua.numberOption(2, "momentum", fn) ?? 0,
-            weightDecay: try lua.numberOption(2, "weight_decay", fn) ?? 0,
-            nesterov: try lua.booleanOption(2, "nesterov", fn) ?? false),
-          as: .optimizer)
-        return 1
+        return try SGD(
+          params, lr: lr, momentum: try lua.numberOption(o, "momentum", fn) ?? 0,
+          weightDecay: try lua.numberOption(o, "weight_decay", fn) ?? 0,
+          nesterov: try lua.booleanOption(o, "nesterov", fn) ?? false)
       },
-      "Adam": { lua in
-        try pushAdam(lua, "Adam", defaultWeightDecay: 0) {
-          try Adam($0, lr: $1, betas: $2, eps: $3, weightDecay: $4)
-        }
+      "Adam": adam("Adam", defaultWeightDecay: 0) {
+        try Adam($0, lr: $1, betas: $2, eps: $3, weightDecay: $4)
       },
-      "AdamW": { lua in
-        try pushAdam(lua, "AdamW", defaultWeightDecay: 0.01) {
-          try AdamW($0, lr: $1, betas: $2, eps: $3, weightDecay: $4)
-        }
+      "AdamW": adam("AdamW", defaultWeightDecay: 0.01) {
+        try AdamW($0, lr: $1, betas: $2, eps: $3, weightDecay: $4)
       },
     ]
   }
 
   /// Adam and AdamW share their options: {lr=1e-3, betas={0.9, 0.999}, eps=1e-8, weight_decay=}.
-  static func pushAdam(
-    _ lua: Lua, _ fn: String, defaultWeightDecay: Double,
-    _ make: ([Tensor], Double, (Double, Double), Double, Double) throws -> Optimizer
-  ) throws -> Int32 {
-    let params = try parameters(lua, fn)
-    try lua.checkOptions(2, fn, allowed: ["lr", "betas", "eps", "weight_decay"])
-    var betas = (0.9, 0.999)
-    if let list = try lua.option(2, "betas", fn, { try lua.numberList($0, fn) }) {
-      guard list.count == 2 else {
-        throw LuaError("\(fn): option 'betas' must hold 2 numbers, got \(list.count)")
+  static func adam(
+    _ fn: String, defaultWeightDecay: Double,
+    _ make: @escaping ([Tensor], Double, (Double, Double), Double, Double) throws -> Optimizer
+  ) -> LuaFunction {
+    optimizer(fn, ["lr", "betas", "eps", "weight_decay"]) { lua, params, o in
+      var betas = (0.9, 0.999)
+      if let list = try lua.option(o, "betas", fn, { try lua.numberList($0, fn) }) {
+        guard list.count == 2 else {
+          throw LuaError("\(fn): option 'betas' must hold 2 numbers, got \(list.count)")
+        }
+        betas = (list[0], list[1])
       }
-      betas = (list[0], list[1])
+      return try make(
+        params, try lua.numberOption(o, "lr", fn) ?? 1e-3, betas,
+        try lua.numberOption(o, "eps", fn) ?? 1e-8,
+        try lua.numberOption(o, "weight_decay", fn) ?? defaultWeightDecay)
     }
-    let opt = try make(
-      params, try lua.numberOption(2, "lr", fn) ?? 1e-3, betas,
-      try lua.numberOption(2, "eps", fn) ?? 1e-8,
-      try lua.numberOption(2, "weight_decay", fn) ?? defaultWeightDecay)
-    lua.push(opt, as: .optimizer)
-    return 1
+  }
+
+  /// `optim.<fn>(params, {options})`: `make` builds the optimizer from a parameter list
+  /// and the slot of its options table. `params` is a sequence of tensors, or of parameter
+  /// groups `{params = {…}, lr = …}` whose options override the defaults (argument 2), one
+  /// optimizer per group stepped together (ParamGroups).
+  /// `optionsRequired`: the options table must be given (unless the groups carry them).
+  static func optimizer(
+    _ fn: String, _ options: Set<String>, optionsRequired: Bool = false,
+    _ make: @escaping (Lua, [Tensor], Int32) throws -> Optimizer
+  ) -> LuaFunction {
+    { lua in
+      try lua.checkTable(1, fn)
+      lua.rawIndex(1, 1)
+      let grouped = lua.type(-1) == LUA_TTABLE
+      lua.pop()
+      try lua.checkOptions(2, fn, allowed: options, required: optionsRequired && !grouped)
+      guard grouped else {
+        lua.push(try make(lua, try parameters(lua, fn), 2), as: .optimizer)
+        return 1
+      }
+      var groups: [Optimizer] = []
+      for k in 1...lua.rawLength(1) {
+        let base = lua.top
+        defer { lua.setTop(base) }
+        lua.rawIndex(1, k)
+        let group = lua.top
+        let what = "\(fn) parameter group \(k)"
+        guard lua.type(group) == LUA_TTABLE else {
+          throw LuaError("\(what) is a \(lua.typeName(group)), expected a table {params = …}")
+        }
+        try lua.checkOptions(group, what, allowed: options.union(["params"]))
+        guard lua.rawField(group, "params") == LUA_TTABLE else {
+          throw LuaError("\(what): 'params' (a list of tensors) is required")
+        }
+        let params = try TensorLibrary.tensorList(lua, lua.top, what)
+        // The group's options: the defaults, then the group's own values over them.
+        lua.newTable()
+        let merged = lua.top
+        for source in [Int32(2), group] where lua.type(source) == LUA_TTABLE {
+          try lua.forEachEntry(source) { key in
+            guard let key, key != "params" else { return }
+            lua.pushValue(-1)
+            lua.setField(merged, key)
+          }
+        }
+        groups.append(try make(lua, params, merged))
+      }
+      lua.push(try ParamGroups(groups), as: .optimizer)
+      return 1
+    }
   }
 
   /// Argument 1: a sequence of tensors.
@@ -103,8 +150,12 @@ enum OptimLibrary {
     ]
     spec.getField = { lua, key in
       let opt = try lua.object(1, .optimizer, as: Optimizer.self, "__index")
-      guard key == "lr" else { return 0 }
-      lua.push(opt.lr)
+      switch key {
+      case "lr": lua.push(opt.lr)
+      // Each parameter group's lr, in group order (one for an optimizer without groups).
+      case "group_lrs": lua.push(numbers: opt.groupLRs)
+      default: return 0
+      }
       return 1
     }
     spec.setField = { lua, key in

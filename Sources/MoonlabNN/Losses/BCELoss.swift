@@ -6,7 +6,7 @@ import MoonlabTensor
 /// d/dp = (p − t) / max(p(1 − p), 1e-12) / n.
 public final class BCELoss: Loss {
   public override func forward(_ input: Tensor, _ target: Tensor) throws -> Tensor {
-    try elementwiseMean(
+    try elementwise(
       input, target,
       check: { p, i in
         guard p >= 0, p <= 1 else {
@@ -25,7 +25,7 @@ public final class BCELoss: Loss {
 /// mean(max(x, 0) − x·t + log(1 + e^−|x|)); d/dx = (σ(x) − t) / n.
 public final class BCEWithLogitsLoss: Loss {
   public override func forward(_ input: Tensor, _ target: Tensor) throws -> Tensor {
-    try elementwiseMean(
+    try elementwise(
       input, target,
       loss: { x, t in Double(max(x, 0) - x * t + Foundation.log1p(Foundation.exp(-abs(x)))) },
       gradient: { x, t in 1 / (1 + Foundation.exp(-x)) - t })

@@ -8,8 +8,18 @@ import MoonlabTensor
 ///     opt.zeroGrad(); try loss.backward(); try opt.step()
 open class Optimizer {
   public let parameters: [Tensor]
-  /// Learning rate of the next `step()`; schedules set it, users may too.
+  /// Learning rate of the next `step()`; schedules set it, users may too. (With parameter
+  /// groups: the first group's; setting it sets every group's.)
   public var lr: Double
+  /// Each parameter group's lr — one group unless this is ParamGroups. Schedules scale
+  /// each from its own base.
+  open var groupLRs: [Double] {
+    get { [lr] }
+    set { lr = newValue[0] }
+  }
+  /// The group lrs the first schedule found (PyTorch's `initial_lr`): later schedules on
+  /// the same optimizer (SequentialLR's) start from them too, not from a lr already scaled.
+  public var initialLRs: [Double]?
   /// Buffers per parameter, each the parameter's size, zero at the first step.
   private let buffersPerParameter: Int
   private var storages: [[TensorStorage]]

@@ -20,7 +20,7 @@ public final class CosineLR: LRSchedule {
     super.init(optimizer)
   }
 
-  public override func lr(at epoch: Int) -> Double {
-    minLR + (baseLR - minLR) * (1 + cos(Double.pi * Double(epoch) / Double(tMax))) / 2
+  public override func lr(at epoch: Int, base: Double) -> Double {
+    minLR + (base - minLR) * (1 + cos(Double.pi * Double(epoch) / Double(tMax))) / 2
   }
 }

@@ -1,36 +1,46 @@
 import MoonlabTensor
 
-/// Base of every learning-rate schedule: a closed-form `lr(at: epoch)` from the
-/// optimizer's learning rate when the schedule was made. As in PyTorch, making a
-/// schedule sets the optimizer's lr for epoch 0, and each `step()` (one per epoch, or
-/// per batch — the caller decides) moves to the next epoch and sets its lr.
+/// Base of every learning-rate schedule: a closed-form `lr(at: epoch, base:)` from each
+/// parameter group's learning rate when the first schedule was made (PyTorch's
+/// `initial_lr`). As in PyTorch, making a schedule sets the optimizer's lr for epoch 0,
+/// and each `step()` (one per epoch, or per batch — the caller decides) moves to the next
+/// epoch and sets its lr, group by group.
 ///
 ///     let sched = try MultiStepLR(opt, milestones: [30, 60], gamma: 0.1)
 ///     for epoch in 0..<90 { train(); sched.step() }
 open class LRSchedule {
   public let optimizer: Optimizer
-  /// The optimizer's lr when the schedule was made (PyTorch's `base_lrs`).
-  public let baseLR: Double
+  /// Each group's lr when the optimizer's first schedule was made (PyTorch's `base_lrs`).
+  public let baseLRs: [Double]
   /// How many times `step()` ran (PyTorch's `last_epoch`).
   public private(set) var epoch = 0
 
   open var typeName: String { String(describing: type(of: self)) }
 
+  /// The first group's base lr.
+  public var baseLR: Double { baseLRs[0] }
+
   /// Subclasses set their own fields first, then call this, which applies epoch 0's lr.
-  public init(_ optimizer: Optimizer, baseLR: Double? = nil) {
+  public init(_ optimizer: Optimizer) {
     self.optimizer = optimizer
-    self.baseLR = baseLR ?? optimizer.lr
-    optimizer.lr = lr(at: 0)
+    baseLRs = optimizer.initialLRs ?? optimizer.groupLRs
+    optimizer.initialLRs = baseLRs
+    apply()
   }
 
-  /// The learning rate for `epoch` (0 = before the first `step()`).
-  open func lr(at epoch: Int) -> Double { baseLR }
+  /// The learning rate for `epoch` (0 = before the first `step()`) of a group whose base
+  /// lr is `base`.
+  open func lr(at epoch: Int, base: Double) -> Double { base }
 
-  /// The lr for the current epoch (PyTorch's `get_last_lr()`).
-  public var currentLR: Double { lr(at: epoch) }
+  /// The first group's lr for the current epoch (PyTorch's `get_last_lr()[0]`).
+  public var currentLR: Double { lr(at: epoch, base: baseLR) }
 
   public func step() {
     epoch += 1
-    optimizer.lr = lr(at: epoch)
+    apply()
+  }
+
+  func apply() {
+    optimizer.groupLRs = baseLRs.map { lr(at: epoch, base: $0) }
   }
 }

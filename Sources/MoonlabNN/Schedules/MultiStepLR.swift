@@ -18,8 +18,8 @@ public final class MultiStepLR: LRSchedule {
     super.init(optimizer)
   }
 
-  public override func lr(at epoch: Int) -> Double {
-    baseLR * pow(gamma, Double(milestones.prefix { $0 <= epoch }.count))
+  public override func lr(at epoch: Int, base: Double) -> Double {
+    base * pow(gamma, Double(milestones.prefix { $0 <= epoch }.count))
   }
 }
 

@@ -15,7 +15,7 @@ public final class StepLR: LRSchedule {
     super.init(optimizer)
   }
 
-  public override func lr(at epoch: Int) -> Double {
-    baseLR * pow(gamma, Double(epoch / stepSize))
+  public override func lr(at epoch: Int, base: Double) -> Double {
+    base * pow(gamma, Double(epoch / stepSize))
   }
 }
