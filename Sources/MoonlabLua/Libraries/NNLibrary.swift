@@ -14,7 +14,7 @@ extension LuaClass {
 enum NNLibrary {
   static func install(_ host: LuaHost) throws {
     host.register(.module, NNModuleClass.spec(host))
-    var functions = constructors()
+    var functions = constructors().merging(NNLayerBindings.constructors()) { old, _ in old }
     functions["define"] = LuaModule.define(host)
     functions["Function"] = LuaFunctionOp.make(host)
     functions["summary"] = { [unowned host] lua in

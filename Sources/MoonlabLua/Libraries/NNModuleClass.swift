@@ -10,7 +10,7 @@ enum NNModuleClass {
   static func spec(_ host: LuaHost) -> LuaClassSpec {
     var spec = LuaClassSpec()
     let call = self.call(host)
-    spec.methods = methods()
+    spec.methods = methods().merging(NNLayerBindings.methods()) { old, _ in old }
     spec.methods["forward"] = call
     spec.metamethods = [
       "__call": call,
@@ -62,6 +62,7 @@ enum NNModuleClass {
   static func call(_ host: LuaHost) -> LuaFunction {
     { [unowned host] lua in
       let m = try NNLibrary.module(lua, 1, "forward")
+      if let results = try NNLayerBindings.call(lua, m) { return results }
       let x = try lua.tensor(2, m.typeName)
       let y: Tensor = try host.withCallbackThread(lua.L) {
         guard let loss = m as? Loss else { return try m.forward(x) }
