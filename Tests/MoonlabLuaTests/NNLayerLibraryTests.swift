@@ -126,7 +126,8 @@ final class NNLayerLibraryTests: XCTestCase {
     assertError(
       "nn.LayerNorm({})", "LayerNorm: normalized shape must be one or more positive sizes, got []")
     assertError(
-      "nn.GELU{approximate = 'fast'}", "GELU: option 'approximate' must be 'none' or 'tanh', got 'fast'")
+      "nn.GELU{approximate = 'fast'}",
+      "GELU: option 'approximate' must be 'none' or 'tanh', got 'fast'")
     assertError(
       "nn.LogSoftmax(0)",
       "bad argument #1 to 'LogSoftmax' (dimension 0 does not exist; dimensions count from 1)")
@@ -149,11 +150,13 @@ final class NNLayerLibraryTests: XCTestCase {
       "nn.ModuleList{nn.ReLU()}(tensor.ones{2})",
       "ModuleList: a container has no forward; call its modules (list:get(i))")
     assertError(
-      "nn.ModuleList{nn.ReLU(), 3}", "ModuleList: element 2 of the table is a number, expected Module")
+      "nn.ModuleList{nn.ReLU(), 3}",
+      "ModuleList: element 2 of the table is a number, expected Module")
     assertError(
       "nn.ModuleDict{a = nn.ReLU(), [1] = nn.ReLU()}",
       "ModuleDict: entry a number key is a Module; expected name = Module")
-    assertError("nn.Sequential{}:append(nn.ReLU())", "append: only a ModuleList takes new modules")
+    assertError(
+      "nn.ReLU():append(nn.ReLU())", "append: only a Sequential or ModuleList takes new modules")
   }
 
   func testSharedModulesCountOnceAndTrainWithAnOptimizer() throws {
@@ -199,7 +202,8 @@ final class NNLayerLibraryTests: XCTestCase {
     XCTAssertTrue(text[0].hasSuffix("total parameters: 244"), text[0])
     // A recurrent layer's row shows its output sequence.
     let rnn = try host.run(
-      "print = function() end\nreturn nn.summary(nn.Sequential{nn.LSTM(3, 5), nn.Linear(5, 2)}, {7, 1, 3})")
+      "print = function() end\nreturn nn.summary(nn.Sequential{nn.LSTM(3, 5), nn.Linear(5, 2)}, {7, 1, 3})"
+    )
     XCTAssertTrue(rnn[0].contains("LSTM(3 -> 5)    [7,1,5]       200"), rnn[0])
   }
 }

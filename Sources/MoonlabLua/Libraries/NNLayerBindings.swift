@@ -89,7 +89,9 @@ enum NNLayerBindings {
           while lua_next(lua.L, 1) != 0 {
             defer { lua.pop() }
             guard lua.type(-2) == LUA_TSTRING, let m = lua.anyObject(-1) as? Module else {
-              let key = lua.type(-2) == LUA_TSTRING ? "'\(try lua.string(-2, "ModuleDict"))'" : "a \(lua.typeName(-2)) key"
+              let key =
+                lua.type(-2) == LUA_TSTRING
+                ? "'\(try lua.string(-2, "ModuleDict"))'" : "a \(lua.typeName(-2)) key"
               let found = lua.typeName(-1)
               lua.pop(2)
               throw LuaError("ModuleDict: entry \(key) is a \(found); expected name = Module")
@@ -164,26 +166,35 @@ enum NNLayerBindings {
 
   static func methods() -> [String: LuaFunction] {
     [
-      "freeze": { lua in
-        try NNLibrary.module(lua, 1, "freeze").freeze()
-        lua_settop(lua.L, 1)
-        return 1
-      },
-      "unfreeze": { lua in
-        try NNLibrary.module(lua, 1, "unfreeze").unfreeze()
-        lua_settop(lua.L, 1)
-        return 1
-      },
-      "append": { lua in
-        guard let list = try NNLibrary.module(lua, 1, "append") as? ModuleList else {
-          throw LuaError("append: only a ModuleList takes new modules, got \(lua.typeName(1))")
-        }
-        let child = try NNLibrary.module(lua, 2, "append")
-        try list.checkCanAdopt(child, "append")
-        list.append(child)
-        lua_settop(lua.L, 1)
-        return 1
-      },
+      "freeze": returningSelf("freeze") { $0.freeze() },
+      "unfreeze": returningSelf("unfreeze") { $0.unfreeze() },
+      "append": append("append"),
     ]
+  }
+
+  /// `m:freeze()` and friends: do `body` to the module and return it, for chaining.
+  static func returningSelf(_ fn: String, _ body: @escaping (Module) -> Void) -> LuaFunction {
+    { lua in
+      body(try NNLibrary.module(lua, 1, fn))
+      lua_settop(lua.L, 1)
+      return 1
+    }
+  }
+
+  /// `seq:add(m)` / `list:append(m)` (either name on either container), returning it.
+  static func append(_ fn: String) -> LuaFunction {
+    { lua in
+      let container = try NNLibrary.module(lua, 1, fn)
+      guard container is Sequential || container is ModuleList else {
+        throw LuaError(
+          "\(fn): only a Sequential or ModuleList takes new modules, got \(lua.typeName(1))")
+      }
+      let child = try NNLibrary.module(lua, 2, fn)
+      try container.checkCanAdopt(child, fn)
+      (container as? Sequential)?.add(child)
+      (container as? ModuleList)?.append(child)
+      lua_settop(lua.L, 1)
+      return 1
+    }
   }
 }

@@ -155,16 +155,7 @@ enum NNModuleClass {
         lua_settop(lua.L, 1)
         return 1
       },
-      "add": { lua in
-        guard let seq = try NNLibrary.module(lua, 1, "add") as? Sequential else {
-          throw LuaError("add: only a Sequential takes new modules, got \(lua.typeName(1))")
-        }
-        let child = try NNLibrary.module(lua, 2, "add")
-        try seq.checkCanAdopt(child, "add")
-        seq.add(child)
-        lua_settop(lua.L, 1)
-        return 1
-      },
+      "add": NNLayerBindings.append("add"),
       // The i-th child (1-based), e.g. a Sequential's first Conv2d.
       "get": { lua in
         let m = try NNLibrary.module(lua, 1, "get")

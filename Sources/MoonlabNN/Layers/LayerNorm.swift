@@ -67,8 +67,10 @@ public final class LayerNorm: Module {
     }
     let inputs = [x] + (weight.map { [$0, bias!] } ?? [])
     return Autograd.record("LayerNorm", output: y, inputs: inputs) {
-      [xhat, invStd, weight, shape = normalizedShape,
-        needAffine = (weight?.requiresGrad ?? false) || (bias?.requiresGrad ?? false)] g in
+      [
+        xhat, invStd, weight, shape = normalizedShape,
+        needAffine = (weight?.requiresGrad ?? false) || (bias?.requiresGrad ?? false)
+      ] g in
       let gx = Tensor(uninitialized: xhat.shape)
       let (pg, ph, ps, pgx, pw) = (g.data, xhat.data, invStd.data, gx.data, weight?.data)
       // dx = s·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), ĝ = g·γ (the derivative of the normalisation).

@@ -90,7 +90,8 @@ public class RecurrentStack: Module {
     let op = typeName
     let layout = batchFirst ? "[N,T,\(inputSize)]" : "[T,N,\(inputSize)]"
     guard x.rank == 3, x.shape[2] == inputSize, x.count > 0 else {
-      throw TensorError("\(op): expected a non-empty input \(layout), got \(describeShape(x.shape))")
+      throw TensorError(
+        "\(op): expected a non-empty input \(layout), got \(describeShape(x.shape))")
     }
     let (steps, batch) = batchFirst ? (x.shape[1], x.shape[0]) : (x.shape[0], x.shape[1])
     let (nH, nL) = (hiddenSize, numLayers)
@@ -136,8 +137,10 @@ public class RecurrentStack: Module {
           transA: false, transB: true, m: batch, n: g, k: nH, a: h.data + prev, lda: nH,
           b: whh.data, ldb: nH, beta: 1, c: hz.data, ldc: g)
         cell.forward(
-          xz: xz.data + t * batch * g, hz: hz.data, hPrev: h.data + prev, cPrev: c.map { $0.data + prev },
-          h: h.data + next, c: c.map { $0.data + next }, saved: saved.data + t * batch * cell.saved * nH,
+          xz: xz.data + t * batch * g, hz: hz.data, hPrev: h.data + prev,
+          cPrev: c.map { $0.data + prev },
+          h: h.data + next, c: c.map { $0.data + next },
+          saved: saved.data + t * batch * cell.saved * nH,
           rows: batch, hidden: nH)
       }
       hs.append(h)
@@ -215,29 +218,29 @@ public class RecurrentStack: Module {
 /// dW_ih = dxzᵀ·input, dW_hh = dhzᵀ·[h₀ … hₜ₋₁], db_ih = Σ dxz, db_hh = Σ dhz; nil for a
 /// layer whose parameters are all frozen (docs/nn.md, "Sharing and freezing").
 private func weightGradients(
-    _ layer: [Tensor], input: UnsafePointer<Float>, hidden: UnsafePointer<Float>,
-    dxz: UnsafePointer<Float>, dhz: UnsafePointer<Float>, rows: Int, batch: Int, nIn: Int, nH: Int
-  ) -> [Tensor?] {
-    guard layer.contains(where: \.requiresGrad) else { return [nil, nil, nil, nil] }
-    let g = layer[2].count
-    let (gih, ghh, gbih, gbhh) = (
-      Tensor(uninitialized: [g, nIn]), Tensor(uninitialized: [g, nH]), Tensor(zeros: [g]),
-      Tensor(zeros: [g])
-    )
-    sgemm(
-      transA: true, transB: false, m: g, n: nIn, k: rows, a: dxz, lda: g, b: input, ldb: nIn,
-      c: gih.data, ldc: nIn)
-    sgemm(
-      transA: true, transB: false, m: g, n: nH, k: rows, a: dhz, lda: g, b: hidden, ldb: nH,
-      c: ghh.data, ldc: nH)
-    for r in 0..<rows {
-      let (a, b) = (dxz + r * g, dhz + r * g)
-      for j in 0..<g {
-        gbih.data[j] += a[j]
-        gbhh.data[j] += b[j]
-      }
+  _ layer: [Tensor], input: UnsafePointer<Float>, hidden: UnsafePointer<Float>,
+  dxz: UnsafePointer<Float>, dhz: UnsafePointer<Float>, rows: Int, batch: Int, nIn: Int, nH: Int
+) -> [Tensor?] {
+  guard layer.contains(where: \.requiresGrad) else { return [nil, nil, nil, nil] }
+  let g = layer[2].count
+  let (gih, ghh, gbih, gbhh) = (
+    Tensor(uninitialized: [g, nIn]), Tensor(uninitialized: [g, nH]), Tensor(zeros: [g]),
+    Tensor(zeros: [g])
+  )
+  sgemm(
+    transA: true, transB: false, m: g, n: nIn, k: rows, a: dxz, lda: g, b: input, ldb: nIn,
+    c: gih.data, ldc: nIn)
+  sgemm(
+    transA: true, transB: false, m: g, n: nH, k: rows, a: dhz, lda: g, b: hidden, ldb: nH,
+    c: ghh.data, ldc: nH)
+  for r in 0..<rows {
+    let (a, b) = (dxz + r * g, dhz + r * g)
+    for j in 0..<g {
+      gbih.data[j] += a[j]
+      gbhh.data[j] += b[j]
     }
-    return [gih, ghh, gbih, gbhh]
+  }
+  return [gih, ghh, gbih, gbhh]
 }
 
 /// Every row of `dst` ([rows, width]) set to `row`.
@@ -254,7 +257,9 @@ private func copyLeadingDims(
 ) {
   guard swap else { return dst.update(from: src, count: a * b * inner) }
   for i in 0..<a {
-    for j in 0..<b { (dst + (j * a + i) * inner).update(from: src + (i * b + j) * inner, count: inner) }
+    for j in 0..<b {
+      (dst + (j * a + i) * inner).update(from: src + (i * b + j) * inner, count: inner)
+    }
   }
 }
 
