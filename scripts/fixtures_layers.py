@@ -1,5 +1,5 @@
 """PyTorch reference values for the layers of issue 14 (run once, output committed):
-activations, Embedding, LayerNorm, LSTM and GRU, in
+activations, Embedding, LayerNorm, GroupNorm, AdaptiveAvgPool2d, Upsample, LSTM and GRU, in
 Tests/MoonlabNNTests/Fixtures/layer_fixtures.json.
 
     /work/main/.venv-bench/bin/python scripts/fixtures_layers.py   (pip install torch numpy)
@@ -90,6 +90,17 @@ with torch.no_grad():
     ln2.bias.uniform_(-0.5, 0.5)
 cases["layer_norm_2d"] = module_case(ln2, torch.randn(2, 3, 4))
 cases["layer_norm_no_affine"] = module_case(nn.LayerNorm(6, elementwise_affine=False), torch.randn(4, 6))
+
+gn = nn.GroupNorm(2, 4)
+with torch.no_grad():
+    gn.weight.uniform_(0.5, 1.5)
+    gn.bias.uniform_(-0.5, 0.5)
+cases["group_norm"] = module_case(gn, torch.randn(2, 4, 3, 3) * 2 + 1)
+cases["group_norm_no_affine"] = module_case(nn.GroupNorm(3, 6, affine=False), torch.randn(3, 6, 5))
+cases["adaptive_avg_pool"] = module_case(nn.AdaptiveAvgPool2d((3, 4)), torch.randn(2, 3, 5, 7))
+cases["adaptive_avg_pool_1x1"] = module_case(nn.AdaptiveAvgPool2d(1), torch.randn(2, 3, 4, 4))
+cases["upsample2"] = module_case(nn.Upsample(scale_factor=2, mode="nearest"), torch.randn(2, 3, 3, 4))
+cases["upsample1_5"] = module_case(nn.Upsample(scale_factor=1.5, mode="nearest"), torch.randn(1, 2, 3, 5))
 
 cases["lstm"] = recurrent_case(nn.LSTM(4, 6), torch.randn(5, 3, 4), [])
 cases["lstm_2layer_batch_first"] = recurrent_case(

@@ -133,6 +133,38 @@ final class NNLayerLibraryTests: XCTestCase {
       "bad argument #1 to 'LogSoftmax' (dimension 0 does not exist; dimensions count from 1)")
   }
 
+  func testGroupNormPoolingUpsampleDropout2d() throws {
+    XCTAssertEqual(
+      try host.run(
+        """
+        local x = tensor.randn{2, 4, 5, 6}
+        local y = nn.Sequential{nn.GroupNorm(2, 4, {eps = 1e-3}), nn.Dropout2d(0.2),
+          nn.Upsample{scale_factor = 2}, nn.AdaptiveAvgPool2d{3, 2}}(x)
+        local z = nn.AdaptiveAvgPool2d(1)(x)
+        return table.concat(y:shape(), 'x'), table.concat(z:shape(), 'x'),
+          tostring(nn.GroupNorm(2, 4, {affine = false})), tostring(nn.Upsample{scale_factor = 2})
+        """),
+      [
+        "2x4x3x2", "2x4x1x1", "GroupNorm(2 groups, 4 channels, no affine)",
+        "Upsample(scale 2.0, nearest)",
+      ])
+    assertError(
+      "nn.GroupNorm(3, 4)", "GroupNorm: channels (4) must be a positive multiple of groups (3)")
+    assertError(
+      "nn.GroupNorm(2, 4)(tensor.zeros{2, 3, 4})", "GroupNorm: expected input [N,4,*], got [2,3,4]")
+    assertError(
+      "nn.Upsample{scale_factor = 2, mode = 'bilinear'}",
+      "Upsample: only mode 'nearest' is supported, got 'bilinear'")
+    assertError("nn.Upsample{}", "Upsample: option 'scale_factor' is required")
+    assertError(
+      "nn.AdaptiveAvgPool2d{1, 2, 3}",
+      "AdaptiveAvgPool2d: output size must be n or {h, w}, got 3 numbers")
+    assertError(
+      "nn.AdaptiveAvgPool2d(0)", "AdaptiveAvgPool2d: output size must be positive, got 0x0")
+    assertError(
+      "nn.Dropout2d(0.5)(tensor.ones{2, 3})", "Dropout2d: expected input [N,C,H,W], got [2,3]")
+  }
+
   func testModuleListAndDict() throws {
     XCTAssertEqual(
       try host.run(

@@ -23,6 +23,36 @@ final class LayerFixtureTests: XCTestCase {
     try check("layer_norm_no_affine", LayerNorm([6], elementwiseAffine: false))
   }
 
+  func testGroupNormAndResampling() throws {
+    try check("group_norm", GroupNorm(2, 4))
+    try check("group_norm_no_affine", GroupNorm(3, 6, affine: false))
+    try check("adaptive_avg_pool", AdaptiveAvgPool2d(3, 4))
+    try check("adaptive_avg_pool_1x1", AdaptiveAvgPool2d(1, 1))
+    try check("upsample2", Upsample(scaleFactor: 2))
+    try check("upsample1_5", Upsample(scaleFactor: 1.5))
+  }
+
+  /// Whole channels are kept (scaled by 1/(1 − p)) or zeroed, and the gradient follows.
+  func testDropout2dDropsWholeChannels() throws {
+    let m = try Dropout2d(0.5)
+    let x = Tensor(zeros: [4, 8, 3, 3])
+    x.data.update(repeating: 1, count: x.count)
+    x.requiresGrad = true
+    let y = try m(x)
+    try y.sum().backward()
+    let (values, grads) = (y.toArray(), try XCTUnwrap(x.grad).toArray())
+    var kept = 0
+    for plane in 0..<32 {
+      let run = Set(values[plane * 9..<(plane + 1) * 9])
+      XCTAssertTrue(run == [0] || run == [2], "plane \(plane): \(run)")
+      XCTAssertEqual(Set(grads[plane * 9..<(plane + 1) * 9]), run)
+      kept += run == [2] ? 1 : 0
+    }
+    XCTAssertTrue((6...26).contains(kept), "\(kept) of 32 channels kept")
+    m.eval()
+    XCTAssertTrue(try m(x) === x)
+  }
+
   func testEmbeddingRowsAndGradientSkipPadding() throws {
     let c = try FixtureCase.named("embedding")
     let m = try Embedding(7, 4, paddingIndex: 2)
@@ -65,6 +95,8 @@ final class LayerFixtureTests: XCTestCase {
       (LeakyReLU(slope: 0.1), [3, 4]), (ELU(alpha: 0.5), [3, 4]),
       (Softplus(beta: 1.5, threshold: 2), [3, 4]), (LogSoftmax(dim: 0), [3, 4]),
       (try LayerNorm([4]), [3, 4]), (try LayerNorm([2, 3], elementwiseAffine: false), [2, 2, 3]),
+      (try GroupNorm(2, 4), [2, 4, 3]), (try AdaptiveAvgPool2d(2, 3), [1, 2, 5, 4]),
+      (try Upsample(scaleFactor: 1.5), [1, 2, 3, 3]),
     ]
     for (m, shape) in layers {
       // Inputs away from the kinks of LeakyReLU/ELU and Softplus's threshold.

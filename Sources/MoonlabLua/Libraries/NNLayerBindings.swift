@@ -65,6 +65,40 @@ enum NNLayerBindings {
             shape, eps: Float(try lua.numberOption(o, "eps", fn) ?? 1e-5),
             elementwiseAffine: try lua.booleanOption(o, "elementwise_affine", fn) ?? true))
       },
+      "GroupNorm": { lua in
+        let fn = "GroupNorm"
+        let o = try NNLibrary.options(lua, 3, fn, allowed: ["eps", "affine"])
+        return NNLibrary.pushed(
+          lua,
+          try GroupNorm(
+            try lua.integer(1, fn), try lua.integer(2, fn),
+            eps: Float(try lua.numberOption(o, "eps", fn) ?? 1e-5),
+            affine: try lua.booleanOption(o, "affine", fn) ?? true))
+      },
+      "AdaptiveAvgPool2d": { lua in
+        let fn = "AdaptiveAvgPool2d"
+        let size = lua.type(1) == LUA_TTABLE ? try lua.integerList(1, fn) : [try lua.integer(1, fn)]
+        guard size.count == 1 || size.count == 2 else {
+          throw LuaError(
+            "AdaptiveAvgPool2d: output size must be n or {h, w}, got \(size.count) numbers")
+        }
+        return NNLibrary.pushed(lua, try AdaptiveAvgPool2d(size[0], size.last!))
+      },
+      "Dropout2d": { lua in
+        NNLibrary.pushed(lua, try Dropout2d(Float(try lua.optNumber(1, "Dropout2d", 0.5))))
+      },
+      "Upsample": { lua in
+        let fn = "Upsample"
+        let o = try NNLibrary.options(lua, 1, fn, allowed: ["scale_factor", "mode"])
+        let mode = try lua.stringOption(o, "mode", fn) ?? "nearest"
+        guard mode == "nearest" else {
+          throw LuaError("Upsample: only mode 'nearest' is supported, got '\(mode)'")
+        }
+        guard let scale = try lua.numberOption(o, "scale_factor", fn) else {
+          throw LuaError("Upsample: option 'scale_factor' is required")
+        }
+        return NNLibrary.pushed(lua, try Upsample(scaleFactor: scale))
+      },
       "LSTM": recurrent("LSTM") { try LSTM($0, $1, numLayers: $2, batchFirst: $3) },
       "GRU": recurrent("GRU") { try GRU($0, $1, numLayers: $2, batchFirst: $3) },
       "ModuleList": { lua in

@@ -44,26 +44,16 @@ public final class LayerNorm: Module {
     let y = Tensor(uninitialized: x.shape)
     let xhat = Tensor(uninitialized: x.shape)
     let invStd = Tensor(uninitialized: [groups])
-    let (px, py, ph, ps) = (x.data, y.data, xhat.data, invStd.data)
-    let (pw, pb) = (weight?.data, bias?.data)
-    Parallel.forChunks(groups, minChunk: max(1, (1 << 14) / n)) { r in
-      for gi in r {
-        let (row, out, norm) = (px + gi * n, py + gi * n, ph + gi * n)
-        // Mean, then squared deviations from it (stable when |mean| ≫ std), in Double.
-        var sum: Double = 0
-        for j in 0..<n { sum += Double(row[j]) }
-        let mean = Float(sum / Double(n))
-        var sq: Double = 0
-        for j in 0..<n { sq += Double((row[j] - mean) * (row[j] - mean)) }
-        let s = 1 / (Float(sq / Double(n)) + eps).squareRoot()
-        ps[gi] = s
-        for j in 0..<n { norm[j] = (row[j] - mean) * s }
-        if let pw, let pb {
-          for j in 0..<n { out[j] = norm[j] * pw[j] + pb[j] }
-        } else {
-          out.update(from: norm, count: n)
-        }
+    NormalizeGroups.forward(
+      x.data, xhat: xhat.data, invStd: invStd.data, groups: groups, n: n, eps: eps)
+    if let pw = weight?.data, let pb = bias?.data {
+      let (py, ph) = (y.data, xhat.data)
+      for gi in 0..<groups {
+        let (out, norm) = (py + gi * n, ph + gi * n)
+        for j in 0..<n { out[j] = norm[j] * pw[j] + pb[j] }
       }
+    } else {
+      y.data.update(from: xhat.data, count: x.count)
     }
     let inputs = [x] + (weight.map { [$0, bias!] } ?? [])
     return Autograd.record("LayerNorm", output: y, inputs: inputs) {
@@ -72,23 +62,15 @@ public final class LayerNorm: Module {
         needAffine = (weight?.requiresGrad ?? false) || (bias?.requiresGrad ?? false)
       ] g in
       let gx = Tensor(uninitialized: xhat.shape)
-      let (pg, ph, ps, pgx, pw) = (g.data, xhat.data, invStd.data, gx.data, weight?.data)
-      // dx = s·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), ĝ = g·γ (the derivative of the normalisation).
-      Parallel.forChunks(groups, minChunk: max(1, (1 << 14) / n)) { r in
-        for gi in r {
-          let (gr, hr, out) = (pg + gi * n, ph + gi * n, pgx + gi * n)
-          var sumG: Float = 0
-          var sumGH: Float = 0
-          for j in 0..<n {
-            let gh = gr[j] * (pw?[j] ?? 1)
-            out[j] = gh
-            sumG += gh
-            sumGH += gh * hr[j]
-          }
-          let (meanG, meanGH) = (sumG / Float(n), sumGH / Float(n))
-          for j in 0..<n { out[j] = ps[gi] * (out[j] - meanG - hr[j] * meanGH) }
+      let (pg, ph, pgx) = (g.data, xhat.data, gx.data)
+      if let pw = weight?.data {  // ĝ = g·γ
+        for gi in 0..<groups {
+          for j in 0..<n { pgx[gi * n + j] = pg[gi * n + j] * pw[j] }
         }
+      } else {
+        pgx.update(from: pg, count: g.count)
       }
+      NormalizeGroups.backward(pgx, xhat: ph, invStd: invStd.data, groups: groups, n: n)
       guard weight != nil else { return [gx] }
       guard needAffine else { return [gx, nil, nil] }
       let gw = Tensor(zeros: shape)
