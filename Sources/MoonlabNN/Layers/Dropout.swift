@@ -3,12 +3,12 @@ import MoonlabTensor
 /// Inverted dropout (Srivastava et al. 2014): in train mode each element is zeroed with
 /// probability p and the rest scaled by 1/(1 − p); eval mode is the identity. Masks come
 /// from the "dropout" stream, so dropout never shifts initial weights or shuffling.
-public final class Dropout: Module {
+public class Dropout: Module {
   public let p: Float
 
   public init(_ p: Float = 0.5) throws {
     guard p >= 0, p <= 1 else {
-      throw TensorError("Dropout: probability must be in [0, 1], got \(p)")
+      throw TensorError("\(Self.self): probability must be in [0, 1], got \(p)")
     }
     self.p = p
   }

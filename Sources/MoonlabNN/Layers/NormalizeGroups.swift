@@ -48,3 +48,72 @@ enum NormalizeGroups {
     }
   }
 }
+
+/// LayerNorm and GroupNorm: normalise groups of contiguous values (`NormalizeGroups`), then
+/// y = x̂·γ + β with γ = 1, β = 0 at start when `affine`. Value i of the input uses
+/// parameter (i / stride) mod count: per position for LayerNorm (stride 1), per channel
+/// for GroupNorm (stride H·W).
+public class GroupNormalization: Module {
+  public let eps: Float
+  public let weight, bias: Tensor?
+
+  init(eps: Float, affine: Bool, parameterShape: [Int]) {
+    self.eps = eps
+    weight = affine ? Tensor(zeros: parameterShape) : nil
+    bias = affine ? Tensor(zeros: parameterShape) : nil
+    super.init()
+    if let weight, let bias {
+      Init.constant(weight, 1)
+      param("weight", weight)
+      param("bias", bias)
+    }
+  }
+
+  var affineDescription: String { weight == nil ? ", no affine" : "" }
+
+  /// One tape node: normalise `groups` runs of n values of x, then the affine map.
+  func normalize(_ x: Tensor, groups: Int, n: Int, stride: Int) -> Tensor {
+    let y = Tensor(uninitialized: x.shape)
+    let xhat = Tensor(uninitialized: x.shape)
+    let invStd = Tensor(uninitialized: [groups])
+    NormalizeGroups.forward(
+      x.data, xhat: xhat.data, invStd: invStd.data, groups: groups, n: n, eps: eps)
+    let count = weight?.count ?? 1
+    if let pw = weight?.data, let pb = bias?.data {
+      let (py, ph) = (y.data, xhat.data)
+      for i in 0..<x.count {
+        let k = (i / stride) % count
+        py[i] = ph[i] * pw[k] + pb[k]
+      }
+    } else {
+      y.data.update(from: xhat.data, count: x.count)
+    }
+    let inputs = [x] + (weight.map { [$0, bias!] } ?? [])
+    return Autograd.record(typeName, output: y, inputs: inputs) {
+      [
+        xhat, invStd, weight,
+        needAffine = (weight?.requiresGrad ?? false) || (bias?.requiresGrad ?? false)
+      ] g in
+      let gx = Tensor(uninitialized: xhat.shape)
+      let (pg, ph, pgx) = (g.data, xhat.data, gx.data)
+      if let pw = weight?.data {  // ĝ = g·γ
+        for i in 0..<g.count { pgx[i] = pg[i] * pw[(i / stride) % count] }
+      } else {
+        pgx.update(from: pg, count: g.count)
+      }
+      NormalizeGroups.backward(pgx, xhat: ph, invStd: invStd.data, groups: groups, n: n)
+      guard let weight else { return [gx] }
+      guard needAffine else { return [gx, nil, nil] }
+      // dγ = Σ g·x̂, dβ = Σ g over the values using each parameter
+      let gw = Tensor(zeros: weight.shape)
+      let gb = Tensor(zeros: weight.shape)
+      let (pgw, pgb) = (gw.data, gb.data)
+      for i in 0..<g.count {
+        let k = (i / stride) % count
+        pgw[k] += pg[i] * ph[i]
+        pgb[k] += pg[i]
+      }
+      return [gx, gw, gb]
+    }
+  }
+}
