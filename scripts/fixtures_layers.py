@@ -1,5 +1,6 @@
 """PyTorch reference values for the layers of issue 14 (run once, output committed):
-activations, Embedding, LayerNorm, GroupNorm, AdaptiveAvgPool2d, Upsample, LSTM and GRU, in
+activations, Embedding, LayerNorm, GroupNorm, AdaptiveAvgPool2d, Upsample, ConvTranspose2d,
+LSTM and GRU, in
 Tests/MoonlabNNTests/Fixtures/layer_fixtures.json.
 
     /work/main/.venv-bench/bin/python scripts/fixtures_layers.py   (pip install torch numpy)
@@ -101,6 +102,14 @@ cases["adaptive_avg_pool"] = module_case(nn.AdaptiveAvgPool2d((3, 4)), torch.ran
 cases["adaptive_avg_pool_1x1"] = module_case(nn.AdaptiveAvgPool2d(1), torch.randn(2, 3, 4, 4))
 cases["upsample2"] = module_case(nn.Upsample(scale_factor=2, mode="nearest"), torch.randn(2, 3, 3, 4))
 cases["upsample1_5"] = module_case(nn.Upsample(scale_factor=1.5, mode="nearest"), torch.randn(1, 2, 3, 5))
+
+cases["conv_transpose_s2p1op1"] = module_case(
+    nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1), torch.randn(2, 3, 4, 5))
+# The matching Conv2d (8 -> 8, 3x3, stride 1, padding 1) runs Winograd.
+cases["conv_transpose_winograd"] = module_case(
+    nn.ConvTranspose2d(8, 8, 3, padding=1), torch.randn(2, 8, 6, 6))
+cases["conv_transpose_k2s2_nobias"] = module_case(
+    nn.ConvTranspose2d(2, 3, 2, stride=2, bias=False), torch.randn(2, 2, 3, 3))
 
 cases["lstm"] = recurrent_case(nn.LSTM(4, 6), torch.randn(5, 3, 4), [])
 cases["lstm_2layer_batch_first"] = recurrent_case(

@@ -32,6 +32,35 @@ final class LayerFixtureTests: XCTestCase {
     try check("upsample1_5", Upsample(scaleFactor: 1.5))
   }
 
+  func testConvTranspose2d() throws {
+    try check(
+      "conv_transpose_s2p1op1",
+      ConvTranspose2d(3, 4, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1))
+    try check("conv_transpose_winograd", ConvTranspose2d(8, 8, kernelSize: 3, padding: 1))
+    try check(
+      "conv_transpose_k2s2_nobias", ConvTranspose2d(2, 3, kernelSize: 2, stride: 2, bias: false))
+    try inRun(threads: 2, splitTinyBatches: true) {
+      try check(
+        "conv_transpose_s2p1op1",
+        ConvTranspose2d(3, 4, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1))
+    }
+  }
+
+  /// A frozen convolution skips its weight gradient and still passes dX on.
+  func testFrozenConvolutionsHaveNoWeightGradient() throws {
+    for m in [
+      try Conv2d(3, 4, kernelSize: 3, padding: 1) as Module,
+      try ConvTranspose2d(3, 4, kernelSize: 3, stride: 2),
+    ] {
+      m.freeze()
+      let x = testTensor([2, 3, 5, 5])
+      x.requiresGrad = true
+      try m(x).sum().backward()
+      XCTAssertNotNil(x.grad, m.typeName)
+      XCTAssertTrue(m.parameters().allSatisfy { $0.grad == nil }, m.typeName)
+    }
+  }
+
   /// Whole channels are kept (scaled by 1/(1 − p)) or zeroed, and the gradient follows.
   func testDropout2dDropsWholeChannels() throws {
     let m = try Dropout2d(0.5)
@@ -97,6 +126,10 @@ final class LayerFixtureTests: XCTestCase {
       (try LayerNorm([4]), [3, 4]), (try LayerNorm([2, 3], elementwiseAffine: false), [2, 2, 3]),
       (try GroupNorm(2, 4), [2, 4, 3]), (try AdaptiveAvgPool2d(2, 3), [1, 2, 5, 4]),
       (try Upsample(scaleFactor: 1.5), [1, 2, 3, 3]),
+      (
+        try ConvTranspose2d(2, 3, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1),
+        [2, 2, 3, 3]
+      ),
     ]
     for (m, shape) in layers {
       // Inputs away from the kinks of LeakyReLU/ELU and Softplus's threshold.

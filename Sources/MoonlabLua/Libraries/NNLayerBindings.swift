@@ -99,6 +99,19 @@ enum NNLayerBindings {
         }
         return NNLibrary.pushed(lua, try Upsample(scaleFactor: scale))
       },
+      "ConvTranspose2d": { lua in
+        let fn = "ConvTranspose2d"
+        let o = try NNLibrary.options(
+          lua, 4, fn, allowed: ["stride", "padding", "output_padding", "bias"])
+        return NNLibrary.pushed(
+          lua,
+          try ConvTranspose2d(
+            try lua.integer(1, fn), try lua.integer(2, fn), kernelSize: try lua.integer(3, fn),
+            stride: try lua.integerOption(o, "stride", fn) ?? 1,
+            padding: try lua.integerOption(o, "padding", fn) ?? 0,
+            outputPadding: try lua.integerOption(o, "output_padding", fn) ?? 0,
+            bias: try lua.booleanOption(o, "bias", fn) ?? true))
+      },
       "LSTM": recurrent("LSTM") { try LSTM($0, $1, numLayers: $2, batchFirst: $3) },
       "GRU": recurrent("GRU") { try GRU($0, $1, numLayers: $2, batchFirst: $3) },
       "ModuleList": { lua in

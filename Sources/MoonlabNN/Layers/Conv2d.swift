@@ -60,9 +60,12 @@ public final class Conv2d: Module {
       input: x.data, weight: weight.data, bias: bias?.data, output: y.data, scratch: scratch)
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return Autograd.record("Conv2d", output: y, inputs: inputs) {
-      [x = x.detach(), needX = x.requiresGrad, weight, hasBias = bias != nil, scratch] gy in
+      [
+        x = x.detach(), needX = x.requiresGrad, needW = weight.requiresGrad, weight,
+        hasBias = bias != nil, scratch
+      ] gy in
       let gx = needX ? Tensor(uninitialized: x.shape) : nil
-      let gw = Tensor(uninitialized: weight.shape)
+      let gw = needW ? Tensor(uninitialized: weight.shape) : nil  // frozen: no dW pass
       let gb = hasBias ? Tensor(uninitialized: [plan.outChannels]) : nil
       plan.backward(
         gradOutput: gy.data, input: x.data, weight: weight.data, gradInput: gx?.data,
