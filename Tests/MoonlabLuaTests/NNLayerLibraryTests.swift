@@ -96,10 +96,14 @@ final class NNLayerLibraryTests: XCTestCase {
       local gru = nn.GRU(3, 4, {batch_first = true})
       local go, gh = gru(tensor.randn{2, 5, 3})
       local go2, gh2 = gru(tensor.randn{2, 5, 3}, gh)
+      local rnn = nn.RNN(3, 4, {nonlinearity = 'relu', num_layers = 3})
+      local ro, rh = rnn(tensor.randn{5, 2, 3}, tensor.zeros{3, 2, 4})
       return out:size(1), h:size(1), c:size(3), tostring(same),
-        tostring(lstm.weight_hh_l1.grad ~= nil), go:size(2), gh:size(2), gh2:size(3)
+        tostring(lstm.weight_hh_l1.grad ~= nil), go:size(2), gh:size(2), gh2:size(3), rh:size(1),
+        tostring(rnn)
       """)
-    XCTAssertEqual(values, ["5", "2", "4", "true", "true", "5", "2", "4"])
+    XCTAssertEqual(
+      values, ["5", "2", "4", "true", "true", "5", "2", "4", "3", "RNN(3 -> 4, 3 layers, relu)"])
     assertError(
       "nn.LSTM(3, 4)(tensor.zeros{5, 2, 3}, tensor.zeros{1, 3, 4}, tensor.zeros{1, 2, 4})",
       "LSTM: initial state 1 should be [1,2,4], got [1,3,4]")

@@ -140,7 +140,11 @@ final class LayerFixtureTests: XCTestCase {
       let (ok, err) = try gradcheck({ try m($0[0]) }, inputs: [x])
       XCTAssertTrue(ok, "\(m.typeName): max error \(err)")
     }
-    for m in [try LSTM(3, 4, numLayers: 2), try GRU(3, 4, numLayers: 2, batchFirst: true)] {
+    let stacks: [RecurrentStack] = [
+      try LSTM(3, 4, numLayers: 2), try GRU(3, 4, numLayers: 2, batchFirst: true),
+      try RNN(3, 4, numLayers: 2),
+    ]
+    for m in stacks {
       let states = (0..<m.stateCount).map { testTensor([2, 2, 4], seed: UInt64(7 + $0)) }
       for k in 0...m.stateCount {
         let (ok, err) = try gradcheck(
