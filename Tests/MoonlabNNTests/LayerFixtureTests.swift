@@ -46,14 +46,16 @@ final class LayerFixtureTests: XCTestCase {
     }
   }
 
-  /// A frozen convolution skips its weight gradient and still passes dX on.
-  func testFrozenConvolutionsHaveNoWeightGradient() throws {
-    for m in [
-      try Conv2d(3, 4, kernelSize: 3, padding: 1) as Module,
-      try ConvTranspose2d(3, 4, kernelSize: 3, stride: 2),
-    ] {
+  /// Frozen Linear and convolution layers skip their weight gradients and still pass dX on.
+  func testFrozenLayersHaveNoWeightGradient() throws {
+    let layers: [(Module, [Int])] = [
+      (try Conv2d(3, 4, kernelSize: 3, padding: 1), [2, 3, 5, 5]),
+      (try ConvTranspose2d(3, 4, kernelSize: 3, stride: 2), [2, 3, 5, 5]),
+      (try Linear(5, 3), [4, 5]), (try LayerNorm([5]), [4, 5]),
+    ]
+    for (m, shape) in layers {
       m.freeze()
-      let x = testTensor([2, 3, 5, 5])
+      let x = testTensor(shape)
       x.requiresGrad = true
       try m(x).sum().backward()
       XCTAssertNotNil(x.grad, m.typeName)
