@@ -139,9 +139,8 @@ enum NNLayerBindings {
               let key =
                 lua.type(-2) == LUA_TSTRING
                 ? "'\(try lua.string(-2, "ModuleDict"))'" : "a \(lua.typeName(-2)) key"
-              let found = lua.typeName(-1)
-              lua.pop(2)
-              throw LuaError("ModuleDict: entry \(key) is a \(found); expected name = Module")
+              throw LuaError(
+                "ModuleDict: entry \(key) is a \(lua.typeName(-1)); expected name = Module")
             }
             entries.append((try lua.string(-2, "ModuleDict"), m))
           }
