@@ -1,6 +1,6 @@
 """PyTorch reference values for the layers of issue 14 (run once, output committed):
-activations, Embedding, LayerNorm, GroupNorm, AdaptiveAvgPool2d, Upsample, ConvTranspose2d,
-LSTM and GRU, in
+activations, Embedding, LayerNorm, GroupNorm, AdaptiveAvgPool2d, Upsample, Conv1d,
+ConvTranspose2d, LSTM and GRU, in
 Tests/MoonlabNNTests/Fixtures/layer_fixtures.json.
 
     /work/main/.venv-bench/bin/python scripts/fixtures_layers.py   (pip install torch numpy)
@@ -102,6 +102,12 @@ cases["adaptive_avg_pool"] = module_case(nn.AdaptiveAvgPool2d((3, 4)), torch.ran
 cases["adaptive_avg_pool_1x1"] = module_case(nn.AdaptiveAvgPool2d(1), torch.randn(2, 3, 4, 4))
 cases["upsample2"] = module_case(nn.Upsample(scale_factor=2, mode="nearest"), torch.randn(2, 3, 3, 4))
 cases["upsample1_5"] = module_case(nn.Upsample(scale_factor=1.5, mode="nearest"), torch.randn(1, 2, 3, 5))
+
+cases["conv1d"] = module_case(nn.Conv1d(3, 4, 3), torch.randn(2, 3, 9))
+cases["conv1d_s2p2_k5"] = module_case(nn.Conv1d(2, 5, 5, stride=2, padding=2), torch.randn(3, 2, 11))
+cases["conv1d_k1_nobias"] = module_case(nn.Conv1d(4, 3, 1, bias=False), torch.randn(2, 4, 6))
+# 3 output channels, a long row: the shape DirectConv would take if it were square.
+cases["conv1d_long"] = module_case(nn.Conv1d(2, 3, 3), torch.randn(2, 2, 40))
 
 cases["conv_transpose_s2p1op1"] = module_case(
     nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1), torch.randn(2, 3, 4, 5))

@@ -32,6 +32,16 @@ final class LayerFixtureTests: XCTestCase {
     try check("upsample1_5", Upsample(scaleFactor: 1.5))
   }
 
+  func testConv1d() throws {
+    try check("conv1d", Conv1d(3, 4, kernelSize: 3))
+    try check("conv1d_s2p2_k5", Conv1d(2, 5, kernelSize: 5, stride: 2, padding: 2))
+    try check("conv1d_k1_nobias", Conv1d(4, 3, kernelSize: 1, bias: false))
+    try check("conv1d_long", Conv1d(2, 3, kernelSize: 3))
+    try inRun(threads: 2, splitTinyBatches: true) {
+      try check("conv1d_s2p2_k5", Conv1d(2, 5, kernelSize: 5, stride: 2, padding: 2))
+    }
+  }
+
   func testConvTranspose2d() throws {
     try check(
       "conv_transpose_s2p1op1",
@@ -52,6 +62,7 @@ final class LayerFixtureTests: XCTestCase {
       (try Conv2d(3, 4, kernelSize: 3, padding: 1), [2, 3, 5, 5]),
       (try ConvTranspose2d(3, 4, kernelSize: 3, stride: 2), [2, 3, 5, 5]),
       (try Linear(5, 3), [4, 5]), (try LayerNorm([5]), [4, 5]),
+      (try Conv1d(3, 2, kernelSize: 3), [2, 3, 8]),
     ]
     for (m, shape) in layers {
       m.freeze()

@@ -99,6 +99,17 @@ enum NNLayerBindings {
         }
         return NNLibrary.pushed(lua, try Upsample(scaleFactor: scale))
       },
+      "Conv1d": { lua in
+        let fn = "Conv1d"
+        let o = try NNLibrary.options(lua, 4, fn, allowed: ["stride", "padding", "bias"])
+        return NNLibrary.pushed(
+          lua,
+          try Conv1d(
+            try lua.integer(1, fn), try lua.integer(2, fn), kernelSize: try lua.integer(3, fn),
+            stride: try lua.integerOption(o, "stride", fn) ?? 1,
+            padding: try lua.integerOption(o, "padding", fn) ?? 0,
+            bias: try lua.booleanOption(o, "bias", fn) ?? true))
+      },
       "ConvTranspose2d": { lua in
         let fn = "ConvTranspose2d"
         let o = try NNLibrary.options(

@@ -55,22 +55,33 @@ public final class Conv2d: Module {
         stride: stride, padding: padding),
       outChannels: outChannels, batch: x.shape[0])
     let g = plan.geometry
-    let y = Tensor(uninitialized: [x.shape[0], outChannels, g.outHeight, g.outWidth])
-    plan.forward(
-      input: x.data, weight: weight.data, bias: bias?.data, output: y.data, scratch: scratch)
-    let inputs = [x, weight] + (bias.map { [$0] } ?? [])
-    return Autograd.record("Conv2d", output: y, inputs: inputs) {
-      [
-        x = x.detach(), needX = x.requiresGrad, needW = weight.requiresGrad, weight,
-        hasBias = bias != nil, scratch
-      ] gy in
-      let gx = needX ? Tensor(uninitialized: x.shape) : nil
-      let gw = needW ? Tensor(uninitialized: weight.shape) : nil  // frozen: no dW pass
-      let gb = hasBias ? Tensor(uninitialized: [plan.outChannels]) : nil
-      plan.backward(
-        gradOutput: gy.data, input: x.data, weight: weight.data, gradInput: gx?.data,
-        gradWeight: gw, gradBias: gb, scratch: scratch)
-      return [gx, gw] + (gb.map { [$0] } ?? [])
-    }
+    return convolve(
+      "Conv2d", x, plan, weight: weight, bias: bias,
+      outputShape: [x.shape[0], outChannels, g.outHeight, g.outWidth], scratch: scratch)
+  }
+}
+
+/// One tape node running `plan` forward, and backward for the input and weight gradients
+/// that are needed (Conv2d, and Conv1d as a 1×k convolution of height-1 images).
+func convolve(
+  _ name: String, _ x: Tensor, _ plan: ConvPlan, weight: Tensor, bias: Tensor?,
+  outputShape: [Int], scratch: Workspace
+) -> Tensor {
+  let y = Tensor(uninitialized: outputShape)
+  plan.forward(
+    input: x.data, weight: weight.data, bias: bias?.data, output: y.data, scratch: scratch)
+  let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+  return Autograd.record(name, output: y, inputs: inputs) {
+    [
+      x = x.detach(), needX = x.requiresGrad, needW = weight.requiresGrad, weight,
+      hasBias = bias != nil, scratch
+    ] gy in
+    let gx = needX ? Tensor(uninitialized: x.shape) : nil
+    let gw = needW ? Tensor(uninitialized: weight.shape) : nil  // frozen: no dW pass
+    let gb = hasBias ? Tensor(uninitialized: [plan.outChannels]) : nil
+    plan.backward(
+      gradOutput: gy.data, input: x.data, weight: weight.data, gradInput: gx?.data,
+      gradWeight: gw, gradBias: gb, scratch: scratch)
+    return [gx, gw] + (gb.map { [$0] } ?? [])
   }
 }

@@ -41,7 +41,7 @@ public struct ConvPlan {
     direct = DirectConv.applies(g, outChannels: outChannels)
     winograd = Winograd.applies(g) && g.channels >= Self.winogradChannels
     directInput =
-      g.stride == 1 && g.padding == 0
+      g.isSquare && g.stride == 1 && g.padding == 0
       && DirectConv.applies(
         DirectConv.transposed(g, outChannels: outChannels), outChannels: g.channels)
     work = outChannels * g.patchSize * g.outPlane
