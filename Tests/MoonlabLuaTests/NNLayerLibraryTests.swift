@@ -169,6 +169,41 @@ final class NNLayerLibraryTests: XCTestCase {
       "nn.Dropout2d(0.5)(tensor.ones{2, 3})", "Dropout2d: expected input [N,C,H,W], got [2,3]")
   }
 
+  func testConv1dAndConvTranspose2d() throws {
+    XCTAssertEqual(
+      try host.run(
+        """
+        local up = nn.ConvTranspose2d(4, 2, 3, {stride = 2, padding = 1, output_padding = 1})
+        local c = nn.Conv1d(4, 6, 5, {stride = 2, padding = 2, bias = false})
+        return table.concat(up(tensor.randn{1, 4, 5, 6}):shape(), 'x'), tostring(up),
+          table.concat(c(tensor.randn{3, 4, 20}):shape(), 'x'), tostring(c), c:num_parameters()
+        """),
+      [
+        "1x2x10x12", "ConvTranspose2d(4 -> 2, kernel 3, stride 2, padding 1, output padding 1)",
+        "3x6x10", "Conv1d(4 -> 6, kernel 5, stride 2, padding 2, no bias)", "120",
+      ])
+    assertError(
+      "nn.Conv1d(4, 6, 5)(tensor.zeros{3, 4, 3})",
+      "Conv1d: input [3,4,3] is shorter than the kernel 5 (padding 0)")
+    assertError(
+      "nn.Conv1d(4, 6, 5)(tensor.zeros{3, 4, 3, 3})",
+      "Conv1d: expected input [N,4,L], got [3,4,3,3]")
+    assertError(
+      "nn.Conv1d(0, 6, 5)",
+      "Conv1d: channels, kernel size and stride must be positive and padding ≥ 0, got 0 -> 6")
+    assertError(
+      "nn.ConvTranspose2d(4, 2, 3, {output_padding = 1})",
+      "ConvTranspose2d: output padding must be in 0..<stride, got 1 with stride 1")
+    assertError(
+      "nn.ConvTranspose2d(4, 2, 1, {padding = 1})(tensor.zeros{1, 4, 1, 1})",
+      "ConvTranspose2d: input [1,4,1,1] gives an empty output (-1x-1) with padding 1")
+    assertError(
+      "nn.ConvTranspose2d(4, 2, 3)(tensor.zeros{1, 3, 4, 4})",
+      "ConvTranspose2d: expected input [N,4,H,W], got [1,3,4,4]")
+    assertError(
+      "nn.ConvTranspose2d(4, 2, 3, {dilation = 2})", "ConvTranspose2d: unknown option 'dilation'")
+  }
+
   func testModuleListAndDict() throws {
     XCTAssertEqual(
       try host.run(

@@ -6,37 +6,15 @@ import MoonlabTensor
 ///
 /// It runs as Conv2d's `ConvPlan` on [N, Cin, 1, L] images with a 1×k kernel (the same
 /// memory), so every kernel and path is Conv2d's (docs/nn.md, "Conv1d").
-public final class Conv1d: Module {
-  public let inChannels, outChannels, kernelSize, stride, padding: Int
-  public let weight: Tensor
-  public let bias: Tensor?
-  private let scratch = Workspace()
-
+public final class Conv1d: Convolution {
   public init(
     _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
     bias: Bool = true
   ) throws {
-    guard inChannels > 0, outChannels > 0, kernelSize > 0, stride > 0, padding >= 0 else {
-      throw TensorError(
-        "Conv1d: channels, kernel size and stride must be positive and padding ≥ 0, got \(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride), padding \(padding)"
-      )
-    }
-    try Shape.validate([outChannels, inChannels, kernelSize], op: "Conv1d")
-    self.inChannels = inChannels
-    self.outChannels = outChannels
-    self.kernelSize = kernelSize
-    self.stride = stride
-    self.padding = padding
-    weight = Tensor(zeros: [outChannels, inChannels, kernelSize])
-    self.bias = bias ? Tensor(zeros: [outChannels]) : nil
-    super.init()
-    registerWeightAndBias(weight, self.bias, fanIn: inChannels * kernelSize)
-  }
-
-  public override var extraDescription: String {
-    "\(inChannels) -> \(outChannels), kernel \(kernelSize)"
-      + (stride != 1 ? ", stride \(stride)" : "")
-      + (padding != 0 ? ", padding \(padding)" : "") + (bias == nil ? ", no bias" : "")
+    try super.init(
+      "Conv1d", inChannels, outChannels, kernelSize: kernelSize, stride: stride,
+      padding: padding, bias: bias, weightShape: [outChannels, inChannels, kernelSize],
+      fanIn: inChannels * kernelSize)
   }
 
   public override func forward(_ x: Tensor) throws -> Tensor {

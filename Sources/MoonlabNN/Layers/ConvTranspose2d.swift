@@ -9,41 +9,28 @@ import MoonlabTensor
 /// forward is that convolution's input gradient, its input gradient the convolution's
 /// forward and its weight gradient the convolution's weight gradient: one `ConvPlan` runs
 /// all three (docs/nn.md, "ConvTranspose2d").
-public final class ConvTranspose2d: Module {
-  public let inChannels, outChannels, kernelSize, stride, padding, outputPadding: Int
-  public let weight: Tensor
-  public let bias: Tensor?
-  private let scratch = Workspace()
+public final class ConvTranspose2d: Convolution {
+  public let outputPadding: Int
 
   public init(
     _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
     outputPadding: Int = 0, bias: Bool = true
   ) throws {
-    guard inChannels > 0, outChannels > 0, kernelSize > 0, stride > 0, padding >= 0,
-      outputPadding >= 0, outputPadding < stride
-    else {
+    guard outputPadding >= 0, outputPadding < max(stride, 1) else {
       throw TensorError(
-        "ConvTranspose2d: channels, kernel size and stride must be positive, padding ≥ 0 and output padding in 0..<stride, got \(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride), padding \(padding), output padding \(outputPadding)"
+        "ConvTranspose2d: output padding must be in 0..<stride, got \(outputPadding) with stride \(stride)"
       )
     }
-    try Shape.validate([inChannels, outChannels, kernelSize, kernelSize], op: "ConvTranspose2d")
-    self.inChannels = inChannels
-    self.outChannels = outChannels
-    self.kernelSize = kernelSize
-    self.stride = stride
-    self.padding = padding
     self.outputPadding = outputPadding
-    weight = Tensor(zeros: [inChannels, outChannels, kernelSize, kernelSize])
-    self.bias = bias ? Tensor(zeros: [outChannels]) : nil
-    super.init()
-    registerWeightAndBias(weight, self.bias, fanIn: outChannels * kernelSize * kernelSize)
+    try super.init(
+      "ConvTranspose2d", inChannels, outChannels, kernelSize: kernelSize, stride: stride,
+      padding: padding, bias: bias,
+      weightShape: [inChannels, outChannels, kernelSize, kernelSize],
+      fanIn: outChannels * kernelSize * kernelSize)
   }
 
-  public override var extraDescription: String {
-    "\(inChannels) -> \(outChannels), kernel \(kernelSize)"
-      + (stride != 1 ? ", stride \(stride)" : "") + (padding != 0 ? ", padding \(padding)" : "")
-      + (outputPadding != 0 ? ", output padding \(outputPadding)" : "")
-      + (bias == nil ? ", no bias" : "")
+  override var moreOptions: String {
+    outputPadding != 0 ? ", output padding \(outputPadding)" : ""
   }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
