@@ -143,6 +143,7 @@ final class LayerFixtureTests: XCTestCase {
         try ConvTranspose2d(2, 3, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1),
         [2, 2, 3, 3]
       ),
+      (try Conv1d(2, 3, kernelSize: 3, stride: 2, padding: 1), [2, 2, 7]),
     ]
     for (m, shape) in layers {
       // Inputs away from the kinks of LeakyReLU/ELU and Softplus's threshold.
