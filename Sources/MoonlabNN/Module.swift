@@ -82,7 +82,7 @@ open class Module {
   /// All parameters with dotted names, depth first in registration order. A tensor
   /// reached twice (a module or parameter shared between two places) is listed once,
   /// under its first name, as in PyTorch's `named_parameters`, so an optimizer updates
-  /// it once (docs/nn.md, "Sharing and freezing").
+  /// it once (docs/nn.md, "Containers, sharing and freezing").
   public func namedParameters(prefix: String = "") -> [(name: String, tensor: Tensor)] {
     withoutRepeats(allSlots(prefix: prefix, \.parameterSlots))
   }

@@ -57,7 +57,7 @@ public final class Linear: Module {
         hasBias = bias != nil, scratch
       ] g in
       let gx = needX ? Tensor(uninitialized: x.shape) : nil
-      // Frozen weight and bias (docs/nn.md, "Sharing and freezing"): no dW GEMM.
+      // Frozen weight and bias (docs/nn.md, "Containers, sharing and freezing"): no dW GEMM.
       let gw = needW ? Tensor(uninitialized: weight.shape) : nil
       let gb = needW ? Tensor(uninitialized: [nOut]) : nil
       let chunks = batchChunks(rows, workPerItem: work)

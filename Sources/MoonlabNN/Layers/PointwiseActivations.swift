@@ -2,8 +2,8 @@ import Foundation
 import MoonlabTensor
 
 /// An elementwise function and its derivative, both of the input x (docs/nn.md,
-/// "Activations"). A type, not a closure, so `pointwise` is specialised per function and
-/// its loops inline it.
+/// "Embedding, normalisation, activations"). A type, not a closure, so `pointwise` is
+/// specialised per function and its loops inline it.
 protocol PointwiseFunction {
   func value(_ x: Float) -> Float
   func derivative(_ x: Float) -> Float

@@ -216,7 +216,7 @@ public class RecurrentStack: Module {
 }
 
 /// dW_ih = dxzᵀ·input, dW_hh = dhzᵀ·[h₀ … hₜ₋₁], db_ih = Σ dxz, db_hh = Σ dhz; nil for a
-/// layer whose parameters are all frozen (docs/nn.md, "Sharing and freezing").
+/// layer whose parameters are all frozen (docs/nn.md, "Containers, sharing and freezing").
 private func weightGradients(
   _ layer: [Tensor], input: UnsafePointer<Float>, hidden: UnsafePointer<Float>,
   dxz: UnsafePointer<Float>, dhz: UnsafePointer<Float>, rows: Int, batch: Int, nIn: Int, nH: Int
