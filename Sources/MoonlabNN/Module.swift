@@ -79,15 +79,30 @@ open class Module {
 
   // MARK: Traversal
 
-  /// All parameters with dotted names, depth first in registration order.
+  /// All parameters with dotted names, depth first in registration order. A tensor
+  /// reached twice (a module or parameter shared between two places) is listed once,
+  /// under its first name, as in PyTorch's `named_parameters`, so an optimizer updates
+  /// it once (docs/nn.md, "Containers, sharing and freezing").
   public func namedParameters(prefix: String = "") -> [(name: String, tensor: Tensor)] {
-    parameterSlots.map { (prefix + $0.name, $0.tensor) }
-      + children.flatMap { $0.module.namedParameters(prefix: prefix + $0.name + ".") }
+    withoutRepeats(allSlots(prefix: prefix, \.parameterSlots))
   }
 
   public func namedBuffers(prefix: String = "") -> [(name: String, tensor: Tensor)] {
-    bufferSlots.map { (prefix + $0.name, $0.tensor) }
-      + children.flatMap { $0.module.namedBuffers(prefix: prefix + $0.name + ".") }
+    withoutRepeats(allSlots(prefix: prefix, \.bufferSlots))
+  }
+
+  private func allSlots(
+    prefix: String, _ slots: KeyPath<Module, [(name: String, tensor: Tensor)]>
+  ) -> [(name: String, tensor: Tensor)] {
+    self[keyPath: slots].map { (prefix + $0.name, $0.tensor) }
+      + children.flatMap { $0.module.allSlots(prefix: prefix + $0.name + ".", slots) }
+  }
+
+  private func withoutRepeats(_ named: [(name: String, tensor: Tensor)]) -> [(
+    name: String, tensor: Tensor
+  )] {
+    var seen: Set<ObjectIdentifier> = []
+    return named.filter { seen.insert(ObjectIdentifier($0.tensor)).inserted }
   }
 
   public func parameters() -> [Tensor] { namedParameters().map(\.tensor) }
@@ -102,6 +117,15 @@ open class Module {
   }
 
   public func eval() { train(false) }
+
+  /// Stops (or restarts) training of every parameter in the tree: a frozen parameter
+  /// doesn't require grad, so backward leaves its `grad` alone and layers skip its
+  /// weight gradient.
+  public func freeze(_ frozen: Bool = true) {
+    for p in parameters() { p.requiresGrad = !frozen }
+  }
+
+  public func unfreeze() { freeze(false) }
 
   public func zeroGrad() {
     for p in parameters() { p.zeroGrad() }

@@ -66,7 +66,7 @@ extension Module {
     switch self {
     case is Conv2d, is Pool2d, is BatchNorm2d: return 4
     case is Linear, is BatchNorm1d: return 2
-    case is RNN: return 3
+    case is RNN, is RecurrentStack: return 3
     case is Sequential, is Residual: return children.first?.module.firstLayerRank
     default: return nil
     }

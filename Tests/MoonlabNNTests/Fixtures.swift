@@ -1,9 +1,10 @@
 import Foundation
+import MoonlabNN
 import MoonlabTensor
 import XCTest
 
-/// Cases written by scripts/fixtures_nn.py (PyTorch), read from Fixtures/nn_fixtures.json
-/// and Fixtures/conv_bn_fixtures.json.
+/// Cases written by scripts/fixtures_nn.py and scripts/fixtures_layers.py (PyTorch), read
+/// from Fixtures/nn_fixtures.json, conv_bn_fixtures.json and layer_fixtures.json.
 struct FixtureCase {
   let raw: [String: Any]
 
@@ -11,7 +12,9 @@ struct FixtureCase {
     let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .appendingPathComponent("Fixtures")
     var cases: [String: FixtureCase] = [:]
-    for file in ["nn_fixtures.json", "conv_bn_fixtures.json", "training_fixtures.json"] {
+    for file in [
+      "nn_fixtures.json", "conv_bn_fixtures.json", "training_fixtures.json", "layer_fixtures.json",
+    ] {
       guard let data = try? Data(contentsOf: folder.appendingPathComponent(file)),
         let json = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]
       else { continue }
@@ -43,6 +46,54 @@ struct FixtureCase {
   }
 
   func inputs() throws -> [Tensor] { try (raw["inputs"] as? [Any] ?? []).map(FixtureCase.tensor) }
+}
+
+extension XCTestCase {
+  /// Loads the case's parameters and buffers into `m`, runs it on each input (train or
+  /// eval), backpropagates sum(output · grad_output) from the last one and compares.
+  func check(
+    _ name: String, _ m: Module, train: Bool = true, file: StaticString = #filePath,
+    line: UInt = #line
+  ) throws {
+    let c = try FixtureCase.named(name)
+    let params = try c.tensors("params")
+    let buffers = try c.tensors("buffers_before")
+    for (key, p) in m.namedParameters() {
+      let value = try XCTUnwrap(
+        params[key], "\(name): no fixture parameter \(key)", file: file, line: line)
+      XCTAssertEqual(value.shape, p.shape, "\(name).\(key)", file: file, line: line)
+      p.data.update(from: value.data, count: p.count)
+    }
+    for (key, b) in m.namedBuffers() {
+      if let value = buffers[key] { b.data.update(from: value.data, count: b.count) }
+    }
+    m.train(train)
+    var x = Tensor(zeros: [])
+    var y = Tensor(zeros: [])
+    for input in try c.inputs() {
+      m.zeroGrad()
+      x = input.detach()
+      x.requiresGrad = true
+      y = try m(x)
+    }
+    assertMatches(y, try c.tensor("output"), "\(name) output", file: file, line: line)
+    try y.backward(try c.tensor("grad_output"))
+    assertMatches(
+      try XCTUnwrap(x.grad), try c.tensor("grad_input"), "\(name) grad input", file: file,
+      line: line)
+    let grads = try c.tensors("grads")
+    for (key, p) in m.namedParameters() {
+      let expected = try XCTUnwrap(grads[key], file: file, line: line)
+      assertMatches(
+        try XCTUnwrap(p.grad, "\(name).\(key) has no grad"), expected, "\(name) grad \(key)",
+        file: file, line: line)
+    }
+    for (key, b) in m.namedBuffers() {
+      let expected = try XCTUnwrap(
+        try c.tensors("buffers")[key], "\(name): buffer \(key)", file: file, line: line)
+      assertMatches(b, expected, "\(name) buffer \(key)", file: file, line: line)
+    }
+  }
 }
 
 /// |a − b| ≤ 1e-4·|b| + 1e-5 elementwise: the acceptance tolerance (1e-4 relative), with a

@@ -7,52 +7,6 @@ import XCTest
 /// Every module's forward output and all gradients against PyTorch
 /// (scripts/fixtures_nn.py).
 final class ModuleFixtureTests: XCTestCase {
-  /// Loads the case's parameters and buffers into `m`, runs it on each input (train or
-  /// eval), backpropagates sum(output · grad_output) from the last one and compares.
-  func check(
-    _ name: String, _ m: Module, train: Bool = true, file: StaticString = #filePath,
-    line: UInt = #line
-  ) throws {
-    let c = try FixtureCase.named(name)
-    let params = try c.tensors("params")
-    let buffers = try c.tensors("buffers_before")
-    for (key, p) in m.namedParameters() {
-      let value = try XCTUnwrap(
-        params[key], "\(name): no fixture parameter \(key)", file: file, line: line)
-      XCTAssertEqual(value.shape, p.shape, "\(name).\(key)", file: file, line: line)
-      p.data.update(from: value.data, count: p.count)
-    }
-    for (key, b) in m.namedBuffers() {
-      if let value = buffers[key] { b.data.update(from: value.data, count: b.count) }
-    }
-    m.train(train)
-    var x = Tensor(zeros: [])
-    var y = Tensor(zeros: [])
-    for input in try c.inputs() {
-      m.zeroGrad()
-      x = input.detach()
-      x.requiresGrad = true
-      y = try m(x)
-    }
-    assertMatches(y, try c.tensor("output"), "\(name) output", file: file, line: line)
-    try y.backward(try c.tensor("grad_output"))
-    assertMatches(
-      try XCTUnwrap(x.grad), try c.tensor("grad_input"), "\(name) grad input", file: file,
-      line: line)
-    let grads = try c.tensors("grads")
-    for (key, p) in m.namedParameters() {
-      let expected = try XCTUnwrap(grads[key], file: file, line: line)
-      assertMatches(
-        try XCTUnwrap(p.grad, "\(name).\(key) has no grad"), expected, "\(name) grad \(key)",
-        file: file, line: line)
-    }
-    for (key, b) in m.namedBuffers() {
-      let expected = try XCTUnwrap(
-        try c.tensors("buffers")[key], "\(name): buffer \(key)", file: file, line: line)
-      assertMatches(b, expected, "\(name) buffer \(key)", file: file, line: line)
-    }
-  }
-
   func testLinear() throws {
     try check("linear", Linear(5, 4))
     try check("linear_nobias_3d", Linear(4, 3, bias: false))

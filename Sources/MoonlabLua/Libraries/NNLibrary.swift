@@ -15,6 +15,7 @@ enum NNLibrary {
   static func install(_ host: LuaHost) throws {
     host.register(.module, NNModuleClass.spec(host))
     var functions = constructors().merging(LossLibrary.constructors()) { a, _ in a }
+      .merging(NNLayerBindings.constructors()) { a, _ in a }
     functions["define"] = LuaModule.define(host)
     functions["Function"] = LuaFunctionOp.make(host)
     functions["summary"] = { [unowned host] lua in
@@ -148,14 +149,17 @@ enum NNLibrary {
             block, shortcut: shortcut, relu: try lua.booleanOption(o, "relu", "Residual") ?? false))
       },
       "RNN": { lua in
-        let o = try options(lua, 3, "RNN", allowed: ["nonlinearity"])
+        let o = try options(lua, 3, "RNN", allowed: ["nonlinearity", "num_layers", "batch_first"])
         let name = try lua.stringOption(o, "nonlinearity", "RNN") ?? "tanh"
         guard let nonlinearity = RNN.Nonlinearity(rawValue: name) else {
           throw LuaError("RNN: option 'nonlinearity' must be 'tanh' or 'relu', got '\(name)'")
         }
         return pushed(
           lua,
-          try RNN(try lua.integer(1, "RNN"), try lua.integer(2, "RNN"), nonlinearity: nonlinearity))
+          try RNN(
+            try lua.integer(1, "RNN"), try lua.integer(2, "RNN"), nonlinearity: nonlinearity,
+            numLayers: try lua.integerOption(o, "num_layers", "RNN") ?? 1,
+            batchFirst: try lua.booleanOption(o, "batch_first", "RNN") ?? false))
       },
       "BCELoss": { lua in pushed(lua, BCELoss()) },
       "BCEWithLogitsLoss": { lua in pushed(lua, BCEWithLogitsLoss()) },

@@ -10,7 +10,7 @@ enum NNModuleClass {
   static func spec(_ host: LuaHost) -> LuaClassSpec {
     var spec = LuaClassSpec()
     let call = self.call(host)
-    spec.methods = methods()
+    spec.methods = methods().merging(NNLayerBindings.methods()) { old, _ in old }
     spec.methods["forward"] = call
     spec.metamethods = [
       "__call": call,
@@ -62,6 +62,7 @@ enum NNModuleClass {
   static func call(_ host: LuaHost) -> LuaFunction {
     { [unowned host] lua in
       let m = try NNLibrary.module(lua, 1, "forward")
+      if let results = try NNLayerBindings.call(lua, m) { return results }
       let x = try lua.tensor(2, m.typeName)
       let y: Tensor = try host.withCallbackThread(lua.L) {
         guard let loss = m as? Loss else { return try m.forward(x) }
@@ -154,16 +155,7 @@ enum NNModuleClass {
         lua_settop(lua.L, 1)
         return 1
       },
-      "add": { lua in
-        guard let seq = try NNLibrary.module(lua, 1, "add") as? Sequential else {
-          throw LuaError("add: only a Sequential takes new modules, got \(lua.typeName(1))")
-        }
-        let child = try NNLibrary.module(lua, 2, "add")
-        try seq.checkCanAdopt(child, "add")
-        seq.add(child)
-        lua_settop(lua.L, 1)
-        return 1
-      },
+      "add": NNLayerBindings.append("add"),
       // The i-th child (1-based), e.g. a Sequential's first Conv2d.
       "get": { lua in
         let m = try NNLibrary.module(lua, 1, "get")

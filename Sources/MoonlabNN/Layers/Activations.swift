@@ -24,6 +24,17 @@ public final class Softmax: Module {
   public override func forward(_ x: Tensor) throws -> Tensor { try x.softmax(dim: dim) }
 }
 
+/// log(softmax(x)) along `dim` in one pass (0-based in Swift; Lua's `nn.LogSoftmax(d)`
+/// is 1-based), the stable input for NLL-style losses.
+public final class LogSoftmax: Module {
+  public let dim: Int
+  public init(dim: Int) {
+    self.dim = dim
+  }
+  public override var extraDescription: String { "dim \(dim)" }
+  public override func forward(_ x: Tensor) throws -> Tensor { try x.logSoftmax(dim: dim) }
+}
+
 /// Passes its input through (a placeholder, e.g. Residual's default shortcut).
 public final class Identity: Module {
   public override func forward(_ x: Tensor) throws -> Tensor { x }

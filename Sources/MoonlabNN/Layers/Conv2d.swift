@@ -6,37 +6,16 @@ import MoonlabTensor
 ///
 /// A `ConvPlan` picks the kernels for each input shape and runs forward and backward
 /// (docs/nn.md, "Conv2d").
-public final class Conv2d: Module {
-  public let inChannels, outChannels, kernelSize, stride, padding: Int
-  public let weight: Tensor
-  public let bias: Tensor?
-  private let scratch = Workspace()
-
+public final class Conv2d: Convolution {
   public init(
     _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
     bias: Bool = true
   ) throws {
-    guard inChannels > 0, outChannels > 0, kernelSize > 0, stride > 0, padding >= 0 else {
-      throw TensorError(
-        "Conv2d: channels, kernel size and stride must be positive and padding ≥ 0, got \(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride), padding \(padding)"
-      )
-    }
-    try Shape.validate([outChannels, inChannels, kernelSize, kernelSize], op: "Conv2d")
-    self.inChannels = inChannels
-    self.outChannels = outChannels
-    self.kernelSize = kernelSize
-    self.stride = stride
-    self.padding = padding
-    weight = Tensor(zeros: [outChannels, inChannels, kernelSize, kernelSize])
-    self.bias = bias ? Tensor(zeros: [outChannels]) : nil
-    super.init()
-    registerWeightAndBias(weight, self.bias, fanIn: inChannels * kernelSize * kernelSize)
-  }
-
-  public override var extraDescription: String {
-    "\(inChannels) -> \(outChannels), kernel \(kernelSize)"
-      + (stride != 1 ? ", stride \(stride)" : "")
-      + (padding != 0 ? ", padding \(padding)" : "") + (bias == nil ? ", no bias" : "")
+    try super.init(
+      "Conv2d", inChannels, outChannels, kernelSize: kernelSize, stride: stride,
+      padding: padding, bias: bias,
+      weightShape: [outChannels, inChannels, kernelSize, kernelSize],
+      fanIn: inChannels * kernelSize * kernelSize)
   }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
@@ -55,19 +34,8 @@ public final class Conv2d: Module {
         stride: stride, padding: padding),
       outChannels: outChannels, batch: x.shape[0])
     let g = plan.geometry
-    let y = Tensor(uninitialized: [x.shape[0], outChannels, g.outHeight, g.outWidth])
-    plan.forward(
-      input: x.data, weight: weight.data, bias: bias?.data, output: y.data, scratch: scratch)
-    let inputs = [x, weight] + (bias.map { [$0] } ?? [])
-    return Autograd.record("Conv2d", output: y, inputs: inputs) {
-      [x = x.detach(), needX = x.requiresGrad, weight, hasBias = bias != nil, scratch] gy in
-      let gx = needX ? Tensor(uninitialized: x.shape) : nil
-      let gw = Tensor(uninitialized: weight.shape)
-      let gb = hasBias ? Tensor(uninitialized: [plan.outChannels]) : nil
-      plan.backward(
-        gradOutput: gy.data, input: x.data, weight: weight.data, gradInput: gx?.data,
-        gradWeight: gw, gradBias: gb, scratch: scratch)
-      return [gx, gw] + (gb.map { [$0] } ?? [])
-    }
+    return convolve(
+      "Conv2d", x, plan, weight: weight, bias: bias,
+      outputShape: [x.shape[0], outChannels, g.outHeight, g.outWidth], scratch: scratch)
   }
 }

@@ -51,39 +51,49 @@ public final class Linear: Module {
     }
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return Autograd.record("Linear", output: y, inputs: inputs) {
-      [x = x.detach(), needX = x.requiresGrad, weight, hasBias = bias != nil, scratch] g in
+      [
+        x = x.detach(), needX = x.requiresGrad,
+        needW = weight.requiresGrad || (bias?.requiresGrad ?? false), weight,
+        hasBias = bias != nil, scratch
+      ] g in
       let gx = needX ? Tensor(uninitialized: x.shape) : nil
-      let gw = Tensor(uninitialized: weight.shape)
-      let gb = Tensor(uninitialized: [nOut])
+      // Frozen weight and bias (docs/nn.md, "Containers, sharing and freezing"): no dW GEMM.
+      let gw = needW ? Tensor(uninitialized: weight.shape) : nil
+      let gb = needW ? Tensor(uninitialized: [nOut]) : nil
       let chunks = batchChunks(rows, workPerItem: work)
       let perChunk = nOut * nIn + nOut
-      let partials = scratch.pointer(chunks * perChunk)
+      let partials = scratch.pointer(needW ? chunks * perChunk : 0)
       let (px, pw, pg, pgx) = (x.data, weight.data, g.data, gx?.data)
       forBatchChunks(rows, workPerItem: work) { chunk, r in
-        let dw = partials + chunk * perChunk
-        let db = dw + nOut * nIn
-        db.update(repeating: 0, count: nOut)
-        guard !r.isEmpty else {  // an empty batch: no GEMM to overwrite dW
-          dw.update(repeating: 0, count: nOut * nIn)
-          return
-        }
         let (gr, xr) = (pg + r.lowerBound * nOut, px + r.lowerBound * nIn)
-        // dW = g[r]ᵀ·x[r], db = Σ_r g, dx[r] = g[r]·W
-        sgemm(
-          transA: true, transB: false, m: nOut, n: nIn, k: r.count, a: gr, lda: nOut, b: xr,
-          ldb: nIn, c: dw, ldc: nIn)
-        for i in 0..<r.count {
-          let row = gr + i * nOut
-          for o in 0..<nOut { db[o] += row[o] }
+        if needW {
+          let dw = partials + chunk * perChunk
+          let db = dw + nOut * nIn
+          db.update(repeating: 0, count: nOut)
+          if r.isEmpty {  // an empty batch: no GEMM to overwrite dW
+            dw.update(repeating: 0, count: nOut * nIn)
+          } else {
+            // dW = g[r]ᵀ·x[r], db = Σ_r g
+            sgemm(
+              transA: true, transB: false, m: nOut, n: nIn, k: r.count, a: gr, lda: nOut, b: xr,
+              ldb: nIn, c: dw, ldc: nIn)
+            for i in 0..<r.count {
+              let row = gr + i * nOut
+              for o in 0..<nOut { db[o] += row[o] }
+            }
+          }
         }
-        if let pgx {
+        if let pgx, !r.isEmpty {
+          // dx[r] = g[r]·W
           sgemm(
             transA: false, transB: false, m: r.count, n: nIn, k: nOut, a: gr, lda: nOut, b: pw,
             ldb: nIn,
             c: pgx + r.lowerBound * nIn, ldc: nIn)
         }
       }
-      addChunkPartials(partials, chunks: chunks, stride: perChunk, into: [gw, gb])
+      if let gw, let gb {
+        addChunkPartials(partials, chunks: chunks, stride: perChunk, into: [gw, gb])
+      }
       return hasBias ? [gx, gw, gb] : [gx, gw]
     }
   }

@@ -23,9 +23,12 @@ public struct ConvLowering {
     let span = (g.outHeight - 1) * g.width + g.outWidth
     // Junk columns cost GEMM work; above +50% the short copies are the cheaper evil
     // (LeNet: +14% for the first conv, +36% for the second; both measured faster padded).
-    if g.kernel == 1 && g.stride == 1 && g.padding == 0 {
+    if g.kernel == 1 && g.kernelHeight == 1 && g.stride == 1 && g.padding == 0
+      && g.paddingHeight == 0
+    {
       kind = .identity
-    } else if g.stride == 1 && g.padding == 0 && 2 * span <= 3 * g.outPlane {
+    } else if g.stride == 1 && g.padding == 0 && g.paddingHeight == 0 && 2 * span <= 3 * g.outPlane
+    {
       kind = .rowPadded
     } else {
       kind = .im2col
@@ -47,7 +50,7 @@ public struct ConvLowering {
     case .rowPadded:
       var row = cols
       for c in 0..<g.channels {
-        for ki in 0..<g.kernel {
+        for ki in 0..<g.kernelHeight {
           for kj in 0..<g.kernel {
             row.update(from: image + c * g.inPlane + ki * g.width + kj, count: columns)
             row += rowStride
@@ -72,7 +75,7 @@ public struct ConvLowering {
       image.update(repeating: 0, count: g.channels * g.inPlane)
       var row = cols
       for c in 0..<g.channels {
-        for ki in 0..<g.kernel {
+        for ki in 0..<g.kernelHeight {
           for kj in 0..<g.kernel {
             Im2col.addRow(row, image + c * g.inPlane + ki * g.width + kj, columns)
             row += rowStride

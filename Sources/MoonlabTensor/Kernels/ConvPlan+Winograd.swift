@@ -33,8 +33,8 @@ extension ConvPlan {
   }
 
   func winogradBackward(
-    gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-    gradInput: UnsafeMutablePointer<Float>?, gradWeight: Tensor, gradBias: Tensor?,
+    gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>?, weight: UnsafePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>?, gradWeight: Tensor?, gradBias: Tensor?,
     scratch: Workspace
   ) {
     let (g, cin, cout, ld) = (geometry, geometry.channels, outChannels, tileStride)
@@ -44,7 +44,8 @@ extension ConvPlan {
     let (vCount, zCount, rowCount) = (16 * cin * ld, 16 * cout * ld, Winograd.rowScratch(g))
     let duCount = 16 * cout * cin
     let partialsOffset = vCount + zCount + rowCount + duCount
-    let partialCount = cout * cin * 9 + (gradBias == nil ? 0 : cout)
+    let weightCount = input == nil ? 0 : cout * cin * 9
+    let partialCount = weightCount + (gradBias == nil ? 0 : cout)
     let perChunk = partialsOffset + partialCount
     let u = scratch.pointer(uCount + chunks * perChunk)
     if gradInput != nil {
@@ -58,22 +59,25 @@ extension ConvPlan {
       let rows = z + zCount
       let du = rows + rowCount
       let dw = v + partialsOffset
-      let db = dw + cout * cin * 9
+      let db = dw + weightCount
       du.update(repeating: 0, count: duCount)
       dw.update(repeating: 0, count: partialCount)
       for first in stride(from: images.lowerBound, to: images.upperBound, by: group) {
         let count = min(group, images.upperBound - first)
         let gy = gradOutput + first * outSize
-        Winograd.transformInput(
-          g, channels: cin, images: input + first * inSize, count: count, into: v,
-          rowStride: ld, rows: rows)
-        Winograd.transformGradient(
-          g, channels: cout, gy, count: count, into: z, rowStride: ld)
-        // dU_ξ[Cout, Cin] += Z_ξ[Cout, tiles] · V_ξ[Cin, tiles]ᵀ
-        for xi in 0..<Winograd.positions {
-          sgemm(
-            transA: false, transB: true, m: cout, n: cin, k: count * tiles, a: z + xi * cout * ld,
-            lda: ld, b: v + xi * cin * ld, ldb: ld, beta: 1, c: du + xi * cout * cin, ldc: cin)
+        if let input {
+          Winograd.transformInput(
+            g, channels: cin, images: input + first * inSize, count: count, into: v,
+            rowStride: ld, rows: rows)
+          Winograd.transformGradient(
+            g, channels: cout, gy, count: count, into: z, rowStride: ld)
+          // dU_ξ[Cout, Cin] += Z_ξ[Cout, tiles] · V_ξ[Cin, tiles]ᵀ
+          for xi in 0..<Winograd.positions {
+            sgemm(
+              transA: false, transB: true, m: cout, n: cin, k: count * tiles,
+              a: z + xi * cout * ld, lda: ld, b: v + xi * cin * ld, ldb: ld, beta: 1,
+              c: du + xi * cout * cin, ldc: cin)
+          }
         }
         if gradBias != nil { addBiasGradient(gy, count: count, into: db) }
         guard let gradInput else { continue }
@@ -85,11 +89,13 @@ extension ConvPlan {
           g, channels: cin, v, rowStride: ld, count: count, bias: nil,
           into: gradInput + first * inSize, rows: rows)
       }
-      Winograd.addWeightGradient(du, outChannels: cout, inChannels: cin, into: dw)
+      if input != nil {
+        Winograd.addWeightGradient(du, outChannels: cout, inChannels: cin, into: dw)
+      }
     }
     addChunkPartials(
       base + partialsOffset, chunks: chunks, stride: perChunk,
-      into: [gradWeight] + (gradBias.map { [$0] } ?? []))
+      into: [gradWeight, gradBias].compactMap { $0 })
   }
 
   /// M_ξ[rows, columns] = U_ξ[rows, inner] · V_ξ[inner, columns] for the 16 positions

@@ -41,7 +41,7 @@ public struct ConvPlan {
     direct = DirectConv.applies(g, outChannels: outChannels)
     winograd = Winograd.applies(g) && g.channels >= Self.winogradChannels
     directInput =
-      g.stride == 1 && g.padding == 0
+      g.isSquare && g.stride == 1 && g.padding == 0
       && DirectConv.applies(
         DirectConv.transposed(g, outChannels: outChannels), outChannels: g.channels)
     work = outChannels * g.patchSize * g.outPlane
@@ -117,13 +117,16 @@ public struct ConvPlan {
     }
   }
 
-  /// The gradients for gradOutput [N, Cout, Hout, Wout]: gradWeight and gradBias are
-  /// overwritten; gradInput, when given, is overwritten with [N, Cin, H, W].
+  /// The gradients for gradOutput [N, Cout, Hout, Wout]: gradWeight and gradBias, when
+  /// given, are overwritten; so is gradInput, with [N, Cin, H, W]. `input` is read only for
+  /// gradWeight. Without gradWeight this is ConvTranspose2d's forward (docs/nn.md,
+  /// "ConvTranspose2d").
   public func backward(
-    gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-    gradInput: UnsafeMutablePointer<Float>?, gradWeight: Tensor, gradBias: Tensor?,
+    gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>?, weight: UnsafePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>?, gradWeight: Tensor?, gradBias: Tensor?,
     scratch: Workspace
   ) {
+    let input = gradWeight == nil ? nil : input
     if winograd {
       return winogradBackward(
         gradOutput: gradOutput, input: input, weight: weight, gradInput: gradInput,
@@ -144,7 +147,8 @@ public struct ConvPlan {
     let wideCount = gathered ? cout * group * columns : 0
     let paddedCount = needX && directInput ? cout * transposed.inPlane : 0
     let partialsOffset = colCount + dcolCount + wideCount + paddedCount
-    let partialCount = cout * patch + (gradBias == nil ? 0 : cout)
+    let weightCount = input == nil ? 0 : cout * patch
+    let partialCount = weightCount + (gradBias == nil ? 0 : cout)
     let perChunk = partialsOffset + partialCount
     let shared = scratch.pointer(packedCount + chunks * perChunk)
     if packedCount > 0 {
@@ -157,20 +161,20 @@ public struct ConvPlan {
       let wide = dcol + dcolCount
       let padded = wide + wideCount
       let dw = cols + partialsOffset
-      let db = dw + cout * patch
+      let db = dw + weightCount
       dw.update(repeating: 0, count: partialCount)
       for first in stride(from: images.lowerBound, to: images.upperBound, by: group) {
         let count = min(group, images.upperBound - first)
         let ld = count * columns
         let gy = gradOutput + first * outSize
         let gyCols = gathered ? spread(gy, count: count, into: wide) : gy
-        if direct {
+        if let input, direct {
           for i in 0..<count {
             DirectConv.weightGradient(
               g, outChannels: cout, image: input + (first + i) * inSize,
               gradOutput: gy + i * outSize, partial: dw)
           }
-        } else {
+        } else if let input {
           // dW += g[Cout, count·columns] · cols[K, count·columns]ᵀ (junk columns of g are 0)
           let b = lowered(input + first * inSize, count: count, into: cols)
           sgemm(
@@ -201,7 +205,7 @@ public struct ConvPlan {
     }
     addChunkPartials(
       base + partialsOffset, chunks: chunks, stride: perChunk,
-      into: [gradWeight] + (gradBias.map { [$0] } ?? []))
+      into: [gradWeight, gradBias].compactMap { $0 })
   }
 
   /// db[o] += Σ of channel o of `count` output gradients from `gradOutput`.

@@ -19,7 +19,8 @@ public enum DirectConv {
   /// feeds enough multiply-adds for OpenBLAS's packing to pay off (LeNet's second layer,
   /// 6 → 16 channels: the GEMM path is faster, forward and backward).
   public static func applies(_ g: ConvGeometry, outChannels: Int) -> Bool {
-    enabled && g.stride == 1 && g.padding == 0 && g.outWidth >= lanes && outChannels <= block
+    enabled && g.isSquare && g.stride == 1 && g.padding == 0 && g.outWidth >= lanes
+      && outChannels <= block
   }
 
   /// The kernels keep 12 eight-float accumulators in registers: they pay off in the AVX2/FMA

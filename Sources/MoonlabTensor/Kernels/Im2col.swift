@@ -1,22 +1,35 @@
 /// Geometry of a 2-D convolution or pooling window over one [C,H,W] image: kernel k×k,
 /// stride, zero padding. Output size follows PyTorch: ⌊(H + 2·pad − k) / stride⌋ + 1.
+/// The rows may differ from the columns in kernel size and padding (`kernelHeight`,
+/// `paddingHeight`; Conv1d is a 1×k kernel over a height-1 image, docs/nn.md "Conv1d");
+/// `kernel` and `padding` are then the columns'.
 public struct ConvGeometry: Equatable {
   public let channels, height, width, kernel, stride, padding: Int
+  public let kernelHeight, paddingHeight: Int
   public let outHeight, outWidth: Int
 
-  public init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int) {
+  public init(
+    channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int,
+    kernelHeight: Int? = nil, paddingHeight: Int? = nil
+  ) {
     self.channels = channels
     self.height = height
     self.width = width
     self.kernel = kernel
     self.stride = stride
     self.padding = padding
-    outHeight = (height + 2 * padding - kernel) / stride + 1
+    self.kernelHeight = kernelHeight ?? kernel
+    self.paddingHeight = paddingHeight ?? padding
+    outHeight = (height + 2 * self.paddingHeight - self.kernelHeight) / stride + 1
     outWidth = (width + 2 * padding - kernel) / stride + 1
   }
 
+  /// Whether the kernel and padding are the same along rows and columns (the fast
+  /// kernels, `DirectConv` and `Winograd`, take only those).
+  public var isSquare: Bool { kernelHeight == kernel && paddingHeight == padding }
+
   /// Rows of the im2col matrix: one per (channel, ki, kj), the weight's flattened order.
-  public var patchSize: Int { channels * kernel * kernel }
+  public var patchSize: Int { channels * kernelHeight * kernel }
   public var outPlane: Int { outHeight * outWidth }
   public var inPlane: Int { height * width }
 }
@@ -36,12 +49,12 @@ public enum Im2col {
     var row = columns
     for c in 0..<g.channels {
       let plane = image + c * g.inPlane
-      for ki in 0..<k {
+      for ki in 0..<g.kernelHeight {
         for kj in 0..<k {
           // Output columns lo..<hi read inside the image; the rest read padding.
           let (lo, hi) = g.insideColumns(kj)
           for oy in 0..<oh {
-            let y = oy * s - g.padding + ki
+            let y = oy * s - g.paddingHeight + ki
             let dst = row + oy * ow
             guard y >= 0 && y < g.height, lo < hi else {
               dst.update(repeating: 0, count: ow)
@@ -105,11 +118,11 @@ public enum Im2col {
     var row = columns
     for c in 0..<g.channels {
       let plane = image + c * g.inPlane
-      for ki in 0..<k {
+      for ki in 0..<g.kernelHeight {
         for kj in 0..<k {
           let (lo, hi) = g.insideColumns(kj)
           for oy in 0..<oh where lo < hi {
-            let y = oy * s - g.padding + ki
+            let y = oy * s - g.paddingHeight + ki
             if y < 0 || y >= g.height { continue }
             let src = row + oy * ow + lo
             let dst = plane + y * g.width + lo * s - g.padding + kj

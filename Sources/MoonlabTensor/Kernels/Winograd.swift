@@ -21,7 +21,7 @@ public enum Winograd {
 
   /// Stride 1, padding 1, a 3×3 kernel: the output has the input's size.
   public static func applies(_ g: ConvGeometry) -> Bool {
-    g.kernel == 3 && g.stride == 1 && g.padding == 1
+    g.isSquare && g.kernel == 3 && g.stride == 1 && g.padding == 1
   }
 
   /// Tiles per image row and column: ⌈W/2⌉ and ⌈H/2⌉.
