@@ -7,11 +7,11 @@ import XCTest
 /// random tensors, containers added into each other (cycles), calls made inside
 /// coroutines and nested pcalls — after the tensor fuzzer's pattern. Passing means no
 /// crash and the state still works. The test command runs 20,000 calls;
-/// MOONLAB_FUZZ_CALLS sets more for the long run.
+/// MOONLAB_FUZZ_CALLS sets more for the long run, MOONLAB_FUZZ_SEED another random sequence.
 final class APIFuzzTests: XCTestCase {
   static let script = """
-    local calls_wanted = ...
-    math.randomseed(20261201)
+    local calls_wanted, seed = ...
+    math.randomseed(seed)
     local R = math.random
 
     local function rshape()
@@ -40,7 +40,11 @@ final class APIFuzzTests: XCTestCase {
     local rvalue
     local function roptions()
       local keys = {"bias", "padding", "stride", "momentum", "eps", "lr", "weight_decay", "betas", "nesterov",
-        "batch_size", "shuffle", "seed", "drop_last", "p", "pad", "size", "mean", "std", "nonlinearity", "bogus"}
+        "batch_size", "shuffle", "seed", "drop_last", "p", "pad", "size", "mean", "std", "nonlinearity", "bogus",
+        "num_layers", "batch_first", "padding_idx", "output_padding", "scale_factor", "mode", "approximate",
+        "elementwise_affine", "affine", "beta", "threshold", "label_smoothing", "weight", "reduction", "delta",
+        "log_target", "alpha", "centered", "lr_decay", "factor", "patience", "cooldown", "min_lr", "gamma",
+        "max_lr", "total_steps", "epochs", "steps_per_epoch", "start_factor", "end_factor", "milestones"}
       local t = {}
       for i = 1, R(0, 3) do t[keys[R(1, #keys)]] = rvalue() end
       return t
@@ -57,6 +61,9 @@ final class APIFuzzTests: XCTestCase {
       else return {rtensor(), rtensor()} end
     end
 
+    local nn_names = {}
+    for name, f in pairs(nn) do if type(f) == "function" then nn_names[#nn_names + 1] = name end end
+    table.sort(nn_names)
     local constructors = {
       function() return nn.Linear(rnum(), rnum(), R() < 0.3 and roptions() or nil) end,
       function() return nn.Conv2d(rnum(), rnum(), rnum(), R() < 0.5 and roptions() or nil) end,
@@ -79,18 +86,33 @@ final class APIFuzzTests: XCTestCase {
         if y then y:sum():backward() end
         return m
       end,
-      function() return nn.CrossEntropyLoss() end, function() return nn.MSELoss() end,
+      function() return nn.CrossEntropyLoss(R() < 0.5 and roptions() or nil) end, function() return nn.MSELoss() end,
       function() return nn.BCELoss() end, function() return nn.BCEWithLogitsLoss() end,
+      -- Layers with plausible sizes, so their forward and backward run often.
+      function() return nn.Embedding(rnum(), rnum(), R() < 0.3 and roptions() or nil) end,
+      function() return ({nn.LSTM, nn.GRU, nn.RNN})[R(1, 3)](rnum(), rnum(), R() < 0.5 and roptions() or nil) end,
+      function() return nn.LayerNorm(R() < 0.7 and rnum() or rshape(), R() < 0.3 and roptions() or nil) end,
+      function() return nn.GroupNorm(rnum(), rnum(), R() < 0.3 and roptions() or nil) end,
+      function() return nn.Conv1d(rnum(), rnum(), rnum(), R() < 0.5 and roptions() or nil) end,
+      function() return nn.ConvTranspose2d(rnum(), rnum(), rnum(), R() < 0.5 and roptions() or nil) end,
+      function() return nn.AdaptiveAvgPool2d(R() < 0.7 and rnum() or rshape()) end,
+      function() return nn.Upsample(roptions()) end, function() return nn.Dropout2d(R() < 0.7 and R() or rnum()) end,
+      function() return ({nn.GELU, nn.SiLU, nn.LeakyReLU, nn.ELU, nn.Softplus, nn.LogSoftmax})[R(1, 6)](rvalue()) end,
+      function() return nn.ModuleList{rmodule() or nn.ReLU(), rmodule() or nn.Identity()} end,
+      function() return nn.ModuleDict{a = rmodule() or nn.ReLU(), b = rmodule() or nn.Tanh()} end,
+      function() return ({nn.NLLLoss, nn.SmoothL1Loss, nn.HuberLoss, nn.KLDivLoss})[R(1, 4)](R() < 0.5 and roptions() or nil) end,
+      -- Any constructor there is, with random arguments.
+      function() local name = nn_names[R(1, #nn_names)]; return nn[name](rvalue(), rvalue(), rvalue()) end,
     }
     local method_names = {"forward", "parameters", "named_parameters", "num_parameters", "train", "eval",
-      "zero_grad", "add", "get", "tostring", "len", "apply", "summary", "loss"}
+      "zero_grad", "add", "get", "tostring", "len", "apply", "summary", "loss", "freeze", "unfreeze", "append"}
     local function method(m)
       local name = method_names[R(1, #method_names)]
       if name == "forward" then return m(rtensor())
       elseif name == "loss" then return m(rtensor(), rtensor())
       elseif name == "tostring" then return tostring(m)
       elseif name == "len" then return #m
-      elseif name == "add" then return m:add(R() < 0.3 and m or (rmodule() or nn.ReLU()))
+      elseif name == "add" or name == "append" then return m[name](m, R() < 0.3 and m or (rmodule() or nn.ReLU()))
       elseif name == "get" then return m:get(rnum())
       elseif name == "apply" then return m:apply(function(x) return x end)
       elseif name == "summary" then return nn.summary(m, rshape())
@@ -100,17 +122,28 @@ final class APIFuzzTests: XCTestCase {
     local function optimizer()
       local m = rmodule() or nn.Linear(3, 2)
       local params = R() < 0.8 and m:parameters() or rvalue()
-      local make = ({optim.SGD, optim.Adam, optim.AdamW})[R(1, 3)]
+      if R() < 0.2 then params = {{params = params, lr = rnum()}, {params = rvalue()}} end
+      local make = ({optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad})[R(1, 5)]
       local opt = make(params, R() < 0.8 and {lr = R() < 0.8 and 0.01 or rnum()} or roptions())
-      local k = R(1, 4)
+      local k = R(1, 6)
       if k == 1 then
         local loss = m(tensor.randn{2, 3}):sum()
         loss:backward()
         opt:step()
       elseif k == 2 then opt:zero_grad()
       elseif k == 3 then
-        local s = ({optim.StepLR, optim.MultiStepLR, optim.CosineLR, optim.Warmup})[R(1, 4)](opt, roptions())
+        local s = ({optim.StepLR, optim.MultiStepLR, optim.CosineLR, optim.Warmup, optim.ExponentialLR,
+          optim.LinearLR, optim.OneCycleLR})[R(1, 7)](opt, roptions())
         s:step(); return s:get_lr()
+      elseif k == 4 then
+        local plateau = optim.ReduceLROnPlateau(opt, roptions())
+        for _ = 1, R(1, 4) do plateau:step(rnum()) end
+        return plateau.lr
+      elseif k == 5 then
+        local clip = R() < 0.5 and optim.clip_grad_norm or optim.clip_grad_value
+        local ema = optim.EMA(R() < 0.7 and m or rvalue(), R() < 0.7 and 0.9 or rnum())
+        ema:update(); ema:apply(); ema:restore()
+        return clip(params, rnum(), R() < 0.3 and rnum() or nil)
       else return tostring(opt) end
     end
     local function dataset()
@@ -162,10 +195,13 @@ final class APIFuzzTests: XCTestCase {
 
   func testRandomAPICallsNeverCrash() throws {
     let calls = Int(ProcessInfo.processInfo.environment["MOONLAB_FUZZ_CALLS"] ?? "") ?? 20_000
-    let host = try LuaHost()
+    // 1 GB of tensors: random sizes hit the limit's error quickly instead of paging.
+    let host = try LuaHost(options: .init(memoryLimitBytes: 1 << 30))
     try host.load(Data(Self.script.utf8), chunkname: "=apifuzz")
     Lua(host.state).push(calls)
-    try host.call(arguments: 1, results: 2)
+    Lua(host.state).push(
+      Int(ProcessInfo.processInfo.environment["MOONLAB_FUZZ_SEED"] ?? "") ?? 20_261_201)
+    try host.call(arguments: 2, results: 2)
     let lua = Lua(host.state)
     let total = try lua.integer(-2, "fuzz")
     let errors = try lua.integer(-1, "fuzz")

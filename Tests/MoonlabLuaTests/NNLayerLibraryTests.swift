@@ -167,6 +167,14 @@ final class NNLayerLibraryTests: XCTestCase {
       "nn.AdaptiveAvgPool2d(0)", "AdaptiveAvgPool2d: output size must be positive, got 0x0")
     assertError(
       "nn.Dropout2d(0.5)(tensor.ones{2, 3})", "Dropout2d: expected input [N,C,H,W], got [2,3]")
+    // Output sizes too large for memory are refused even for an empty batch, whose
+    // output has no elements (the fuzzer found the per-row windows filling the memory).
+    assertError(
+      "nn.AdaptiveAvgPool2d(2^40)",
+      "AdaptiveAvgPool2d: shape [1099511627776,1099511627776] is too large")
+    assertError(
+      "nn.Upsample{scale_factor = 2^40}(tensor.zeros{0, 1, 2, 2})",
+      "Upsample: shape [2199023255552,2199023255552] is too large")
   }
 
   func testConv1dAndConvTranspose2d() throws {

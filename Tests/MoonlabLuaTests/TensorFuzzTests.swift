@@ -7,11 +7,12 @@ import XCTest
 /// functions, and tensors of random shapes including empty and 0-d ones — under pcall
 /// (issue 3, item 4). Passing means: no crash, every call returned or raised a Lua
 /// error, and the state still works afterwards. Sizes stay small so it runs in debug.
-/// MOONLAB_FUZZ_CALLS sets the number of calls (20,000 in the test command).
+/// MOONLAB_FUZZ_CALLS sets the number of calls (20,000 in the test command),
+/// MOONLAB_FUZZ_SEED another random sequence.
 final class TensorFuzzTests: XCTestCase {
   static let script = """
-    local calls_wanted = ...
-    math.randomseed(20261123)
+    local calls_wanted, seed = ...
+    math.randomseed(seed)
     local R = math.random
 
     local function rshape()
@@ -134,10 +135,13 @@ final class TensorFuzzTests: XCTestCase {
 
   func testRandomCallsNeverCrash() throws {
     let calls = Int(ProcessInfo.processInfo.environment["MOONLAB_FUZZ_CALLS"] ?? "") ?? 20_000
-    let host = try LuaHost()
+    // 1 GB of tensors: random sizes hit the limit's error quickly instead of paging.
+    let host = try LuaHost(options: .init(memoryLimitBytes: 1 << 30))
     try host.load(Data(Self.script.utf8), chunkname: "=fuzz")
     Lua(host.state).push(calls)
-    try host.call(arguments: 1, results: 4)
+    Lua(host.state).push(
+      Int(ProcessInfo.processInfo.environment["MOONLAB_FUZZ_SEED"] ?? "") ?? 20_261_123)
+    try host.call(arguments: 2, results: 4)
     let lua = Lua(host.state)
     let total = try lua.integer(-4, "fuzz")
     let errors = try lua.integer(-3, "fuzz")

@@ -29,8 +29,8 @@ public final class LuaHost {
   public let state: OpaquePointer
   public let options: Options
   /// This run's random streams, grad mode, threads and tensor-memory cap, current while
-  /// the host's Lua code runs. The memory limit covers tensors; without one the machine's
-  /// memory is the limit, so a script that keeps allocating gets a Lua error instead of
+  /// the host's Lua code runs. The memory limit covers tensors; without one 3/4 of the
+  /// machine's memory is the limit, so a script that keeps allocating gets a Lua error instead of
   /// the allocator's failure (a trap) or the kernel's OOM killer.
   public let context: RunContext
   /// Where the libraries' notices for the user go ("using the bundled CIFAR-10 sample"):
@@ -59,7 +59,7 @@ public final class LuaHost {
     context = RunContext(
       seed: options.seed, threads: options.threads,
       memoryLimitBytes: options.memoryLimitBytes > 0
-        ? options.memoryLimitBytes : TensorMemory.physicalBytes)
+        ? options.memoryLimitBytes : TensorMemory.defaultLimitBytes)
     if options.sandbox {
       try openSandboxLibraries()
     } else {

@@ -13,7 +13,7 @@ public final class GroupNorm: GroupNormalization {
     }
     self.groups = groups
     self.channels = channels
-    super.init(eps: eps, affine: affine, parameterShape: [channels])
+    try super.init(eps: eps, affine: affine, parameterShape: [channels], op: "GroupNorm")
   }
 
   public override var extraDescription: String {

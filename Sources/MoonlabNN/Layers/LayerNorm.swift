@@ -13,9 +13,9 @@ public final class LayerNorm: GroupNormalization {
         "LayerNorm: normalized shape must be one or more positive sizes, got \(describeShape(normalizedShape))"
       )
     }
-    try Shape.validate(normalizedShape, op: "LayerNorm")
     self.normalizedShape = normalizedShape
-    super.init(eps: eps, affine: elementwiseAffine, parameterShape: normalizedShape)
+    try super.init(
+      eps: eps, affine: elementwiseAffine, parameterShape: normalizedShape, op: "LayerNorm")
   }
 
   public override var extraDescription: String {

@@ -57,7 +57,8 @@ public class GroupNormalization: Module {
   public let eps: Float
   public let weight, bias: Tensor?
 
-  init(eps: Float, affine: Bool, parameterShape: [Int]) {
+  init(eps: Float, affine: Bool, parameterShape: [Int], op: String) throws {
+    try Shape.validate(parameterShape, op: op)  // before allocating it
     self.eps = eps
     weight = affine ? Tensor(zeros: parameterShape) : nil
     bias = affine ? Tensor(zeros: parameterShape) : nil

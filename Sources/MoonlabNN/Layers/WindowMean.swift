@@ -81,6 +81,8 @@ public final class AdaptiveAvgPool2d: Module {
     guard height > 0, width > 0 else {
       throw TensorError("AdaptiveAvgPool2d: output size must be positive, got \(height)x\(width)")
     }
+    // The windows are built per output row and column, even for an empty batch.
+    try Shape.validate([height, width], op: "AdaptiveAvgPool2d")
     outputSize = (height, width)
   }
 
@@ -91,6 +93,8 @@ public final class AdaptiveAvgPool2d: Module {
       throw TensorError(
         "AdaptiveAvgPool2d: expected input [N,C,H,W] with H, W > 0, got \(describeShape(x.shape))")
     }
+    try Shape.validate(
+      [x.shape[0], x.shape[1], outputSize.height, outputSize.width], op: "AdaptiveAvgPool2d")
     return windowMean(
       "AdaptiveAvgPool2d", x, rows: .adaptive(x.shape[2], outputSize.height),
       cols: .adaptive(x.shape[3], outputSize.width))
@@ -116,8 +120,10 @@ public final class Upsample: Module {
       throw TensorError("Upsample: expected input [N,C,H,W], got \(describeShape(x.shape))")
     }
     let (h, w) = (Double(x.shape[2]) * scaleFactor, Double(x.shape[3]) * scaleFactor)
-    try Shape.validate(
-      [x.shape[0], x.shape[1], Int(min(h, 1e15)), Int(min(w, 1e15))], op: "Upsample")
+    let plane = [Int(min(h, 1e15)), Int(min(w, 1e15))]
+    // The plane on its own too: its windows are built even for an empty batch.
+    try Shape.validate(plane, op: "Upsample")
+    try Shape.validate([x.shape[0], x.shape[1]] + plane, op: "Upsample")
     return windowMean(
       "Upsample", x, rows: .nearest(x.shape[2], scale: scaleFactor),
       cols: .nearest(x.shape[3], scale: scaleFactor))

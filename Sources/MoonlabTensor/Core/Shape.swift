@@ -35,7 +35,7 @@ public enum Shape {
     let limit = RunContext.current.memoryLimitBytes
     if limit > 0, TensorMemory.liveBytes + total * MemoryLayout<Float>.stride > limit {
       throw TensorError(
-        "\(op): the tensor memory limit of \(limit >> 20) MB is reached (\(TensorMemory.liveBytes >> 20) MB live, \(describeShape(shape)) needs \((total * MemoryLayout<Float>.stride) >> 20) MB more; \(limit == TensorMemory.physicalBytes ? "this machine's memory" : "--memory-limit"))"
+        "\(op): the tensor memory limit of \(limit >> 20) MB is reached (\(TensorMemory.liveBytes >> 20) MB live, \(describeShape(shape)) needs \((total * MemoryLayout<Float>.stride) >> 20) MB more; \(limit == TensorMemory.defaultLimitBytes ? "3/4 of this machine's memory; --memory-limit sets another" : "--memory-limit"))"
       )
     }
   }

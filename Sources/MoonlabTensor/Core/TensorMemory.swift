@@ -8,10 +8,13 @@ public enum TensorMemory {
   /// Bytes of freed blocks the pool keeps for reuse.
   public static var pooledBytes: Int { StoragePool.held }
 
-  /// This machine's memory: the limit of a run without --memory-limit. A run's limit
-  /// (`RunContext.memoryLimitBytes`) is checked when a shape is validated, against the
-  /// process's live bytes: `--memory-limit` covers tensors as well as the Lua heap, so a
-  /// tensor-allocation bomb stops with an error at the limit instead of taking the
-  /// machine's memory.
+  /// This machine's memory.
   public static let physicalBytes = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+  /// The tensor limit of a run without --memory-limit: three quarters of the machine's
+  /// memory, leaving the rest to the Lua heap, the process and the system, so a script
+  /// that keeps allocating gets a Lua error rather than the kernel's OOM killer (a whole
+  /// machine's worth of tensors got the fuzzer killed). A run's limit
+  /// (`RunContext.memoryLimitBytes`) is checked when a shape is validated, against the
+  /// process's live bytes; `--memory-limit` covers tensors as well as the Lua heap.
+  public static let defaultLimitBytes = physicalBytes / 4 * 3
 }
