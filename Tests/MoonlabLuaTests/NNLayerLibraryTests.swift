@@ -222,12 +222,19 @@ final class NNLayerLibraryTests: XCTestCase {
         local names = {}
         for name in pairs(dict:named_parameters()) do names[#names + 1] = name end
         local y = list:get(3)(list:get(2)(list:get(1)(tensor.ones{4, 2})))
+        local same = list[1].weight:size(1) == 3 and list[3].weight:size(1) == 1
         return #list, list:num_parameters(), table.concat(names, ' '), dict.head.weight:size(2),
-          y:size(1)
-        """), ["3", "13", "encoder.weight encoder.bias head.weight head.bias", "2", "4"])
+          y:size(1), tostring(same)
+        """), ["3", "13", "encoder.weight encoder.bias head.weight head.bias", "2", "4", "true"])
+    assertError(
+      "local _ = nn.ModuleList{nn.ReLU()}[2]",
+      "get: index 2 out of range (ModuleList has 1 children)")
     assertError(
       "nn.ModuleList{nn.ReLU()}(tensor.ones{2})",
       "ModuleList: a container has no forward; call its modules (list:get(i))")
+    assertError(
+      "local _ = nn.Sequential{nn.ReLU()}[1.5]",
+      "bad argument #2 to 'get' (number has no integer representation)")
     assertError(
       "nn.ModuleList{nn.ReLU(), 3}",
       "ModuleList: element 2 of the table is a number, expected Module")

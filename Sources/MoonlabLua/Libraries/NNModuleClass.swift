@@ -12,6 +12,8 @@ enum NNModuleClass {
     let call = self.call(host)
     spec.methods = methods().merging(NNLayerBindings.methods()) { old, _ in old }
     spec.methods["forward"] = call
+    // m[i]: the i-th child (1-based), as m:get(i) — PyTorch's seq[i] / list[i].
+    spec.getKey = spec.methods["get"]
     spec.metamethods = [
       "__call": call,
       "__tostring": { lua in
