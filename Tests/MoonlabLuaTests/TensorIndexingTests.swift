@@ -110,6 +110,9 @@ final class TensorIndexingTests: XCTestCase {
       try eval(
         "#a:split(2), #a:split(3, 2), a:split(3, 2)[2]:size(2), #a:chunk(2, 2), a:chunk(2)[2]:size(1)"
       ), ["2", "2", "1", "2", "1"])
+    XCTAssertEqual(
+      try eval("#a:split({1, 3}, 2), a:split({1, 3}, 2)[2]:size(2), a:split({0, 3})[1]:size(1)"),
+      ["2", "3", "0"])
     // A char-LSTM step: split a gate pre-activation into four and join the batch back.
     XCTAssertEqual(
       try host.run(
@@ -225,6 +228,9 @@ final class TensorIndexingTests: XCTestCase {
       "local b = tensor.stack({a, a}, 4)",
       "stack: dimension 4 out of range (expected 1..3 or -3..-1)")
     try assertError("local b = a:split(0)", "split: piece size must be positive, got 0")
+    try assertError(
+      "local b = a:split({1099511627776, 1})",
+      "split: sizes [1099511627776,1] don't add up to size 2 of dimension 1")
     try assertError("local b = a:chunk(2, 3)", "chunk: dimension 3 out of range")
     try assertError("local b = a:expand(3, 3)", "expand: can't expand shape [2,3] to [3,3]")
     try assertError("local b = a:repeatTensor(2)", "repeatTensor: repeats [2] must be ≥ 0")

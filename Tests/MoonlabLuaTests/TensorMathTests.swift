@@ -67,6 +67,9 @@ final class TensorMathTests: XCTestCase {
       try eval("s(a:prod(1)), a:prod():item(), s(a:cumsum(2)), s(a:cumsum(-2))"),
       ["4 10 18", "720.0", "1 6 9 4 6 12", "1 5 3 5 7 9"])
     XCTAssertEqual(try eval("a:min(1, true):dim(), a:prod(2, true):size(2)"), ["2", "1"])
+    XCTAssertEqual(
+      try eval("table.concat(a:argmax(2, true):shape(), 'x'), s(a:argmin(1, true))"),
+      ["2x1", "1 2 1"])
   }
 
   func testStatistics() throws {

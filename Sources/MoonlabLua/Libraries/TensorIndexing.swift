@@ -220,9 +220,13 @@ enum TensorIndexing {
       },
       "split": { lua in
         let t = try lua.tensor(1, "split")
-        let size = try lua.integer(2, "split")
         let d = try optDimension(lua, 3, of: t, "split")
-        return try pushedList(lua, try t.split(size: size, dim: d), "split")
+        // A piece size, or a table of sizes (PyTorch's split_size_or_sections).
+        if lua.type(2) == LUA_TTABLE {
+          return try pushedList(
+            lua, try t.split(sizes: try lua.integerList(2, "split"), dim: d), "split")
+        }
+        return try pushedList(lua, try t.split(size: try lua.integer(2, "split"), dim: d), "split")
       },
       "chunk": { lua in
         let t = try lua.tensor(1, "chunk")

@@ -354,11 +354,7 @@ enum TensorLibrary {
         lua.push(positions.add(1))
         return 2
       },
-      "argmax": { lua in
-        let t = try lua.tensor(1, "argmax")
-        if lua.isNoneOrNil(2) { return pushed(lua, try t.reshape([-1]).argmax(dim: 0).add(1)) }
-        return pushed(lua, try t.argmax(dim: try dimension(lua, 2, of: t, "argmax")).add(1))
-      },
+      "argmax": { lua in try positions(lua, "argmax") { try $0.argmax(dim: $1) } },
       "pow": { lua in try TensorMath.power(lua) },
       "softmax": { lua in
         let t = try lua.tensor(1, "softmax")
@@ -425,6 +421,18 @@ enum TensorLibrary {
     if lua.isNoneOrNil(2) { return pushed(lua, all(t)) }
     let d = try dimension(lua, 2, of: t, name)
     return pushed(lua, try along(t, d, try lua.optBoolean(3, name, false)))
+  }
+
+  /// argmax/argmin: 1-based positions over all elements, or along dimension d (with
+  /// `keepdim` as the third argument).
+  static func positions(_ lua: Lua, _ name: String, along: (Tensor, Int) throws -> Tensor) throws
+    -> Int32
+  {
+    let t = try lua.tensor(1, name)
+    if lua.isNoneOrNil(2) { return pushed(lua, try along(t.reshape([-1]), 0).add(1)) }
+    let d = try dimension(lua, 2, of: t, name)
+    let p = try along(t, d)
+    return pushed(lua, try (lua.optBoolean(3, name, false) ? p.unsqueeze(dim: d) : p).add(1))
   }
 
   /// A nested table of the values (a number for a 0-d tensor).

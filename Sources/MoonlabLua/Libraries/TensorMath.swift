@@ -68,14 +68,7 @@ enum TensorMath {
           dim: d, keepDim: try lua.optBoolean(3, "min", false))
         return pushed(lua, values, positions)
       },
-      "argmin": { lua in
-        let t = try lua.tensor(1, "argmin")
-        if lua.isNoneOrNil(2) {
-          return Library.pushed(lua, try t.reshape([-1]).argmin(dim: 0).add(1))
-        }
-        return Library.pushed(
-          lua, try t.argmin(dim: try Library.dimension(lua, 2, of: t, "argmin")).add(1))
-      },
+      "argmin": { lua in try Library.positions(lua, "argmin") { try $0.argmin(dim: $1) } },
       "prod": { lua in
         try Library.reduction(
           lua, "prod", all: { $0.prod() }, along: { try $0.prod(dim: $1, keepDim: $2) })

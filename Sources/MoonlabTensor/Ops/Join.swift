@@ -54,7 +54,8 @@ extension Tensor {
   /// Consecutive pieces along `dim` of the given sizes, which must add up to its size.
   public func split(sizes: [Int], dim: Int) throws -> [Tensor] {
     let d = try Shape.normalize(dim: dim, rank: rank, op: "split")
-    guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == shape[d] else {
+    // Each size within the dimension first, so the sum can't overflow.
+    guard sizes.allSatisfy({ $0 >= 0 && $0 <= shape[d] }), sizes.reduce(0, +) == shape[d] else {
       throw TensorError(
         "split: sizes \(describeShape(sizes)) don't add up to size \(shape[d]) of dimension \(d + 1)"
       )
