@@ -5,14 +5,6 @@ import XCTest
 /// Views sharing storage, in-place assignment and its autograd rules, gradchecks of every
 /// indexing, view and join op, and their error messages (docs/tensor.md, "Indexing, views and copies").
 final class IndexingTests: XCTestCase {
-  func check(
-    _ name: String, _ inputs: [Tensor], file: StaticString = #filePath, line: UInt = #line,
-    _ f: @escaping ([Tensor]) throws -> Tensor
-  ) throws {
-    let (ok, maxError) = try gradcheck(f, inputs: inputs)
-    XCTAssertTrue(ok, "\(name): max error \(maxError)", file: file, line: line)
-  }
-
   func assertThrows(
     _ expected: String, file: StaticString = #filePath, line: UInt = #line,
     _ body: () throws -> Void
@@ -97,41 +89,47 @@ final class IndexingTests: XCTestCase {
 
   func testGradchecks() throws {
     let x = testTensor([3, 4, 2], seed: 3)
-    try check("index", [x]) { try $0[0].index([.range(1..<3), .at(2)]) }
-    try check("narrow", [x]) { try $0[0].narrow(dim: 1, start: 1, length: 2) }
-    try check("select", [x]) { try $0[0].select(dim: 2, index: 1) }
-    try check("transpose", [x]) { try $0[0].transpose(0, 2) }
-    try check("permute", [x]) { try $0[0].permute([1, 2, 0]) }
-    try check("expand", [testTensor([3, 1], seed: 4)]) { try $0[0].expand([2, 3, 4]) }
-    try check("flip", [x]) { try $0[0].flip([0, 1]) }
-    try check("repeatTensor", [testTensor([2, 3], seed: 5)]) { try $0[0].repeatTensor([2, 1, 2]) }
-    try check("squeeze/unsqueeze", [testTensor([2, 1, 3], seed: 6)]) {
+    try assertGradcheck("index", [x]) { try $0[0].index([.range(1..<3), .at(2)]) }
+    try assertGradcheck("narrow", [x]) { try $0[0].narrow(dim: 1, start: 1, length: 2) }
+    try assertGradcheck("select", [x]) { try $0[0].select(dim: 2, index: 1) }
+    try assertGradcheck("transpose", [x]) { try $0[0].transpose(0, 2) }
+    try assertGradcheck("permute", [x]) { try $0[0].permute([1, 2, 0]) }
+    try assertGradcheck("expand", [testTensor([3, 1], seed: 4)]) { try $0[0].expand([2, 3, 4]) }
+    try assertGradcheck("flip", [x]) { try $0[0].flip([0, 1]) }
+    try assertGradcheck("repeatTensor", [testTensor([2, 3], seed: 5)]) {
+      try $0[0].repeatTensor([2, 1, 2])
+    }
+    try assertGradcheck("squeeze/unsqueeze", [testTensor([2, 1, 3], seed: 6)]) {
       try $0[0].squeeze().unsqueeze(dim: -1)
     }
     let index = try Tensor(shape: [3], values: [2, 0, 2])
-    try check("index_select", [x]) { try $0[0].indexSelect(dim: 1, index: index) }
+    try assertGradcheck("index_select", [x]) { try $0[0].indexSelect(dim: 1, index: index) }
     let positions = try Tensor(shape: [3, 2, 1], values: [0, 3, 3, 1, 2, 2])
-    try check("gather", [x]) { try $0[0].gather(dim: 1, index: positions) }
-    try check("scatter_add", [x, testTensor([3, 2, 1], seed: 7)]) {
+    try assertGradcheck("gather", [x]) { try $0[0].gather(dim: 1, index: positions) }
+    try assertGradcheck("scatter_add", [x, testTensor([3, 2, 1], seed: 7)]) {
       try $0[0].scatterAdd(dim: 1, index: positions, source: $0[1])
     }
-    try check("scatter_add_", [x, testTensor([3, 2, 1], seed: 7)]) {
+    try assertGradcheck("scatter_add_", [x, testTensor([3, 2, 1], seed: 7)]) {
       let y = $0[0].clone()
       try y.scatterAddInPlace(dim: 1, index: positions, source: $0[1])
       return y
     }
     let mask = try Tensor(shape: [3, 4, 2], values: (0..<24).map { Float($0 % 3 == 0 ? 1 : 0) })
-    try check("masked", [x]) { try $0[0].masked(mask) }
-    try check("masked_fill", [x]) { try $0[0].maskedFill(mask, 3) }
-    try check("where", [x, testTensor([4, 1], seed: 8)]) { try Tensor.where(mask, $0[0], $0[1]) }
-    try check("cat", [x, testTensor([3, 1, 2], seed: 9)]) { try Tensor.cat($0, dim: 1) }
-    try check("stack", [x, testTensor([3, 4, 2], seed: 10)]) { try Tensor.stack($0, dim: 3) }
-    try check("split", [x]) { try $0[0].split(size: 3, dim: 1)[1] }
-    try check("chunk", [x]) {
+    try assertGradcheck("masked", [x]) { try $0[0].masked(mask) }
+    try assertGradcheck("masked_fill", [x]) { try $0[0].maskedFill(mask, 3) }
+    try assertGradcheck("where", [x, testTensor([4, 1], seed: 8)]) {
+      try Tensor.where(mask, $0[0], $0[1])
+    }
+    try assertGradcheck("cat", [x, testTensor([3, 1, 2], seed: 9)]) { try Tensor.cat($0, dim: 1) }
+    try assertGradcheck("stack", [x, testTensor([3, 4, 2], seed: 10)]) {
+      try Tensor.stack($0, dim: 3)
+    }
+    try assertGradcheck("split", [x]) { try $0[0].split(size: 3, dim: 1)[1] }
+    try assertGradcheck("chunk", [x]) {
       try $0[0].chunk(2, dim: 0)[0].mul(try $0[0].chunk(2, dim: 0)[1].sum())
     }
     let v = testTensor([3, 2], seed: 11)
-    try check("index assignment", [x, v]) { inputs in
+    try assertGradcheck("index assignment", [x, v]) { inputs in
       let y = try inputs[0].mul(1)
       try y.assign(inputs[1], at: [.all, .at(1)])
       return y
