@@ -55,8 +55,15 @@ final class KillTests: XCTestCase {
       kill(p.processIdentifier, signal)
       p.waitUntilExit()
       let lines = try MetricsLog.readStrictly(dir.appendingPathComponent("metrics.jsonl"))
-      let checkpoints = try FileManager.default.contentsOfDirectory(
+      // SIGKILL during a checkpoint's write leaves its hidden temporary file (the
+      // atomic writer's `.NAME.tmp-…`); never a partial checkpoint under its own name.
+      let files = try FileManager.default.contentsOfDirectory(
         atPath: dir.appendingPathComponent("checkpoints").path)
+      let temporary = files.filter { $0.hasPrefix(".") && $0.contains(".tmp-") }
+      XCTAssertTrue(
+        temporary.isEmpty || signal == SIGKILL, "round \(round): leftover \(temporary)")
+      XCTAssertLessThanOrEqual(temporary.count, 1, "round \(round): \(temporary)")
+      let checkpoints = files.filter { !temporary.contains($0) }
       XCTAssertFalse(checkpoints.isEmpty, "round \(round): no epoch finished")
       for file in checkpoints {
         XCTAssertTrue(file.hasSuffix(".safetensors"), "round \(round): leftover \(file)")
