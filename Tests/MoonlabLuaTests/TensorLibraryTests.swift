@@ -164,20 +164,41 @@ final class TensorLibraryTests: XCTestCase {
       local ok, err = tensor.gradcheck(function(x, w) return x:matmul(w):tanh():log_softmax(2) end,
                                        {tensor.randn{3, 4}, tensor.randn{4, 2}})
       local bad = tensor.gradcheck(function(x) return x:detach() * 2 + x end, {tensor.randn{3}}, {eps = 1e-2})
-      return ok, err < 1e-3, bad
+      -- A layer's parameter gradients, and a layer whose weight gradient is wrong.
+      local lstm, x = nn.LSTM(2, 3), tensor.randn{4, 1, 2}
+      local params_ok = tensor.gradcheck(function() return (lstm(x)) end, {}, {params = lstm:parameters()})
+      local WrongGrad = nn.Function{name = 'WrongGrad',  -- w's gradient should be g·x
+        forward = function(ctx, x, w) return x * w end,
+        backward = function(ctx, g) return g, g * 0 end}
+      local wrong = nn.define{name = 'Wrong',
+        init = function(self) self:param('w', tensor.ones{2}) end,
+        forward = function(self, x) return WrongGrad(x, self.w) end}()
+      local params_bad = tensor.gradcheck(function() return wrong(tensor.ones{2}) end, {}, {params = wrong:parameters()})
+      return ok, err < 1e-3, bad, params_ok, params_bad
       """)
-    XCTAssertEqual(out, ["true", "true", "false"])
+    XCTAssertEqual(out, ["true", "true", "false", "true", "false"])
+    XCTAssertThrowsError(
+      try host.run(
+        "tensor.gradcheck(function(x) return x end, {tensor.ones{1}}, {params = {tensor.ones{1}}})")
+    ) { e in
+      XCTAssertTrue(
+        "\(e)".contains("gradcheck: option 'params' must be a list of tensors that require grad"),
+        "\(e)")
+    }
   }
 
   func testToStringShowsShapeAndElidesLargeTensors() throws {
     XCTAssertEqual(
-      try eval("tostring(a)"), ["tensor([[1., 2., 3.],\n        [4., 5., 6.]], shape=[2,3], dtype=float32)"])
+      try eval("tostring(a)"),
+      ["tensor([[1., 2., 3.],\n        [4., 5., 6.]], shape=[2,3], dtype=float32)"])
     XCTAssertEqual(
-      try eval("tostring(tensor.from{0.5, -1.25})"), ["tensor([ 0.5000, -1.2500], shape=[2], dtype=float32)"])
+      try eval("tostring(tensor.from{0.5, -1.25})"),
+      ["tensor([ 0.5000, -1.2500], shape=[2], dtype=float32)"])
     XCTAssertEqual(
       try eval("tostring(tensor.arange(5000))"),
       ["tensor([   0.,    1.,    2., ..., 4997., 4998., 4999.], shape=[5000], dtype=float32)"])
-    XCTAssertEqual(try eval("tostring(tensor.zeros{0, 2})"), ["tensor([], shape=[0,2], dtype=float32)"])
+    XCTAssertEqual(
+      try eval("tostring(tensor.zeros{0, 2})"), ["tensor([], shape=[0,2], dtype=float32)"])
     XCTAssertEqual(
       try eval("tostring(tensor.from{1}:requires_grad_())"),
       ["tensor([1.], shape=[1], dtype=float32, requires_grad=true)"])

@@ -169,6 +169,48 @@ final class LayerFixtureTests: XCTestCase {
     }
   }
 
+  /// Every parameter's gradient against central differences (independent of PyTorch):
+  /// the new layers, and the older ones on the same footing (Conv2d on both its im2col
+  /// and Winograd paths).
+  func testParameterGradientsAgainstFiniteDifferences() throws {
+    let layers: [(Module, [Int])] = [
+      (try Linear(3, 4), [2, 3]),
+      (try Conv2d(2, 3, kernelSize: 3, stride: 2, padding: 1), [2, 2, 5, 5]),
+      (try Conv2d(8, 2, kernelSize: 3, padding: 1), [1, 8, 4, 4]),
+      (try Conv1d(2, 3, kernelSize: 3, stride: 2, padding: 1), [2, 2, 7]),
+      (
+        try ConvTranspose2d(2, 3, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1),
+        [2, 2, 3, 3]
+      ),
+      (try LayerNorm([5]), [3, 5]), (try GroupNorm(2, 4), [2, 4, 3]),
+      (try BatchNorm2d(3), [4, 3, 2, 2]),
+    ]
+    for (m, shape) in layers {
+      let x = testTensor(shape)
+      let (ok, err) = try gradcheck({ _ in try m(x) }, inputs: [], parameters: m.parameters())
+      XCTAssertTrue(ok, "\(m.typeName) parameters: max error \(err)")
+    }
+    // Without padding_idx: its row gets no gradient by design (as in PyTorch), though the
+    // output depends on it, so differences would disagree there.
+    let embedding = try Embedding(5, 3)
+    let indices = try Tensor(shape: [2, 3], values: [0, 1, 4, 4, 2, 0])
+    let (ok, err) = try gradcheck(
+      { _ in try embedding(indices) }, inputs: [], parameters: embedding.parameters())
+    XCTAssertTrue(ok, "Embedding parameters: max error \(err)")
+    let stacks: [RecurrentStack] = [
+      try LSTM(3, 4, numLayers: 2), try GRU(3, 4, numLayers: 2, batchFirst: true),
+      try RNN(3, 4, numLayers: 2),
+    ]
+    for m in stacks {
+      let x = testTensor(m.batchFirst ? [2, 3, 3] : [3, 2, 3])
+      for k in 0...m.stateCount {
+        let (ok, err) = try gradcheck(
+          { _ in try m.forward(x, states: [])[k] }, inputs: [], parameters: m.parameters())
+        XCTAssertTrue(ok, "\(m.typeName) output \(k) parameters: max error \(err)")
+      }
+    }
+  }
+
   private func load(_ c: FixtureCase, into m: Module) {
     let params = (try? c.tensors("params")) ?? [:]
     for (key, p) in m.namedParameters() {

@@ -75,7 +75,8 @@ enum TensorLibrary {
       "gradcheck": { lua in
         try checkFunction(lua, 1, "gradcheck")
         let inputs = try tensorList(lua, 2, "gradcheck")
-        try lua.checkOptions(3, "gradcheck", allowed: ["eps", "atol", "rtol"])
+        try lua.checkOptions(3, "gradcheck", allowed: ["eps", "atol", "rtol", "params"])
+        let parameters = try gradcheckParameters(lua)
         let eps = try lua.numberOption(3, "eps", "gradcheck").map(Float.init) ?? 1e-3
         let atol = try lua.numberOption(3, "atol", "gradcheck").map(Float.init) ?? 1e-3
         let rtol = try lua.numberOption(3, "rtol", "gradcheck").map(Float.init) ?? 1e-2
@@ -97,12 +98,27 @@ enum TensorLibrary {
                 "gradcheck: the function must return a Tensor, got \(lua.typeName(-1))")
             }
             return out
-          }, inputs: inputs, eps: eps, atol: atol, rtol: rtol)
+          }, inputs: inputs, parameters: parameters, eps: eps, atol: atol, rtol: rtol)
         lua.push(ok)
         lua.push(maxError)
         return 2
       },
     ]
+  }
+
+  /// gradcheck's option `params`: tensors the function reaches by itself (a module's
+  /// parameters), whose gradients are checked as well.
+  static func gradcheckParameters(_ lua: Lua) throws -> [Tensor] {
+    guard !lua.isNoneOrNil(3) else { return [] }
+    let kind = lua.rawField(3, "params")
+    defer { lua.pop() }
+    if kind == LUA_TNIL { return [] }
+    let message =
+      "gradcheck: option 'params' must be a list of tensors that require grad (m:parameters())"
+    guard kind == LUA_TTABLE, let list = try? tensorList(lua, lua.top, "gradcheck"),
+      list.allSatisfy(\.requiresGrad)
+    else { throw LuaError(message) }
+    return list
   }
 
   static func setRequiresGrad(_ t: Tensor, _ flag: Bool) throws {

@@ -9,15 +9,20 @@
 ///
 /// The inputs are used through leaf views sharing their storage (each perturbed and
 /// restored in place), so the caller's tensors and their grads are left as they were.
+/// `parameters` are tensors `f` reaches by itself (a layer's weights): their gradients are
+/// checked too, each perturbed and restored in place, their `grad` put back afterwards.
 public func gradcheck(
-  _ f: ([Tensor]) throws -> Tensor, inputs: [Tensor], eps: Float = 1e-3, atol: Float = 1e-3,
-  rtol: Float = 1e-2
+  _ f: ([Tensor]) throws -> Tensor, inputs: [Tensor], parameters: [Tensor] = [],
+  eps: Float = 1e-3, atol: Float = 1e-3, rtol: Float = 1e-2
 ) throws -> (ok: Bool, maxError: Float) {
   let leaves = inputs.map { x -> Tensor in
     let leaf = x.detach()
     leaf.requiresGrad = true
     return leaf
   }
+  let savedGrads = parameters.map(\.grad)
+  defer { for (p, g) in zip(parameters, savedGrads) { p.grad = g } }
+  for p in parameters { p.grad = nil }
   let y = try f(leaves)
   let projection = Tensor(uninitialized: y.shape)
   let generator = Generator(seed: 0, stream: "gradcheck")
@@ -39,7 +44,7 @@ public func gradcheck(
 
   var ok = true
   var maxError: Float = 0
-  for leaf in leaves {
+  for leaf in leaves + parameters {
     let analytic = leaf.grad
     for i in 0..<leaf.count {
       let saved = leaf.data[i]
