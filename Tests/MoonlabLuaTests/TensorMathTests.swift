@@ -45,6 +45,21 @@ final class TensorMathTests: XCTestCase {
       try eval(
         "s(\(x):clamp(-1, 1)), s(\(x):clamp(0)), s(\(x):clamp(nil, 0)), s(\(x):clamp(1, -1))"),
       ["-1 -0.5 0 0.5 1 1", "0 0 0 0.5 1.5 2.5", "-1.5 -0.5 0 0 0 0", "-1 -1 -1 -1 -1 -1"])
+    // Tensor bounds (PyTorch's clamp(min=t, max=t)): each value's gradient goes to the
+    // tensor it came from; numbers mix with tensors; bounds broadcast.
+    XCTAssertEqual(
+      try eval(
+        """
+        (function()
+          local v = tensor.from{-2, 0.5, 3}:requires_grad_()
+          local lo, hi = tensor.zeros{3}:requires_grad_(), tensor.ones{3}:requires_grad_()
+          local y = v:clamp(lo, hi)
+          y:sum():backward()
+          return s(y), s(v.grad), s(lo.grad), s(hi.grad), s(v:clamp(tensor.zeros{1}, 2)),
+            s(tensor.from{{-1, 2}}:clamp(nil, tensor.from{{0}, {1}}))
+        end)()
+        """),
+      ["0 0.5 1", "0 1 0", "1 0 0", "0 0 1", "0 0.5 2", "-1 0 -1 1"])
     XCTAssertEqual(
       try eval("s(tensor.from{0, 3}:log1p():exp()), s(tensor.from{4, 9}:sqrt()), s(a:pow(2))"),
       ["1 4", "2 3", "1 25 9 16 4 36"])

@@ -53,8 +53,17 @@ enum TensorMath {
 
   static func methods() -> [String: LuaFunction] {
     var methods: [String: LuaFunction] = [
+      // Bounds are numbers, or tensors broadcast with t (then both are taken as tensors).
       "clamp": { lua in
         let t = try lua.tensor(1, "clamp")
+        if lua.anyObject(2) is Tensor || lua.anyObject(3) is Tensor {
+          func bound(_ i: Int32) throws -> Tensor? {
+            if lua.isNoneOrNil(i) { return nil }
+            if let b = lua.anyObject(i) as? Tensor { return b }
+            return Tensor(scalar: Float(try lua.number(i, "clamp")))
+          }
+          return Library.pushed(lua, try t.clamp(min: try bound(2), max: try bound(3)))
+        }
         let lower = lua.isNoneOrNil(2) ? nil : Float(try lua.number(2, "clamp"))
         let upper = lua.isNoneOrNil(3) ? nil : Float(try lua.number(3, "clamp"))
         return Library.pushed(lua, t.clamp(min: lower, max: upper))

@@ -24,4 +24,14 @@ extension Tensor {
       [Elementwise.zip(g, x, Gradient(lower: lo, upper: hi))]
     }
   }
+
+  /// Clamped by tensor bounds (broadcast with this tensor, as PyTorch's clamp with tensor
+  /// min/max): the lower bound where x is below it, then the upper bound where above; the
+  /// gradient goes to whichever tensor a value came from (`where`'s).
+  public func clamp(min lower: Tensor?, max upper: Tensor?) throws -> Tensor {
+    var y = self
+    if let lower { y = try Tensor.where(y.lt(lower), lower, y) }
+    if let upper { y = try Tensor.where(y.gt(upper), upper, y) }
+    return y
+  }
 }
