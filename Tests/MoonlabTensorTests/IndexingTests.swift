@@ -193,5 +193,9 @@ final class IndexingTests: XCTestCase {
     XCTAssertEqual(try x.chunk(3, dim: 0).map(\.count), [3, 3, 1])
     XCTAssertEqual(try Tensor.arange(6).chunk(4, dim: 0).map(\.count), [2, 2, 2])
     XCTAssertEqual(try x.chunk(2, dim: 0)[1].toArray(), [4, 5, 6])
+    // An empty dimension: one empty piece, as PyTorch's split and chunk.
+    let empty = Tensor(zeros: [0, 3])
+    XCTAssertEqual(try empty.split(size: 2, dim: 0).map(\.shape), [[0, 3]])
+    XCTAssertEqual(try empty.chunk(2, dim: 0).map(\.shape), [[0, 3]])
   }
 }

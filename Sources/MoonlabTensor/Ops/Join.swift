@@ -67,13 +67,14 @@ extension Tensor {
     }
   }
 
-  /// Pieces of `size` along `dim` (the last one smaller if the size doesn't divide).
+  /// Pieces of `size` along `dim` (the last one smaller if the size doesn't divide); an
+  /// empty dimension gives one empty piece, as in PyTorch.
   public func split(size: Int, dim: Int) throws -> [Tensor] {
     let d = try Shape.normalize(dim: dim, rank: rank, op: "split")
     guard size > 0 else { throw TensorError("split: piece size must be positive, got \(size)") }
     let n = shape[d]
-    return try split(
-      sizes: stride(from: 0, to: n, by: size).map { min(size, n - $0) }, dim: d)
+    let sizes = stride(from: 0, to: n, by: size).map { min(size, n - $0) }
+    return try split(sizes: sizes.isEmpty ? [0] : sizes, dim: d)
   }
 
   /// At most `chunks` pieces of equal size along `dim` (the last one smaller), as
