@@ -115,6 +115,17 @@ final class SandboxTests: XCTestCase {
 
   /// --memory-limit covers tensors too (their floats live outside the Lua heap): an
   /// allocation bomb of tensors, or of op results kept alive, stops at the limit.
+  /// A layer's scratch counts too: im2col columns 121× the size of a 4 MB image would
+  /// not fit, and are an error naming the layer, not an allocation failure (a trap once
+  /// they outgrow the machine).
+  func testLayerScratchIsCheckedAgainstTheLimit() throws {
+    let error = try run(
+      "local y = nn.Conv2d(1, 1, 11, {padding = 5})(tensor.zeros{1, 1, 1000, 1000})",
+      memoryMB: 64 + TensorMemory.liveBytes >> 20)
+    XCTAssertTrue(
+      error?.contains("Conv2d: the tensor memory limit of") ?? false, error ?? "no error")
+  }
+
   func testMemoryCapStopsATensorBomb() throws {
     for code in [
       "local keep = {} while true do keep[#keep + 1] = tensor.randn{1024, 1024} end",

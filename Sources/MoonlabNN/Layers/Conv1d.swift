@@ -31,7 +31,7 @@ public final class Conv1d: Convolution {
         channels: inChannels, height: 1, width: x.shape[2], kernel: kernelSize, stride: stride,
         padding: padding, kernelHeight: 1, paddingHeight: 0),
       outChannels: outChannels, batch: x.shape[0])
-    return convolve(
+    return try convolve(
       "Conv1d", x, plan, weight: weight, bias: bias,
       outputShape: [x.shape[0], outChannels, plan.geometry.outWidth], scratch: scratch)
   }

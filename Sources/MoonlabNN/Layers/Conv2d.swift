@@ -34,7 +34,7 @@ public final class Conv2d: Convolution {
         stride: stride, padding: padding),
       outChannels: outChannels, batch: x.shape[0])
     let g = plan.geometry
-    return convolve(
+    return try convolve(
       "Conv2d", x, plan, weight: weight, bias: bias,
       outputShape: [x.shape[0], outChannels, g.outHeight, g.outWidth], scratch: scratch)
   }

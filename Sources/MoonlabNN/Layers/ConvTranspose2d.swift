@@ -54,7 +54,7 @@ public final class ConvTranspose2d: Convolution {
         padding: padding),
       outChannels: inChannels, batch: x.shape[0])
     let y = Tensor(uninitialized: [x.shape[0], outChannels, h, w])
-    plan.backward(
+    try plan.backward(
       gradOutput: x.data, input: nil, weight: weight.data, gradInput: y.data, gradWeight: nil,
       gradBias: nil, scratch: scratch)
     if let pb = bias?.data {
@@ -72,12 +72,12 @@ public final class ConvTranspose2d: Convolution {
       ] gy in
       let gx = needX ? Tensor(uninitialized: x.shape) : nil
       if let gx {  // the convolution's forward
-        plan.forward(
+        try plan.forward(
           input: gy.data, weight: weight.data, bias: nil, output: gx.data, scratch: scratch)
       }
       let gw = needW ? Tensor(uninitialized: weight.shape) : nil
       if gw != nil {  // the convolution's weight gradient, its output gradient being x
-        plan.backward(
+        try plan.backward(
           gradOutput: x.data, input: gy.data, weight: weight.data, gradInput: nil,
           gradWeight: gw, gradBias: nil, scratch: scratch)
       }

@@ -46,9 +46,9 @@ public class Convolution: Module {
 func convolve(
   _ name: String, _ x: Tensor, _ plan: ConvPlan, weight: Tensor, bias: Tensor?,
   outputShape: [Int], scratch: Workspace
-) -> Tensor {
+) throws -> Tensor {
   let y = Tensor(uninitialized: outputShape)
-  plan.forward(
+  try plan.forward(
     input: x.data, weight: weight.data, bias: bias?.data, output: y.data, scratch: scratch)
   let inputs = [x, weight] + (bias.map { [$0] } ?? [])
   return Autograd.record(name, output: y, inputs: inputs) {
@@ -59,7 +59,7 @@ func convolve(
     let gx = needX ? Tensor(uninitialized: x.shape) : nil
     let gw = needW ? Tensor(uninitialized: weight.shape) : nil  // frozen: no dW pass
     let gb = hasBias ? Tensor(uninitialized: [plan.outChannels]) : nil
-    plan.backward(
+    try plan.backward(
       gradOutput: gy.data, input: x.data, weight: weight.data, gradInput: gx?.data,
       gradWeight: gw, gradBias: gb, scratch: scratch)
     return [gx, gw] + (gb.map { [$0] } ?? [])

@@ -62,7 +62,7 @@ public final class Linear: Module {
       let gb = needW ? Tensor(uninitialized: [nOut]) : nil
       let chunks = batchChunks(rows, workPerItem: work)
       let perChunk = nOut * nIn + nOut
-      let partials = scratch.pointer(needW ? chunks * perChunk : 0)
+      let partials = try scratch.pointer(needW ? chunks * perChunk : 0, op: "Linear")
       let (px, pw, pg, pgx) = (x.data, weight.data, g.data, gx?.data)
       forBatchChunks(rows, workPerItem: work) { chunk, r in
         let (gr, xr) = (pg + r.lowerBound * nOut, px + r.lowerBound * nIn)

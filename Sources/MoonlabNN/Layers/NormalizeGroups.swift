@@ -89,7 +89,7 @@ public class GroupNormalization: Module {
     } else {
       y.data.update(from: xhat.data, count: x.count)
     }
-    let inputs = [x] + (weight.map { [$0, bias!] } ?? [])
+    let inputs = [x] + ([weight, bias].compactMap { $0 })
     return Autograd.record(typeName, output: y, inputs: inputs) {
       [
         xhat, invStd, weight,

@@ -17,9 +17,11 @@ public final class TensorStorage {
   /// anyway (elementwise outputs), where the extra pass over memory would be wasted.
   public init(count: Int, zeroed: Bool = true) {
     self.count = count
-    // 64-byte alignment suits AVX-512 loads and cache lines. Shapes are validated
-    // against physical memory first, so failing here means exhaustion, where trapping
-    // is the only option left.
+    // 64-byte alignment suits AVX-512 loads and cache lines. Every size a script can
+    // reach is checked first — tensor shapes and layers' scratch (`Workspace`) against
+    // the run's limit, 3/4 of the machine's memory by default; gradients match tensors
+    // that exist — so failing here means the system itself ran out, where trapping is
+    // the only option left.
     let bytes = max(count, 1) * MemoryLayout<Float>.stride
     guard let raw = StoragePool.allocate(bytes, zeroed: zeroed) else {
       fatalError("out of memory allocating \(bytes) bytes")

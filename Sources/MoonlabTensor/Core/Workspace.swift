@@ -7,9 +7,13 @@ public final class Workspace {
 
   public init() {}
 
-  /// At least `count` floats; contents are whatever the last user left.
-  public func pointer(_ count: Int) -> UnsafeMutablePointer<Float> {
+  /// At least `count` floats; contents are whatever the last user left. Growing is
+  /// checked like a tensor's shape (the run's memory limit, the machine's memory), so a
+  /// layer whose scratch would not fit (im2col columns of a huge image) is an error
+  /// naming `op`, not an allocation failure.
+  public func pointer(_ count: Int, op: String) throws -> UnsafeMutablePointer<Float> {
     if let storage, storage.count >= count { return storage.pointer }
+    try Shape.validate([count], op: op)
     let fresh = TensorStorage(count: count)
     storage = fresh
     return fresh.pointer

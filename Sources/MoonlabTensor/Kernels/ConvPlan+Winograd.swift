@@ -8,12 +8,12 @@ extension ConvPlan {
   func winogradForward(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, scratch: Workspace
-  ) {
+  ) throws {
     let (g, cin, cout, ld) = (geometry, geometry.channels, outChannels, tileStride)
     // Shared: U. Per chunk: V, M, row scratch.
     let (uCount, vCount, mCount) = (16 * cout * cin, 16 * cin * ld, 16 * cout * ld)
     let perChunk = vCount + mCount + Winograd.rowScratch(g)
-    let u = scratch.pointer(uCount + chunks * perChunk)
+    let u = try scratch.pointer(uCount + chunks * perChunk, op: "Conv2d")
     Winograd.transformWeights(
       weight, outChannels: cout, inChannels: cin, transposed: false, into: u)
     forBatchChunks(batch, workPerItem: work) { chunk, images in
@@ -36,7 +36,7 @@ extension ConvPlan {
     gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>?, weight: UnsafePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradWeight: Tensor?, gradBias: Tensor?,
     scratch: Workspace
-  ) {
+  ) throws {
     let (g, cin, cout, ld) = (geometry, geometry.channels, outChannels, tileStride)
     // Shared: the input gradient's U. Per chunk: V (then the input gradient's M), Z (then
     // the transformed output gradient), row scratch, dU, then partial dW and db.
@@ -47,7 +47,7 @@ extension ConvPlan {
     let weightCount = input == nil ? 0 : cout * cin * 9
     let partialCount = weightCount + (gradBias == nil ? 0 : cout)
     let perChunk = partialsOffset + partialCount
-    let u = scratch.pointer(uCount + chunks * perChunk)
+    let u = try scratch.pointer(uCount + chunks * perChunk, op: "Conv2d")
     if gradInput != nil {
       Winograd.transformWeights(
         weight, outChannels: cout, inChannels: cin, transposed: true, into: u)

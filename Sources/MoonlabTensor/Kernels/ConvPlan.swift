@@ -64,14 +64,14 @@ public struct ConvPlan {
   public func forward(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, scratch: Workspace
-  ) {
+  ) throws {
     let (g, cout, patch) = (geometry, outChannels, geometry.patchSize)
     if winograd {
-      return winogradForward(
+      return try winogradForward(
         input: input, weight: weight, bias: bias, output: output, scratch: scratch)
     }
     if direct {
-      let packed = scratch.pointer(DirectConv.packedCount(patch: patch))
+      let packed = try scratch.pointer(DirectConv.packedCount(patch: patch), op: "Conv2d")
       DirectConv.packWeights(weight, outChannels: cout, patch: patch, into: packed)
       forBatchChunks(batch, workPerItem: work) { _, images in
         for n in images {
@@ -85,7 +85,7 @@ public struct ConvPlan {
     // Per chunk: the lowered group, and the GEMM's output before it is spread into images.
     let (colCount, wideCount) = (patch * group * lowering.columns, cout * group * lowering.columns)
     let perChunk = colCount + wideCount
-    let base = scratch.pointer(chunks * perChunk)
+    let base = try scratch.pointer(chunks * perChunk, op: "Conv2d")
     forBatchChunks(batch, workPerItem: work) { chunk, images in
       let cols = base + chunk * perChunk
       let wide = cols + colCount
@@ -125,10 +125,10 @@ public struct ConvPlan {
     gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>?, weight: UnsafePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradWeight: Tensor?, gradBias: Tensor?,
     scratch: Workspace
-  ) {
+  ) throws {
     let input = gradWeight == nil ? nil : input
     if winograd {
-      return winogradBackward(
+      return try winogradBackward(
         gradOutput: gradOutput, input: input, weight: weight, gradInput: gradInput,
         gradWeight: gradWeight, gradBias: gradBias, scratch: scratch)
     }
@@ -150,7 +150,7 @@ public struct ConvPlan {
     let weightCount = input == nil ? 0 : cout * patch
     let partialCount = weightCount + (gradBias == nil ? 0 : cout)
     let perChunk = partialsOffset + partialCount
-    let shared = scratch.pointer(packedCount + chunks * perChunk)
+    let shared = try scratch.pointer(packedCount + chunks * perChunk, op: "Conv2d")
     if packedCount > 0 {
       DirectConv.packTransposedWeights(weight, g, outChannels: cout, into: shared)
     }
