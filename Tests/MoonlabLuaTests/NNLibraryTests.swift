@@ -179,6 +179,21 @@ final class NNLibraryTests: XCTestCase {
       """)
     XCTAssertEqual(Double(out[0]) ?? 0, 2.0 / 32, accuracy: 0.01)
     XCTAssertEqual(Array(out.dropFirst()), ["2.0", "0.0", "true"])
+    // Through a strided view the fill reaches the tensor viewed; an expanded one is refused.
+    XCTAssertEqual(
+      try host.run(
+        "local w = tensor.zeros{3, 4}; nn.init.constant(w[{{}, 2}], 5); nn.init.constant(w:t()[4], 1); return w:sum():item(), w[{2, 2}], w[{3, 4}]"
+      ), ["18.0", "5.0", "1.0"])
+    XCTAssertThrowsError(try host.run("nn.init.zeros(tensor.ones{1, 3}:expand(2, 3))")) { error in
+      XCTAssertTrue(
+        "\(error)".contains("nn.init.zeros: can't write into an expanded tensor"), "\(error)")
+    }
+    XCTAssertThrowsError(
+      try host.run("optim.SGD({tensor.ones{1, 3}:expand(2, 3)}, {lr = 0.1})")
+    ) { error in
+      XCTAssertTrue(
+        "\(error)".contains("SGD: parameter 1: can't write into an expanded tensor"), "\(error)")
+    }
   }
 
   /// Plain scripts get the fused BatchNorm nodes (docs/nn.md, "Fused BatchNorm"), seen in

@@ -48,9 +48,28 @@ final class TensorIndexingTests: XCTestCase {
         "(function() local r = a[2]; r[1] = 0; local c = a:narrow(1, 3, 1); c[{1, 4}] = -1; return a[{2, 1}], a[{3, 4}] end)()"
       ),
       ["0.0", "-1.0"])
-    // A copy (an inner-dimension range) doesn't write back.
+    // Strided views (an inner-dimension range, a transpose) write back and see writes.
     XCTAssertEqual(
-      try eval("(function() local c = a[{{}, 2}]; c[1] = 0; return a[{1, 2}] end)()"), ["2.0"])
+      try eval(
+        "(function() local c = a[{{}, 2}]; c[1] = 0; local t = a:t(); a[{3, 1}] = 5; t[{4, 2}] = -8; return a[{1, 2}], t[{1, 3}], a[{2, 4}], c:is_contiguous(), a:is_contiguous() end)()"
+      ),
+      ["0.0", "5.0", "-8.0", "false", "true"])
+    XCTAssertEqual(
+      try eval(
+        "(function() local t = a:permute(2, 1); return table.concat(t:stride(), ','), t:stride(1), a[{{2, 3}, {2, 3}}]:storage_offset() end)()"
+      ),
+      ["1,4", "1", "5"])
+    // PyTorch's rule: view never copies, reshape may.
+    XCTAssertEqual(
+      try eval("a:t():reshape(12)[2]"), ["5.0"])
+    XCTAssertThrowsError(try eval("a:t():view(12)")) { error in
+      XCTAssertTrue("\(error)".contains("view: the tensor is a strided view"), "\(error)")
+    }
+    XCTAssertThrowsError(
+      try eval("(function() local e = a[{{1}, {}}]:expand(3, 4); e[{1, 1}] = 0 end)()")
+    ) { error in
+      XCTAssertTrue("\(error)".contains("can't write into an expanded tensor"), "\(error)")
+    }
   }
 
   func testAssignment() throws {
@@ -214,7 +233,7 @@ final class TensorIndexingTests: XCTestCase {
       "gather: index 3 at position 1 is out of range 1..2")
     try assertError(
       "local b = a:scatter_add(1, tensor.from{{1, 2, 2}}, tensor.ones{2})",
-      "scatter_add: source of shape [2] doesn't match index of shape [1,3]")
+      "scatter_add: source of shape [2] is smaller than index of shape [1,3]")
     try assertError(
       "local b = a:masked_fill(tensor.ones{2}, 0)",
       "masked_fill: shapes [2] and [2,3] can't be broadcast")

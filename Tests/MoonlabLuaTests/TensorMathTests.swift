@@ -36,6 +36,18 @@ final class TensorMathTests: XCTestCase {
       try eval("a:requires_grad_():gt(2).requires_grad, a:gt(2):any():item()"), ["false", "1.0"])
   }
 
+  /// PyTorch's function forms: every method is also `tensor.name(t, …)`.
+  func testFunctionFormsOfMethods() throws {
+    XCTAssertEqual(
+      try eval(
+        "s(tensor.eq(a, 5)), s(tensor.transpose(a, 1, 2)), tensor.sum(a):item(), s(tensor.argmax(a, 2)), tensor.numel(a), s(tensor.clamp(a, 2, 4))"
+      ),
+      ["0 1 0 0 0 0", "1 4 5 2 3 6", "21.0", "2 3", "6", "2 4 3 4 2 4"])
+    XCTAssertThrowsError(try eval("tensor.eq('x', a)")) { error in
+      XCTAssertTrue("\(error)".contains("bad argument #1 to 'eq' (Tensor expected, got string)"), "\(error)")
+    }
+  }
+
   func testElementwise() throws {
     let x = "tensor.from{-1.5, -0.5, 0, 0.5, 1.5, 2.5}"
     XCTAssertEqual(

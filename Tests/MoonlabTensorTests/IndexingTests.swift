@@ -30,10 +30,11 @@ final class IndexingTests: XCTestCase {
     try row.assign(Tensor(scalar: -1), at: [.at(2)])
     XCTAssertEqual(x.data[6], -1)
     XCTAssertEqual(x.storage.version, 1)
-    // Non-contiguous results are copies.
-    XCTAssertFalse(try x.narrow(dim: 1, start: 0, length: 2).storage === x.storage)
-    XCTAssertFalse(try x.transpose(0, 1).storage === x.storage)
-    XCTAssertTrue(x.contiguous() === x)
+    // Strided results are views too; flip copies, as in PyTorch.
+    XCTAssertTrue(try x.narrow(dim: 1, start: 0, length: 2).storage === x.storage)
+    XCTAssertTrue(try x.transpose(0, 1).storage === x.storage)
+    XCTAssertFalse(try x.flip([1]).storage === x.storage)
+    XCTAssertTrue(try x.contiguous() === x)
   }
 
   func testAssignmentWritesRangesAndMasks() throws {
@@ -85,6 +86,22 @@ final class IndexingTests: XCTestCase {
     let product = try saved.mul(saved)
     try Autograd.noGrad { try saved.select(dim: 0, index: 0).assign(Tensor(scalar: 1), at: []) }
     assertThrows("backward: input 1 of mul was modified in place") { try product.sum().backward() }
+  }
+
+  /// As in PyTorch, scatter_add's source may be larger than its index: only the block the
+  /// index covers is read (and gets a gradient; PyTorch has none for this case).
+  func testScatterAddReadsTheIndexedBlockOfALargerSource() throws {
+    let source = try Tensor.arange(start: 1, end: 7, step: 1).reshape([2, 3])
+    let index = try Tensor(shape: [1, 2], values: [2, 0])
+    let out = try Tensor(zeros: [2, 3]).scatterAdd(dim: 1, index: index, source: source)
+    XCTAssertEqual(out.toArray(), [2, 0, 1, 0, 0, 0])
+    let y = Tensor(zeros: [2, 3])
+    try y.scatterAddInPlace(
+      dim: 0, index: try Tensor(shape: [1, 2], values: [1, 0]), source: source)
+    XCTAssertEqual(y.toArray(), [0, 2, 0, 1, 0, 0])
+    try assertGradcheck("scatter_add larger source", [testTensor([2, 3], seed: 9)]) {
+      try Tensor(zeros: [2, 3]).scatterAdd(dim: 1, index: index, source: $0[0]).mul(2)
+    }
   }
 
   func testGradchecks() throws {
@@ -162,8 +179,8 @@ final class IndexingTests: XCTestCase {
     assertThrows("gather: index of shape [1] doesn't fit tensor of shape [2,3]") {
       _ = try x.gather(dim: 0, index: bad)
     }
-    assertThrows("scatter_add: source of shape [2,3] doesn't match index of shape [1,1]") {
-      _ = try x.scatterAdd(dim: 0, index: Tensor(zeros: [1, 1]), source: x)
+    assertThrows("scatter_add: source of shape [1,1] is smaller than index of shape [1,2]") {
+      _ = try x.scatterAdd(dim: 0, index: Tensor(zeros: [1, 2]), source: Tensor(zeros: [1, 1]))
     }
     assertThrows("masked select: mask of shape [3] doesn't match tensor of shape [2,3]") {
       _ = try x.masked(Tensor(zeros: [3]))

@@ -40,7 +40,7 @@ enum LRFind {
     defer {
       for (t, values) in zip(state, saved) {
         for (k, v) in values.enumerated() { t.data[k] = v }
-        t.storage.markModified()
+        t.markWritten()
       }
       model.train(wasTraining)
     }

@@ -180,6 +180,7 @@ enum NNLibrary {
     func filling(_ name: String, _ fill: @escaping (Lua, Tensor) throws -> Void) -> LuaFunction {
       return { lua in
         let t = try lua.tensor(1, name)
+        try t.checkWritable(op: "nn.init." + name)
         try fill(lua, t)
         lua.push(t)
         return 1

@@ -151,6 +151,12 @@ enum TensorIndexing {
       },
       "view": { lua in
         let t = try lua.tensor(1, "view")
+        // PyTorch's rule: only reshape may copy, so a view of a view stays a view.
+        guard t.isContiguous else {
+          throw LuaError(
+            "view: the tensor is a strided view (from transpose, permute, expand or an inner-dimension slice), whose elements aren't one block; use reshape (which copies) or contiguous() first"
+          )
+        }
         return TensorLibrary.pushed(
           lua, try t.reshape(try TensorLibrary.shapeArgument(lua, "view", from: 2)))
       },
@@ -184,6 +190,24 @@ enum TensorIndexing {
           lua, try t.expand(try TensorLibrary.shapeArgument(lua, "expand", from: 2)))
       },
       "contiguous": { lua in TensorLibrary.pushed(lua, try lua.tensor(1, "contiguous").contiguous())
+      },
+      "is_contiguous": { lua in
+        lua.push(try lua.tensor(1, "is_contiguous").isContiguous)
+        return 1
+      },
+      // Strides in elements per dimension, as PyTorch's t.stride() (or one: t:stride(d)).
+      "stride": { lua in
+        let t = try lua.tensor(1, "stride")
+        if lua.isNoneOrNil(2) {
+          lua.push(integers: t.strides)
+        } else {
+          lua.push(t.strides[try TensorLibrary.dimension(lua, 2, of: t, "stride")])
+        }
+        return 1
+      },
+      "storage_offset": { lua in
+        lua.push(try lua.tensor(1, "storage_offset").offset)
+        return 1
       },
       // Torch7's name: `repeat` is a Lua keyword, so t:repeat(2, 1) wouldn't parse.
       "repeatTensor": { lua in

@@ -7,9 +7,14 @@ import MoonlabTensor
 /// Swift API counts from 0, and this file converts.
 enum TensorLibrary {
   static func install(_ host: LuaHost) throws {
-    host.register(.tensor, tensorClass())
-    host.registerLibrary("tensor", functions().merging(TensorIndexing.functions()) { a, _ in a })
-    host.registerLibrary("tensor", TensorMath.functions())
+    let spec = tensorClass()
+    host.register(.tensor, spec)
+    let library = functions().merging(TensorIndexing.functions()) { a, _ in a }.merging(
+      TensorMath.functions()
+    ) { a, _ in a }
+    // PyTorch's function forms (`torch.eq(a, b)`, `torch.transpose(t, 0, 1)`): each method
+    // takes its tensor as argument 1, so `tensor.eq(a, b)` is `a:eq(b)`.
+    host.registerLibrary("tensor", spec.methods.merging(library) { _, function in function })
   }
 
   // MARK: Library functions

@@ -40,7 +40,7 @@ public enum Checkpoint {
     for (name, dst) in expected {
       if let src = byName[name] {
         dst.data.update(from: src.data, count: dst.count)
-        dst.storage.markModified()
+        dst.markWritten()
       }
     }
   }

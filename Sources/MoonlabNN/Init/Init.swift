@@ -17,7 +17,7 @@ public enum Init {
     let gen = generator ?? stream
     let p = t.data
     for i in 0..<t.count { p[i] = mean + std * gen.normal() }
-    t.storage.markModified()
+    t.markWritten()
   }
 
   /// U(−bound, bound).
@@ -25,7 +25,7 @@ public enum Init {
     let gen = generator ?? stream
     let p = t.data
     for i in 0..<t.count { p[i] = (2 * gen.uniform() - 1) * bound }
-    t.storage.markModified()
+    t.markWritten()
   }
 
   /// He et al. 2015 ("MSRA"): N(0, 2/fan_in), for layers followed by ReLU
@@ -45,7 +45,7 @@ public enum Init {
 
   public static func constant(_ t: Tensor, _ value: Float) {
     t.data.update(repeating: value, count: t.count)
-    t.storage.markModified()
+    t.markWritten()
   }
 
   /// PyTorch's default for Linear/Conv weights and biases: U(±1/√fan_in).

@@ -114,6 +114,7 @@ public class BatchNorm: Module {
         runningVar.data[c] = (1 - momentum) * runningVar.data[c] + momentum * pv[c] * unbias
       }
       numBatchesTracked.data[0] += 1
+      for buffer in [runningMean, runningVar, numBatchesTracked] { buffer.markWritten() }
     }
     let name = typeName + (residual != nil ? "+add" : "") + (relu ? "+ReLU" : "")
     let inputs = [x, weight, bias] + (residual.map { [$0] } ?? [])

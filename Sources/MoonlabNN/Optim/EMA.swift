@@ -72,7 +72,7 @@ public final class EMA {
   private func copy(_ values: [Tensor]) {
     for (p, v) in zip(parameters, values) {
       p.data.update(from: v.data, count: p.count)
-      p.storage.markModified()
+      p.markWritten()
     }
   }
 }

@@ -34,7 +34,7 @@ public enum GradClip {
     for g in grads {
       let p = g.data
       for i in 0..<g.count { p[i] *= scale }
-      g.storage.markModified()
+      g.markWritten()
     }
     return total
   }
@@ -48,7 +48,7 @@ public enum GradClip {
     for g in parameters.compactMap(\.grad) {
       let p = g.data
       for i in 0..<g.count { p[i] = min(max(p[i], -v), v) }
-      g.storage.markModified()
+      g.markWritten()
     }
   }
 }

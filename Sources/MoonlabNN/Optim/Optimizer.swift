@@ -38,6 +38,7 @@ open class Optimizer {
     for (i, p) in parameters.enumerated() where !seen.insert(ObjectIdentifier(p)).inserted {
       throw TensorError("\(op): parameter \(i + 1) appears twice in the parameter list")
     }
+    for (i, p) in parameters.enumerated() { try p.checkWritable(op: "\(op): parameter \(i + 1)") }
     try Optimizer.check(lr: lr, op: op)
     self.parameters = parameters
     self.lr = lr
@@ -75,7 +76,7 @@ open class Optimizer {
       }
       steps[i] += 1
       update(p.data, grad: g.data, state: state[i], count: p.count, step: steps[i])
-      p.storage.markModified()
+      p.markWritten()
     }
   }
 

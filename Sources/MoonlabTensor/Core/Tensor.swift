@@ -1,7 +1,13 @@
-/// A contiguous, row-major float32 tensor (NCHW for images), starting `offset` elements
-/// into its storage: a contiguous block of another tensor (`t[i]`, `narrow` along the
-/// first dimension, `reshape`) is a view sharing that storage (docs/tensor.md, "Indexing,
-/// views and copies").
+/// A float32 tensor (NCHW for images): `shape` over `storage`, element 0 at `offset`,
+/// laid out by `strides`. Most tensors are contiguous row-major; `transpose`, `permute`,
+/// `expand` and inner-dimension slices are strided views sharing their input's storage
+/// (docs/tensor.md, "Indexing, views and copies").
+///
+/// Kernels read and write `data` as a plain row-major array whatever the layout: a
+/// strided view hands out a private row-major copy (`DenseCopy`), refreshed when the
+/// storage's version moves, and `markWritten()` copies in-place writes back into the
+/// storage. So every kernel works on views unchanged, and what they pay is one gather per
+/// read after a write — what PyTorch's `contiguous()` at most kernel entries costs too.
 ///
 /// A final class: identity matters for autograd (the tape refers to tensors) and for Lua
 /// userdata. Tensors made by ops on inputs that require gradients carry the `node` that
@@ -12,22 +18,41 @@ public final class Tensor {
   public let count: Int
   /// Where element 0 lives in `storage`.
   public let offset: Int
+  /// Storage elements between neighbours along each dimension (0 along an expanded one).
+  public let strides: [Int]
   /// Whether the tensor shares another tensor's elements (made by a view op), so an
   /// in-place change would also change that tensor.
   public let isView: Bool
+  /// The row-major copy kernels read of a strided view; nil when contiguous.
+  private let dense: DenseCopy?
   /// The op that produced this tensor, nil for leaves and for tensors made without grad.
   public internal(set) var node: Node?
   /// Accumulated gradient (leaves only), same shape as the tensor.
   public var grad: Tensor?
   private var leafRequiresGrad = false
 
-  /// Wraps existing storage; `storage.count` must be ≥ `offset` + the shape's element count.
+  /// Wraps existing storage as a contiguous tensor; `storage.count` must be ≥ `offset` +
+  /// the shape's element count.
   public init(shape: [Int], storage: TensorStorage, offset: Int = 0, isView: Bool = false) {
     self.shape = shape
     self.count = Shape.count(shape)
     self.storage = storage
     self.offset = offset
+    self.strides = Shape.strides(shape)
     self.isView = isView
+    self.dense = nil
+  }
+
+  /// A strided view of `storage` (already validated: `layout` stays inside it and its
+  /// shape passed `Shape.validate`, since the row-major copy is allocated here).
+  init(view layout: StridedLayout, of storage: TensorStorage, sharing dense: DenseCopy? = nil) {
+    shape = layout.shape
+    count = layout.count
+    self.storage = storage
+    offset = layout.offset
+    strides = layout.strides
+    isView = true
+    self.dense = dense ?? DenseCopy(layout)
   }
 
   /// A zero-filled tensor. The shape must be valid (see `Tensor.zeros` for checked creation).
@@ -53,9 +78,20 @@ public final class Tensor {
     data[0] = scalar
   }
 
-  public var data: UnsafeMutablePointer<Float> { storage.pointer + offset }
+  /// The elements, row-major: the storage itself when contiguous, else the view's
+  /// up-to-date private copy (writes to it need `markWritten()`).
+  public var data: UnsafeMutablePointer<Float> {
+    guard let dense else { return storage.pointer + offset }
+    return dense.read(storage)
+  }
   public var rank: Int { shape.count }
   public var isLeaf: Bool { node == nil }
+  /// Whether `data` is the storage itself (row-major, no gaps).
+  public var isContiguous: Bool { dense == nil }
+  /// Where the tensor's storage layout is: shape, strides and offset into `storage`.
+  public var memoryLayout: StridedLayout {
+    StridedLayout(shape: shape, strides: strides, offset: offset)
+  }
 
   /// Whether gradients flow to this tensor: a leaf marked so, or the result of an op
   /// on such tensors while grad mode was on.
@@ -77,7 +113,10 @@ public final class Tensor {
 
   /// A tensor sharing this storage, cut off from the graph.
   public func detach() -> Tensor {
-    Tensor(shape: shape, storage: storage, offset: offset, isView: isView)
+    guard let dense else {
+      return Tensor(shape: shape, storage: storage, offset: offset, isView: isView)
+    }
+    return Tensor(view: memoryLayout, of: storage, sharing: dense)
   }
 
   /// A copy with its own storage (differentiable).
@@ -85,6 +124,25 @@ public final class Tensor {
     let out = Tensor(zeros: shape)
     out.data.update(from: data, count: count)
     return Autograd.record("clone", output: out, inputs: [self]) { g in [g] }
+  }
+
+  /// Call after changing elements in place through `data`: a strided view copies them
+  /// back into the storage it shares, and the version counter moves (so other views
+  /// refresh and saved tensors are known to have changed).
+  public func markWritten() {
+    dense?.writeBack(into: storage)
+    storage.markModified()
+    dense?.caughtUp(with: storage)
+  }
+
+  /// Throws unless the tensor can be written in place: an expanded view (PyTorch's
+  /// "more than one element of the written-to tensor refers to a single memory
+  /// location") can't, since one storage element would take several values.
+  public func checkWritable(op: String) throws {
+    guard dense?.overlaps == true else { return }
+    throw TensorError(
+      "\(op): can't write into an expanded tensor (several of its elements are one element of the tensor it expands); write into a clone() or contiguous() copy"
+    )
   }
 
   /// Clears the accumulated gradient.

@@ -58,6 +58,7 @@ extension Tensor {
     _ value: Tensor, op: String, write: (Tensor) -> Void,
     backward: @escaping (Tensor) throws -> [Tensor?]
   ) throws {
+    try checkWritable(op: op)
     let recording = Autograd.isEnabled && (requiresGrad || value.requiresGrad)
     if recording && isLeaf && requiresGrad {
       throw TensorError(
@@ -72,9 +73,9 @@ extension Tensor {
     // A value overlapping this tensor would be read while it is overwritten.
     let source = value.storage === storage ? value.clone() : value
     write(source)
-    storage.markModified()
+    markWritten()
     guard recording else { return }
-    let before = Tensor(shape: shape, storage: storage, offset: offset)
+    let before = detach()
     before.node = node
     // The backward reads neither input, so later writes into them don't matter.
     node = Node(name: op, inputs: [before, source], tracksVersions: false, backward: backward)

@@ -40,13 +40,13 @@ extension Tensor {
     }
   }
 
-  /// A copy of this tensor with `source` (of the index's shape) added at the positions
-  /// `index` names along `dim`: self[index[i][j]][j] += source[i][j] for dim 0.
+  /// A copy of this tensor with `source` (at least the index's shape) added at the
+  /// positions `index` names along `dim`: self[index[i][j]][j] += source[i][j] for dim 0.
   public func scatterAdd(dim: Int, index: Tensor, source: Tensor) throws -> Tensor {
-    let d = try checkScatter(dim, index, source, op: "scatter_add")
+    let (d, covered) = try checkScatter(dim, index, source, op: "scatter_add")
     let out = Autograd.noGrad { clone() }
-    out.addScattered(d, index, source)
-    return Autograd.record("scatter_add", output: out, inputs: [self, source]) { g in
+    out.addScattered(d, index, covered)
+    return Autograd.record("scatter_add", output: out, inputs: [self, covered]) { g in
       [g, try g.gather(dim: d, index: index)]
     }
   }
@@ -54,8 +54,8 @@ extension Tensor {
   /// scatterAdd into this tensor (PyTorch's scatter_add_), under the rules of in-place
   /// assignment (Ops/Assign.swift).
   public func scatterAddInPlace(dim: Int, index: Tensor, source: Tensor) throws {
-    let d = try checkScatter(dim, index, source, op: "scatter_add_")
-    try recordAssignment(source, op: "scatter_add_") { src in
+    let (d, covered) = try checkScatter(dim, index, source, op: "scatter_add_")
+    try recordAssignment(covered, op: "scatter_add_") { src in
       addScattered(d, index, src)
     } backward: { g in
       [g, try g.gather(dim: d, index: index)]
@@ -68,17 +68,21 @@ extension Tensor {
     forEachIndexed(d, index) { a, b, pos in dst[a + pos] += src[b] }
   }
 
-  /// Checks a scatter's index and source and returns the 0-based dimension.
+  /// Checks a scatter's index and source; returns the 0-based dimension and the part of
+  /// `source` the index covers (as in PyTorch, source may be larger than the index and
+  /// only its leading block is read).
   private func checkScatter(_ dim: Int, _ index: Tensor, _ source: Tensor, op: String) throws
-    -> Int
+    -> (Int, Tensor)
   {
     let d = try checkScatterIndex(dim, index, op: op)
-    guard source.shape == index.shape else {
+    guard source.rank == index.rank, zip(index.shape, source.shape).allSatisfy({ $0 <= $1 })
+    else {
       throw TensorError(
-        "\(op): source of shape \(describeShape(source.shape)) doesn't match index of shape \(describeShape(index.shape))"
+        "\(op): source of shape \(describeShape(source.shape)) is smaller than index of shape \(describeShape(index.shape)) (same rank, each size at least the index's)"
       )
     }
-    return d
+    if source.shape == index.shape { return (d, source) }
+    return (d, try source.index(index.shape.map { .range(0..<$0) }))
   }
 
   /// Checks a gather/scatter index and returns the 0-based dimension.

@@ -1,10 +1,10 @@
-/// A strided window on a tensor's elements: sizes, element strides (0 along an expanded
-/// dimension, negative along a flipped one) and the offset of its first element, relative
-/// to the tensor's `data`. Every slicing and view op (`narrow`, `select`, `index`,
-/// `transpose`, `permute`, `expand`, `flip`) computes one; `Tensor.window` then returns a
-/// view when it is a contiguous block and a copy otherwise (docs/tensor.md, "Indexing,
-/// views and copies"). Walking a window is one loop nest for reading it (`gather`),
-/// writing into it (`assign`) and adding a gradient back through it (`accumulate`).
+/// A strided window on elements: sizes, element strides (0 along an expanded dimension,
+/// negative along a flipped one) and the offset of its first element. Relative to a
+/// tensor's row-major `data` it says what a slicing or view op (`narrow`, `select`,
+/// `index`, `transpose`, `permute`, `expand`, `flip`) picks; relative to a storage it is
+/// a tensor's `memoryLayout` (docs/tensor.md, "Indexing, views and copies"). Walking a
+/// window is one loop nest for reading it (`gather`), writing into it (`assign`,
+/// `scatter`) and adding a gradient back through it (`accumulate`).
 public struct StridedLayout {
   public var shape: [Int]
   public var strides: [Int]
@@ -15,6 +15,12 @@ public struct StridedLayout {
     self.shape = shape
     strides = Shape.strides(shape)
     offset = 0
+  }
+
+  public init(shape: [Int], strides: [Int], offset: Int) {
+    self.shape = shape
+    self.strides = strides
+    self.offset = offset
   }
 
   public var count: Int { Shape.count(shape) }
@@ -40,6 +46,47 @@ public struct StridedLayout {
     offset += index * strides[dim]
     shape.remove(at: dim)
     strides.remove(at: dim)
+  }
+
+  /// Positions and ranges, one per leading dimension (already checked).
+  mutating func index(_ items: [Tensor.Index]) {
+    var d = 0  // the dimension the next item applies to
+    for item in items {
+      switch item {
+      case .at(let i): select(d, i)
+      case .range(let r):
+        narrow(d, r.lowerBound, r.count)
+        d += 1
+      case .all: d += 1
+      }
+    }
+  }
+
+  /// Dimensions `a` and `b` swapped.
+  mutating func swap(_ a: Int, _ b: Int) {
+    shape.swapAt(a, b)
+    strides.swapAt(a, b)
+  }
+
+  /// Dimension i becomes dimension `order[i]` (a permutation, already checked).
+  mutating func permute(_ order: [Int]) {
+    (shape, strides) = (order.map { shape[$0] }, order.map { strides[$0] })
+  }
+
+  /// Repeated to `sizes` (already checked against the shape): new leading dimensions and
+  /// size-1 dimensions that grow get stride 0.
+  mutating func expand(_ sizes: [Int]) {
+    let lead = sizes.count - shape.count
+    strides = sizes.indices.map { d in
+      d < lead || shape[d - lead] != sizes[d] ? 0 : strides[d - lead]
+    }
+    shape = sizes
+  }
+
+  /// The order along `dim` reversed.
+  mutating func flip(_ dim: Int) {
+    offset += Swift.max(shape[dim] - 1, 0) * strides[dim]
+    strides[dim] = -strides[dim]
   }
 
   /// Calls `body(a, b, n, sa, sb)` for each run along the last dimension of `shape`: the
@@ -78,6 +125,14 @@ public struct StridedLayout {
     let src = source + offset
     StridedLayout.forEachRow(shape, strides, Shape.strides(shape)) { a, o, n, sa, _ in
       for j in 0..<n { out[o + j] = src[a + j * sa] }
+    }
+  }
+
+  /// Writes `values` (row-major, `count` of them) into the window of `target`.
+  func scatter(_ values: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>) {
+    let dst = target + offset
+    StridedLayout.forEachRow(shape, strides, Shape.strides(shape)) { a, o, n, sa, _ in
+      for j in 0..<n { dst[a + j * sa] = values[o + j] }
     }
   }
 

@@ -1,9 +1,10 @@
-/// Shape changes. `reshape`, `squeeze` and `unsqueeze` share storage (tensors are
-/// contiguous, so any reshape is a view); `transposed` and `repeatTensor` copy, keeping
-/// every tensor contiguous row-major.
+/// Shape changes. `reshape`, `squeeze` and `unsqueeze` of a contiguous tensor share its
+/// storage; of a strided view they copy (PyTorch's reshape does too where the strides
+/// don't allow a view). `repeatTensor` copies (docs/tensor.md, "Indexing, views and copies").
 extension Tensor {
   /// The same elements under `newShape`; one size may be -1 (inferred).
   public func reshape(_ newShape: [Int]) throws -> Tensor {
+    guard isContiguous else { return try contiguous().reshape(newShape) }
     var target = newShape
     let holes = target.indices.filter { target[$0] == -1 }
     guard holes.count <= 1 else {
@@ -51,8 +52,14 @@ extension Tensor {
     return try reshape(target)
   }
 
-  /// This tensor: every tensor is contiguous (PyTorch's name, for ported code).
-  public func contiguous() -> Tensor { self }
+  /// This tensor when contiguous, else a contiguous copy of it (differentiable).
+  public func contiguous() throws -> Tensor {
+    guard !isContiguous else { return self }
+    try Shape.validate(shape, op: "contiguous")
+    let out = Tensor(uninitialized: shape)
+    out.data.update(from: data, count: count)
+    return Autograd.record("contiguous", output: out, inputs: [self]) { g in [g] }
+  }
 
   /// Tiled `repeats[i]` times along dimension i (Torch7's repeatTensor, PyTorch's
   /// repeat); extra leading repeats add dimensions.
@@ -70,28 +77,11 @@ extension Tensor {
     return try reshape(interleaved).expand(tiled).reshape(zip(repeats, sizes).map { $0 * $1 })
   }
 
-  /// The transpose of a 2-D tensor (a copy).
+  /// The transpose of a 2-D tensor (a view).
   public func transposed() throws -> Tensor {
     guard rank == 2 else {
       throw TensorError("t: expected a 2-D tensor, got shape \(describeShape(shape))")
     }
-    let out = Tensor(uninitialized: [shape[1], shape[0]])
-    Tensor.transpose(data, into: out.data, rows: shape[0], cols: shape[1])
-    return Autograd.record("t", output: out, inputs: [self]) { g in [try g.transposed()] }
-  }
-
-  /// out[j, i] = x[i, j], in 32 × 32 tiles so both sides stay in cache.
-  static func transpose(
-    _ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows m: Int, cols n: Int
-  ) {
-    if m == 0 || n == 0 { return }
-    let tile = 32
-    for i0 in stride(from: 0, to: m, by: tile) {
-      for j0 in stride(from: 0, to: n, by: tile) {
-        for i in i0..<min(i0 + tile, m) {
-          for j in j0..<min(j0 + tile, n) { out[j * m + i] = x[i * n + j] }
-        }
-      }
-    }
+    return try transpose(0, 1)
   }
 }
