@@ -196,15 +196,7 @@ enum TensorIndexing {
         return 1
       },
       // Strides in elements per dimension, as PyTorch's t.stride() (or one: t:stride(d)).
-      "stride": { lua in
-        let t = try lua.tensor(1, "stride")
-        if lua.isNoneOrNil(2) {
-          lua.push(integers: t.strides)
-        } else {
-          lua.push(t.strides[try TensorLibrary.dimension(lua, 2, of: t, "stride")])
-        }
-        return 1
-      },
+      "stride": TensorLibrary.perDimension("stride") { $0.strides },
       "storage_offset": { lua in
         lua.push(try lua.tensor(1, "storage_offset").offset)
         return 1

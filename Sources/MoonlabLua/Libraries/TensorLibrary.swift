@@ -311,21 +311,26 @@ enum TensorLibrary {
   }
 
   /// shape, sizes, values, copies and views.
+  /// `t:name()`, one number per dimension as a list, or `t:name(d)`, dimension d's.
+  static func perDimension(_ name: String, _ values: @escaping (Tensor) -> [Int]) -> LuaFunction {
+    return { lua in
+      let t = try lua.tensor(1, name)
+      if lua.isNoneOrNil(2) {
+        lua.push(integers: values(t))
+      } else {
+        lua.push(values(t)[try dimension(lua, 2, of: t, name)])
+      }
+      return 1
+    }
+  }
+
   static func inspectionMethods() -> [String: LuaFunction] {
     [
       "shape": { lua in
         lua.push(integers: try lua.tensor(1, "shape").shape)
         return 1
       },
-      "size": { lua in
-        let t = try lua.tensor(1, "size")
-        if lua.isNoneOrNil(2) {
-          lua.push(integers: t.shape)
-        } else {
-          lua.push(t.shape[try dimension(lua, 2, of: t, "size")])
-        }
-        return 1
-      },
+      "size": perDimension("size") { $0.shape },
       "numel": { lua in
         lua.push(try lua.tensor(1, "numel").count)
         return 1
