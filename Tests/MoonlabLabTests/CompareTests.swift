@@ -107,7 +107,8 @@ final class CompareTests: XCTestCase {
         ["3", "", "2", "", "31.50 ± 0.71 (best)"],
       ])
     let config = table(r.output, "Configuration")
-    XCTAssertEqual(config.map { $0[0] }, ["key", "config.wide", "sweep.space.grid.a"], "\(config)")
+    XCTAssertEqual(
+      config.map { $0[0] }.sorted(), ["config.wide", "key", "sweep.space.grid.a"], "\(config)")
     let html = read(folder.appendingPathComponent("cmp/compare.html"))
     XCTAssertTrue(html.contains("Curves of each sweep's best configuration"))
     XCTAssertTrue(html.contains("two: a=3 (mean of 2)"), html)

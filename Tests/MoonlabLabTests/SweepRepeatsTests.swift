@@ -82,14 +82,14 @@ final class SweepRepeatsTests: XCTestCase {
   /// the new replicates.
   func testRaisingRepeatsKeepsTheFinishedReplicates() throws {
     let folder = try TestPaths.temporaryDirectory()
-    try writeScript(Self.script, "rep.lua", in: folder)
     // (Not through --set: --set values outside the grid join the trial ids.)
-    try writeScript(
-      Self.script.replacingOccurrences(of: "lab.config.repeats or 3", with: "3"), "rep3.lua",
-      in: folder)
-    try writeScript(
-      Self.script.replacingOccurrences(of: "lab.config.repeats or 3", with: "1"), "rep1.lua",
-      in: folder)
+    for n in [1, 3] {
+      try writeScript(
+        """
+        lab.sweep{name = "r", grid = {a = {1, 2}}, repeats = \(n), metric = "m",
+          run = function(cfg) return {m = cfg.a * 10 + cfg.replicate} end}
+        """, "rep\(n).lua", in: folder)
+    }
     XCTAssertEqual(
       try runMoonlab(["sweep", "rep1.lua", "--threads", "1", "--out", "t"], in: folder).status, 0)
     XCTAssertEqual(
@@ -98,6 +98,9 @@ final class SweepRepeatsTests: XCTestCase {
     let three = try runMoonlab(["sweep", "rep3.lua", "--threads", "1", "--out", "t"], in: folder)
     XCTAssertEqual(three.status, 0, three.output)
     XCTAssertTrue(three.output.contains("6 trials, 2 already done, running 4"), three.output)
+    XCTAssertEqual(
+      csv(folder.appendingPathComponent("t")).dropFirst().map { Array($0.prefix(5)) },
+      [["1", "2", "3", "22", "1"], ["2", "1", "3", "12", "1"]])
   }
 
   func testRepeatsWithASeedKeyOrOutOfRangeIsAnError() throws {

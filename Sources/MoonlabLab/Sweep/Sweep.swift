@@ -228,13 +228,13 @@ struct Sweep {
     let top = lua.top
     defer { lua.setTop(top) }
     lua.rawField(1, "run")
-    // cfg.replicate (1…repeats) only when repeated, so other sweeps see the cfg they did.
-    let replicate: [JSON.Field] =
-      spec.repeats > 1 ? [.init("replicate", .number(Double(t.replicate + 1)))] : []
+    // cfg.replicate counts from 1; a sweep without repeats runs replicate 1 of each.
     lua.push(
       json: .object(
-        t.cfg + [.init("seed", .number(Double(t.seed))), .init("trial", .string(t.id))] + replicate)
-    )
+        t.cfg + [
+          .init("seed", .number(Double(t.seed))), .init("trial", .string(t.id)),
+          .init("replicate", .number(Double(t.replicate + 1))),
+        ]))
     try session.host.call(arguments: 1, results: 1, on: lua)
     guard lua.type(-1) == LUA_TTABLE else {
       throw LuaError(
