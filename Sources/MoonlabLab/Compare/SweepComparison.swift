@@ -59,23 +59,25 @@ struct SweepComparison {
         uniquingKeysWith: { a, _ in a })
     }
     let repeated = sweeps.contains(where: \.isRepeated)
+    // A column per result key and sweep that has it.
+    let cells = resultKeys.flatMap { k in
+      sweeps.indices.filter { sweeps[$0].resultKeys.contains(k) }.map { (key: k, sweep: $0) }
+    }
     let columns =
       cfgKeys + (repeated ? labels.map { "\($0) n" } : [])
-      + resultKeys.flatMap { k in labels.map { "\($0) \(k)" } }
+      + cells.map { "\(labels[$0.sweep]) \($0.key)" }
     let rows = order.map { cfg -> [String] in
       let key = JSON.object(cfg).serialized()
       let found = byConfig.map { $0[key] }
       return cfgKeys.map { k in JSON.object(cfg)[k].map(ReportWriter.cell) ?? "" }
         + (repeated ? found.map { $0.map { "\($0.n)" } ?? "" } : [])
-        + resultKeys.flatMap { k in
-          zip(sweeps, found).map { s, c -> String in
-            guard let c else { return "" }
-            let text = c.stats(k)?.text ?? c.summary(k).map(ReportWriter.cell) ?? ""
-            let isBest =
-              k == s.metric
-              && s.configurations.first.map { JSON.object($0.cfg).serialized() } == key
-            return isBest ? text + " (best)" : text
-          }
+        + cells.map { k, i -> String in
+          guard let c = found[i] else { return "" }
+          let text = c.stats(k)?.text ?? c.summary(k).map(ReportWriter.cell) ?? ""
+          let isBest =
+            k == sweeps[i].metric
+            && sweeps[i].configurations.first.map { JSON.object($0.cfg).serialized() } == key
+          return isBest ? text + " (best)" : text
         }
     }
     let note =
