@@ -211,6 +211,18 @@ final class SweepRepeatsTests: XCTestCase {
     XCTAssertTrue(lone.output.contains("--output goes with --format"), lone.output)
   }
 
+  /// A sweep report overlays a line per configuration (27 in lr_momentum_sweep): the
+  /// chart grows to show every legend entry instead of cutting it off.
+  func testTheChartGrowsToShowALongLegend() {
+    var p = Plot()
+    p.series = (1...27).map { Plot.Series(name: "cfg \($0)", x: [1, 2], y: [Double($0), 1]) }
+    let svg = SVGChart.render(p)
+    XCTAssertTrue(svg.contains("height=\"534\""), String(svg.prefix(200)))
+    XCTAssertTrue(svg.contains(">cfg 27</text>"))
+    p.series = Array(p.series.prefix(3))
+    XCTAssertTrue(SVGChart.render(p).contains("height=\"360\""), "a short legend keeps the size")
+  }
+
   func testMeanStdShowsTheStdToTwoDigitsAndLatexIsEscaped() {
     XCTAssertEqual(MeanStd([0.97, 0.9712, 0.9735])?.text, "0.9716 ± 0.0018")
     XCTAssertEqual(MeanStd([1, 2, 3])?.text, "2.0 ± 1.0")
