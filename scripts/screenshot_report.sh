@@ -1,12 +1,17 @@
 #!/bin/bash
-# Screenshots a run's report.html with headless Chromium (installed from Debian when
-# missing) and fails when the page logs a console error.
-#   scripts/screenshot_report.sh RUN_DIR [OUT.png] [WIDTH,HEIGHT]
+# Screenshots a run's report.html (or any HTML file, such as compare.html) with headless
+# Chromium (installed from Debian when missing) and fails when the page logs a console error.
+#   scripts/screenshot_report.sh RUN_DIR|PAGE.html [OUT.png] [WIDTH,HEIGHT]
 set -euo pipefail
-run_dir=${1:?usage: $0 RUN_DIR [OUT.png] [WIDTH,HEIGHT]}
-out=${2:-$run_dir/report.png}
+run_dir=${1:?usage: $0 RUN_DIR|PAGE.html [OUT.png] [WIDTH,HEIGHT]}
+if [ -f "$run_dir" ]; then
+  report=$(realpath "$run_dir")
+  out=${2:-${report%.html}.png}
+else
+  report=$(realpath "$run_dir/report.html")
+  out=${2:-$run_dir/report.png}
+fi
 size=${3:-1100,2600}
-report=$(realpath "$run_dir/report.html")
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
@@ -22,7 +27,7 @@ log=$(mktemp)
 "$browser" "${flags[@]}" --enable-logging=stderr --v=0 --window-size="$size" \
   --screenshot="$(realpath -m "$out")" "file://$report" 2>"$log" >/dev/null || { cat "$log" >&2; exit 1; }
 if grep -E ':CONSOLE[:(]|Uncaught' "$log" >&2; then
-  echo "report.html logged console errors (above)" >&2
+  echo "$(basename "$report") logged console errors (above)" >&2
   exit 1
 fi
 rm -f "$log"

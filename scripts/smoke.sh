@@ -23,5 +23,14 @@ for script in experiments/*.lua; do
     failed=$((failed + 1))
   fi
 done
+# moonlab compare on the runs above, compare.html checked in headless Chromium.
+if scripts/compare_check.sh "$bin" "$out" >"$out/compare.log" 2>&1; then
+  echo "smoke: compare ok ($(tail -1 "$out/compare.log"))"
+  passed=$((passed + 1))
+else
+  echo "smoke: compare FAILED"
+  sed 's/^/    /' "$out/compare.log" | tail -20
+  failed=$((failed + 1))
+fi
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -14,6 +14,7 @@ struct Moonlab: ParsableCommand {
       SweepCommand.self,
       RerunCommand.self,
       ReportCommand.self,
+      CompareCommand.self,
       ReplCommand.self,
       DataCommand.self,
       NotebookCommand.self,

@@ -110,6 +110,12 @@ public enum ReportWriter {
     }
     body += "<details><summary>Configuration and provenance</summary>\n"
     body += htmlTable(["key", "value"], provenanceRows(input.provenance)) + "</details>\n"
+    return page(title: input.title, body: body + htmlBlocks(blocks, dir: input.dir))
+  }
+
+  /// The blocks as HTML; images are read from `dir` and inlined.
+  static func htmlBlocks(_ blocks: [ReportBlock], dir: URL) -> String {
+    var body = ""
     for block in blocks {
       switch block {
       case .section(let t): body += "<h2>\(HTML.escape(t))</h2>\n"
@@ -119,7 +125,7 @@ public enum ReportWriter {
       case .confusion(let c): body += c.html
       case .image(let title, let file, let w, let h):
         let png =
-          FileManager.default.contents(atPath: input.dir.appendingPathComponent(file).path)
+          FileManager.default.contents(atPath: dir.appendingPathComponent(file).path)
           ?? Data()
         body += "<figure><img alt=\"\(HTML.escape(title))\" width=\"\(w)\" height=\"\(h)\" "
         body += "src=\"data:image/png;base64,\(png.base64EncodedString())\">"
@@ -128,22 +134,27 @@ public enum ReportWriter {
       case .metrics: break  // resolved into plots before rendering
       }
     }
-    return """
-      <!DOCTYPE html>
-      <html lang="en"><head><meta charset="utf-8"><title>\(HTML.escape(input.title))</title>
-      <style>
-      body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
-      table{border-collapse:collapse;margin:.8em 0;font-size:.9em}
-      td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
-      th{background:#f3f3f3} figure{margin:1em 0} figcaption{font-size:.9em;color:#555}
-      img{image-rendering:pixelated} pre{background:#f6f6f6;padding:.6em;overflow-x:auto}
-      pre.error{background:#fff0f0;border-left:4px solid #d33;white-space:pre-wrap}
-      .status{display:inline-block;padding:.15em .6em;border-radius:4px;font-weight:bold}
-      .ok{background:#e3f5e1;color:#1d6b1d}.bad{background:#fbe3e3;color:#a11}.run{background:#fff4d6;color:#8a6100}
-      </style></head><body>
-      \(body)</body></html>
+    return body
+  }
 
-      """
+  /// A self-contained page (no scripts, no external files) around `body`.
+  static func page(title: String, body: String) -> String {
+    """
+    <!DOCTYPE html>
+    <html lang="en"><head><meta charset="utf-8"><title>\(HTML.escape(title))</title>
+    <style>
+    body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+    table{border-collapse:collapse;margin:.8em 0;font-size:.9em}
+    td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
+    th{background:#f3f3f3} figure{margin:1em 0} figcaption{font-size:.9em;color:#555}
+    img{image-rendering:pixelated} pre{background:#f6f6f6;padding:.6em;overflow-x:auto}
+    pre.error{background:#fff0f0;border-left:4px solid #d33;white-space:pre-wrap}
+    .status{display:inline-block;padding:.15em .6em;border-radius:4px;font-weight:bold}
+    .ok{background:#e3f5e1;color:#1d6b1d}.bad{background:#fbe3e3;color:#a11}.run{background:#fff4d6;color:#8a6100}
+    </style></head><body>
+    \(body)</body></html>
+
+    """
   }
 
   static func htmlTable(_ columns: [String], _ rows: [[String]]) -> String {
@@ -172,6 +183,16 @@ public enum ReportWriter {
     case .failed(let message), .interrupted(let message):
       md += "Status: **\(input.status.name)**\n\n```\n\(message)\n```\n\n"
     }
+    md += try markdownBlocks(blocks, dir: input.dir, plots: "images/plot-")
+    md +=
+      "## Configuration and provenance\n\n"
+      + markdownTable(["key", "value"], provenanceRows(input.provenance))
+    return md
+  }
+
+  /// The blocks as Markdown; each plot is written into `dir` as `plots`NNN.svg.
+  static func markdownBlocks(_ blocks: [ReportBlock], dir: URL, plots: String) throws -> String {
+    var md = ""
     var plotCount = 0
     for block in blocks {
       switch block {
@@ -180,17 +201,14 @@ public enum ReportWriter {
       case .table(let columns, let rows): md += markdownTable(columns, rows) + "\n"
       case .plot(let p):
         plotCount += 1
-        let file = String(format: "images/plot-%03d.svg", plotCount)
-        try AtomicFile.write(SVGChart.render(p), to: input.dir.appendingPathComponent(file))
+        let file = plots + String(format: "%03d.svg", plotCount)
+        try AtomicFile.write(SVGChart.render(p), to: dir.appendingPathComponent(file))
         md += "![\(p.title)](\(file))\n\n"
       case .image(let title, let file, _, _): md += "![\(title)](\(file))\n\n"
       case .confusion(let c): md += c.markdown + "\n"
       case .metrics: break
       }
     }
-    md +=
-      "## Configuration and provenance\n\n"
-      + markdownTable(["key", "value"], provenanceRows(input.provenance))
     return md
   }
 

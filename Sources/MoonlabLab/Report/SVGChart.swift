@@ -83,15 +83,17 @@ enum SVGChart {
     let longest = plot.series.map(\.name.count).max() ?? 0
     let right = min(420, 52 + 6.5 * Double(longest))
     let width = left + plotWidth + right
+    // The plot area is fixed; the picture grows downwards when the legend is longer.
+    let total = max(height, top + Double(plot.series.count) * 18 + 14)
     let x1 = left + plotWidth
     let y0 = height - bottom
     let y1 = top
     let xAxis = Axis(values: plot.series.flatMap(\.x), log: plot.logx)
     let yAxis = Axis(values: plot.series.flatMap(\.y), log: plot.logy)
     var s = """
-      <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(Int(width)) \(Int(height))" width="\(Int(width))" \
-      height="\(Int(height))" font-family="sans-serif" font-size="11">
-      <rect x="0" y="0" width="\(Int(width))" height="\(Int(height))" fill="white"/>
+      <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(Int(width)) \(Int(total))" width="\(Int(width))" \
+      height="\(Int(total))" font-family="sans-serif" font-size="11">
+      <rect x="0" y="0" width="\(Int(width))" height="\(Int(total))" fill="white"/>
 
       """
     if !plot.title.isEmpty {

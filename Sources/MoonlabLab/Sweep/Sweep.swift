@@ -19,7 +19,7 @@ struct Sweep {
   init(_ lua: Lua, session: LabSession) throws {
     self.lua = lua
     self.session = session
-    spec = try SweepSpec(
+    var spec = try SweepSpec(
       lua, defaultSeed: session.request.seed, defaultName: session.request.scriptName,
       settings: session.request.config.map { .init($0.key, $0.value.json) })
     options = session.request.sweep ?? SweepOptions()
@@ -33,6 +33,9 @@ struct Sweep {
     } else {
       dir = URL(fileURLWithPath: "runs/\(spec.name)")
     }
+    let folder = dir
+    spec.trials = spec.trials.map { $0.recognisingLegacyFolder(in: folder) }
+    self.spec = spec
   }
 
   func trialDir(_ t: Trial) -> URL { dir.appendingPathComponent(t.id) }
@@ -150,14 +153,15 @@ struct Sweep {
     .object([
       .init("name", .string(spec.name)), .init("seed", LabSession.seedJSON(spec.seed)),
       .init("metric", .string(spec.metric)), .init("mode", .string(spec.maximize ? "max" : "min")),
-      .init("space", spec.space), .init("settings", .object(spec.settings)),
+      .init("space", spec.space), .init("repeats", .number(Double(spec.repeats))),
+      .init("settings", .object(spec.settings)),
       .init(
         "trials",
         .array(
           spec.trials.map {
             .object([
               .init("id", .string($0.id)), .init("seed", LabSession.seedJSON($0.seed)),
-              .init("cfg", .object($0.cfg)),
+              .init("cfg", .object($0.cfg)), .init("replicate", .number(Double($0.replicate))),
             ])
           })),
     ])
@@ -191,7 +195,8 @@ struct Sweep {
     }
     session.record = record
     session.host.context.reseed(t.seed)
-    session.output.write("trial \(t.id): \(t.label)\n")
+    let replicate = spec.repeats > 1 ? " (replicate \(t.replicate + 1)/\(spec.repeats))" : ""
+    session.output.write("trial \(t.id): \(t.label)\(replicate)\n")
     do {
       let result = try callRun(t)
       record.add(.section("Result"))
@@ -223,9 +228,13 @@ struct Sweep {
     let top = lua.top
     defer { lua.setTop(top) }
     lua.rawField(1, "run")
+    // cfg.replicate counts from 1; a sweep without repeats runs replicate 1 of each.
     lua.push(
       json: .object(
-        t.cfg + [.init("seed", .number(Double(t.seed))), .init("trial", .string(t.id))]))
+        t.cfg + [
+          .init("seed", .number(Double(t.seed))), .init("trial", .string(t.id)),
+          .init("replicate", .number(Double(t.replicate + 1))),
+        ]))
     try session.host.call(arguments: 1, results: 1, on: lua)
     guard lua.type(-1) == LUA_TTABLE else {
       throw LuaError(

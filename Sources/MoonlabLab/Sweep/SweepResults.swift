@@ -3,8 +3,9 @@ import MoonlabTensor
 
 /// The finished trials' results (result.json in each trial folder), sorted by the sweep's
 /// metric, best first (ties in trial order), as results.csv, results.md, the sweep report
-/// and the table lab.sweep returns. Needs only the sweep folder and sweep.json's facts,
-/// so `moonlab report SWEEP_DIR` can redo it.
+/// and the table lab.sweep returns. With `repeats`, one row per configuration: mean ± std
+/// over its replicates, sorted by the mean. Needs only the sweep folder and sweep.json's
+/// facts, so `moonlab report SWEEP_DIR` and `moonlab compare` can redo it.
 struct SweepResults {
   let dir: URL
   let name: String
@@ -15,11 +16,15 @@ struct SweepResults {
   let entries: [(trial: Trial, result: JSON)]
   /// Trials in the sweep, finished or not.
   let total: Int
+  /// Replicates per configuration (lab.sweep{repeats=}); above 1 the tables aggregate.
+  let repeats: Int
+  /// The configurations, best mean first (ties in trial order).
+  let configurations: [ConfigurationResults]
 
   init(_ sweep: Sweep, trials: [Trial]) throws {
     try self.init(
       dir: sweep.dir, name: sweep.spec.name, metric: sweep.spec.metric,
-      maximize: sweep.spec.maximize,
+      maximize: sweep.spec.maximize, repeats: sweep.spec.repeats,
       provenance: sweep.sweepJSON, trials: trials)
   }
 
@@ -31,21 +36,27 @@ struct SweepResults {
     let settings = j["settings"]?.fields ?? []
     let trials = (j["trials"]?.items ?? []).enumerated().map {
       Trial(
-        index: $0.offset, cfg: $0.element["cfg"]?.fields ?? [], sweepSeed: seed, settings: settings)
+        index: $0.offset, cfg: $0.element["cfg"]?.fields ?? [],
+        replicate: $0.element["replicate"]?.double.flatMap { Int(exactly: $0) } ?? 0,
+        sweepSeed: seed, settings: settings
+      ).recognisingLegacyFolder(in: folder)
     }
     try self.init(
       dir: folder, name: j["name"]?.text ?? folder.lastPathComponent,
-      metric: j["metric"]?.text ?? "",
-      maximize: j["mode"]?.text != "min", provenance: j, trials: trials)
+      metric: j["metric"]?.text ?? "", maximize: j["mode"]?.text != "min",
+      repeats: j["repeats"]?.double.flatMap { Int(exactly: $0) } ?? 1, provenance: j,
+      trials: trials)
   }
 
-  init(dir: URL, name: String, metric: String, maximize: Bool, provenance: JSON, trials: [Trial])
-    throws
-  {
+  init(
+    dir: URL, name: String, metric: String, maximize: Bool, repeats: Int, provenance: JSON,
+    trials: [Trial]
+  ) throws {
     self.dir = dir
     self.name = name
     self.metric = metric
     self.maximize = maximize
+    self.repeats = repeats
     self.provenance = .object((provenance.fields ?? []).filter { $0.key != "trials" })
     total = trials.count
     let found = try trials.filter {
@@ -59,13 +70,28 @@ struct SweepResults {
       return (t, result)
     }
     func key(_ e: (trial: Trial, result: JSON)) -> Double {
-      let v = e.result[metric]?.double ?? .nan
-      return v.isNaN ? -.infinity : maximize ? v : -v
+      SweepResults.rankKey(e.result[metric]?.double, maximize: maximize)
     }
     entries = found.sorted { a, b in
       key(a) != key(b) ? key(a) > key(b) : a.trial.index < b.trial.index
     }
+    func mean(_ c: ConfigurationResults) -> Double {
+      SweepResults.rankKey(c.stats(metric)?.mean, maximize: maximize)
+    }
+    configurations = ConfigurationResults.group(found).sorted { a, b in
+      mean(a) != mean(b)
+        ? mean(a) > mean(b)
+        : (a.trials.first?.trial.index ?? 0) < (b.trials.first?.trial.index ?? 0)
+    }
   }
+
+  /// Larger is better; NaN and a missing value rank last.
+  static func rankKey(_ v: Double?, maximize: Bool) -> Double {
+    guard let v, !v.isNaN else { return -.infinity }
+    return maximize ? v : -v
+  }
+
+  var isRepeated: Bool { repeats > 1 }
 
   var cfgKeys: [String] { Array(Set(entries.flatMap { $0.trial.cfg.map(\.key) })).sorted() }
 
@@ -76,30 +102,35 @@ struct SweepResults {
   }
 
   /// What lab.sweep returns: {{trial=, seed=, cfg={…}, result={…}, dir=}, …}, best first;
-  /// `dir` is the trial's run directory, so a script can read back its checkpoints.
+  /// `dir` is the trial's run directory, so a script can read back its checkpoints. With
+  /// repeats, one row per configuration: `result` holds the means, `std` the standard
+  /// deviations, `n` the replicates, `trials` each replicate's row, and trial/seed/dir
+  /// name the best replicate.
   var rows: JSON {
-    .array(
-      entries.map {
-        .object([
-          .init("trial", .string($0.trial.id)), .init("seed", .number(Double($0.trial.seed))),
-          .init("cfg", .object($0.trial.cfg)), .init("result", $0.result),
-          .init("dir", .string(dir.appendingPathComponent($0.trial.id).path)),
-        ])
+    guard isRepeated else { return .array(entries.map(trialRow)) }
+    return .array(
+      configurations.map { c in
+        let best = c.best(metric, maximize: maximize).map(trialRow)?.fields ?? []
+        return .object(
+          best.filter { ["trial", "seed", "dir"].contains($0.key) } + [
+            .init("cfg", .object(c.cfg)),
+            .init(
+              "result", .object(resultKeys.compactMap { k in c.summary(k).map { .init(k, $0) } })),
+            .init(
+              "std",
+              .object(resultKeys.compactMap { k in c.stats(k)?.std.map { .init(k, .number($0)) } })),
+            .init("n", .number(Double(c.n))), .init("trials", .array(c.trials.map(trialRow))),
+          ])
       })
   }
 
-  /// Cells of one row; `exact` keeps every digit (CSV), otherwise the report's format.
-  private func cells(_ rank: Int, _ e: (trial: Trial, result: JSON), exact: Bool) -> [String] {
-    func show(_ v: JSON?) -> String {
-      guard let v else { return "" }
-      return exact ? (v.double.map(JSON.format) ?? ReportWriter.cell(v)) : ReportWriter.cell(v)
-    }
-    let cfg = JSON.object(e.trial.cfg)
-    return ["\(rank)", e.trial.id, String(e.trial.seed)] + cfgKeys.map { show(cfg[$0]) }
-      + resultKeys.map { show(e.result[$0]) }
+  private func trialRow(_ e: (trial: Trial, result: JSON)) -> JSON {
+    .object([
+      .init("trial", .string(e.trial.id)), .init("seed", .number(Double(e.trial.seed))),
+      .init("cfg", .object(e.trial.cfg)), .init("result", e.result),
+      .init("dir", .string(dir.appendingPathComponent(e.trial.id).path)),
+    ])
   }
-
-  var columns: [String] { ["rank", "trial", "seed"] + cfgKeys + resultKeys }
 
   /// results.csv, results.md and the sweep's report.
   func write() throws {
@@ -108,11 +139,8 @@ struct SweepResults {
   }
 
   func writeTables() throws {
-    let csv =
-      ([columns] + entries.enumerated().map { cells($0.offset + 1, $0.element, exact: true) })
-      .map { $0.map(SweepResults.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
     try AtomicFile.write(csv, to: dir.appendingPathComponent("results.csv"))
-    let heading = "# Sweep \(name)\n\n\(entries.count) trials, \(order).\n\n"
+    let heading = "# Sweep \(name)\n\n\(summary).\n\n"
     try AtomicFile.write(
       heading + ReportWriter.markdownTable(columns, displayRows),
       to: dir.appendingPathComponent("results.md"))
@@ -126,41 +154,67 @@ struct SweepResults {
         metrics: [], generated: reportBlocks))
   }
 
-  private var order: String { "sorted by \(metric) (\(maximize ? "higher" : "lower") is better)" }
-  var displayRows: [[String]] {
-    entries.enumerated().map { cells($0.offset + 1, $0.element, exact: false) }
+  /// "27 trials, sorted by test_acc (higher is better)", or with repeats
+  /// "9 configurations × 3 seeds (27 trials), mean ± sample std, sorted by the mean of …".
+  var summary: String {
+    let order = "\(metric) (\(maximize ? "higher" : "lower") is better)"
+    guard isRepeated else { return "\(entries.count) trials, sorted by \(order)" }
+    return
+      "\(configurations.count) configurations × \(repeats) seeds (\(entries.count) trials), mean ± sample std, sorted by the mean of \(order)"
   }
 
-  /// The results table and one chart per logged metric overlaying every trial.
+  /// The results table and one chart per logged metric overlaying every trial (with
+  /// repeats, each configuration's mean curve).
   var reportBlocks: [ReportBlock] {
     var blocks: [ReportBlock] = [
-      .section("Results"), .text("\(entries.count) trials, \(order)."),
-      .table(columns: columns, rows: displayRows),
+      .section("Results"), .text("\(summary)."), .table(columns: columns, rows: displayRows),
     ]
     let curves = curvePlots()
     if !curves.isEmpty {
-      blocks += [.section("Curves of every trial")] + curves.map(ReportBlock.plot)
+      let title =
+        isRepeated
+        ? "Curves of every configuration (mean of its replicates)" : "Curves of every trial"
+      blocks += [.section(title)] + curves.map(ReportBlock.plot)
     }
     return blocks
   }
 
-  /// One chart per logged metric key, with a line per trial.
+  /// The metrics.jsonl lines of a finished trial.
+  func log(_ t: Trial) -> [JSON] {
+    MetricsLog.read(dir.appendingPathComponent("\(t.id)/metrics.jsonl"))
+  }
+
+  /// One chart per logged metric key, with a line per trial, or per configuration (its
+  /// replicates' mean) with repeats.
   func curvePlots() -> [Plot] {
-    let logs = entries.map {
-      ($0.trial, MetricsLog.read(dir.appendingPathComponent("\($0.trial.id)/metrics.jsonl")))
-    }
+    let lines: [(name: String, logs: [[JSON]])] =
+      isRepeated
+      ? configurations.map { c in ("\(c.label) (mean of \(c.n))", c.trials.map { log($0.trial) }) }
+      : entries.map { ("\($0.trial.id) \($0.trial.label)", [log($0.trial)]) }
+    return SweepResults.overlay(lines)
+  }
+
+  /// One chart per numeric, non-timing key logged by any of `lines`' runs, with a series
+  /// per entry: its runs' mean at each x (a single run's values as they are).
+  static func overlay(_ lines: [(name: String, logs: [[JSON]])]) -> [Plot] {
     var keys: [String] = []
-    for (_, lines) in logs {
-      for k in MetricsCharts.numericKeys(lines)
-      where !keys.contains(k) && !MetricsCharts.isTiming(k) { keys.append(k) }
+    for log in lines.flatMap(\.logs) {
+      for k in MetricsCharts.numericKeys(log) where !keys.contains(k) && !MetricsCharts.isTiming(k)
+      {
+        keys.append(k)
+      }
     }
+    let xlabel = lines.first?.logs.first.flatMap { MetricsCharts.xKey($0) } ?? "line"
     return keys.map { key in
       var p = Plot()
       p.title = key
-      p.xlabel = logs.first.flatMap { MetricsCharts.xKey($0.1) } ?? "line"
-      p.series = logs.compactMap { trial, lines in
-        let (x, y) = MetricsCharts.points(lines, key: key, x: MetricsCharts.xKey(lines))
-        return y.isEmpty ? nil : Plot.Series(name: "\(trial.id) \(trial.label)", x: x, y: y)
+      p.xlabel = xlabel
+      p.series = lines.compactMap { name, logs in
+        let (x, y) =
+          logs.count == 1
+          ? MetricsCharts.points(logs[0], key: key, x: MetricsCharts.xKey(logs[0]))
+          : ConfigurationResults.meanCurve(logs, key: key)
+        return y.isEmpty ? nil : Plot.Series(name: name, x: x, y: y)
       }
       return p
     }

@@ -3,24 +3,35 @@ import Foundation
 import MoonlabLua
 import MoonlabTensor
 
-/// One trial of a sweep: its configuration (keys sorted), and an id and seed that depend
-/// only on the sweep seed and that configuration — never on --jobs, sharding or order.
+/// One trial of a sweep: its configuration (keys sorted), which replicate of it, and an id
+/// and seed that depend only on the sweep seed, that configuration and the replicate —
+/// never on --jobs, sharding or order.
 struct Trial {
   let index: Int
   let cfg: [JSON.Field]
+  /// 0-based: lab.sweep{repeats = n} runs each configuration as replicates 0…n−1.
+  let replicate: Int
   let id: String
   let seed: UInt64
+  /// The id and seed sweeps gave this trial before ids used SHA-256 (replicate 0 only):
+  /// a finished folder under that id is resumed, see `recognisingLegacyFolder`.
+  private let legacy: (id: String, seed: UInt64)?
 
   /// `settings` are the run's `--set` values: those outside the grid change what a trial
   /// computes, so they join its id (a sweep run again with other values gets new trial
   /// folders instead of reusing results made with the old ones). Without any, ids are
   /// the sweep seed's and the configuration's alone; seeds never depend on them.
-  init(index: Int, cfg: [JSON.Field], sweepSeed: UInt64, settings: [JSON.Field]) {
+  /// Replicate 0 has the identity a trial had before repeats existed, so raising
+  /// `repeats` keeps the finished replicates.
+  init(index: Int, cfg: [JSON.Field], replicate: Int = 0, sweepSeed: UInt64, settings: [JSON.Field])
+  {
     self.index = index
     self.cfg = cfg
-    let canonical =
+    self.replicate = replicate
+    let configuration =
       "sweep-seed=\(sweepSeed);"
       + cfg.map { "\($0.key)=\($0.value.serialized())" }.joined(separator: ";")
+    let canonical = replicate == 0 ? configuration : configuration + ";replicate=\(replicate)"
     let outside = settings.filter { s in !cfg.contains { $0.key == s.key } }
       .sorted { $0.key < $1.key }
     let identity =
@@ -28,14 +39,36 @@ struct Trial {
       ? canonical
       : canonical + ";set:"
         + outside.map { "\($0.key)=\($0.value.serialized())" }.joined(separator: ";")
-    id = String(format: "%010llx", Generator.fnv1a(identity) >> 24)
+    id = TrialIdentity.id(identity)
     // A `seed` key in the grid is the trial's seed; otherwise derive one that fits a JSON
     // number exactly.
-    if let s = cfg.first(where: { $0.key == "seed" })?.value.double, let u = UInt64(exactly: s) {
-      seed = u
-    } else {
-      seed = Generator.fnv1a("trial-seed;" + canonical) & ((1 << 53) - 1)
-    }
+    let given = cfg.first(where: { $0.key == "seed" })?.value.double.flatMap { UInt64(exactly: $0) }
+    seed = given ?? TrialIdentity.seed("trial-seed;" + canonical)
+    legacy =
+      replicate == 0
+      ? (
+        TrialIdentity.legacyID(identity),
+        given ?? TrialIdentity.legacySeed("trial-seed;" + canonical)
+      )
+      : nil
+  }
+
+  private init(_ t: Trial, id: String, seed: UInt64) {
+    (index, cfg, replicate, legacy) = (t.index, t.cfg, t.replicate, nil)
+    self.id = id
+    self.seed = seed
+  }
+
+  /// This trial as recorded under its old id and seed when `sweepDir` holds a finished
+  /// folder with that id and none with the new one: a sweep made before ids used SHA-256
+  /// resumes instead of running every trial again.
+  func recognisingLegacyFolder(in sweepDir: URL) -> Trial {
+    let fm = FileManager.default
+    guard let legacy, legacy.id != id,
+      !fm.fileExists(atPath: sweepDir.appendingPathComponent(id).path),
+      fm.fileExists(atPath: sweepDir.appendingPathComponent("\(legacy.id)/DONE").path)
+    else { return self }
+    return Trial(self, id: legacy.id, seed: legacy.seed)
   }
 
   /// "lr=0.1 bs=32", for legends and tables.
@@ -44,10 +77,12 @@ struct Trial {
   }
 }
 
-/// The lab.sweep{…} table: name, grid or random space, n, seed, metric, mode.
+/// The lab.sweep{…} table: name, grid or random space, n, repeats, seed, metric, mode.
 struct SweepSpec {
   var name: String
   var seed: UInt64
+  /// Replicates of each configuration, each with its own seed (results: mean ± std).
+  var repeats: Int
   var metric: String
   var maximize: Bool
   var trials: [Trial]
@@ -60,7 +95,7 @@ struct SweepSpec {
     self.settings = settings
     let fn = "lab.sweep"
     try lua.checkOptions(
-      1, fn, allowed: ["name", "seed", "metric", "mode", "run", "grid", "random", "n"],
+      1, fn, allowed: ["name", "seed", "metric", "mode", "run", "grid", "random", "n", "repeats"],
       required: true)
     name = try lua.stringOption(1, "name", fn) ?? defaultName
     guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
@@ -71,6 +106,10 @@ struct SweepSpec {
       throw LuaError("\(fn): option 'metric' (the result key to sort trials by) is required")
     }
     self.metric = metric
+    repeats = try lua.integerOption(1, "repeats", fn) ?? 1
+    guard (1...1000).contains(repeats) else {
+      throw LuaError("\(fn): option 'repeats' must be between 1 and 1000, got \(repeats)")
+    }
     switch try lua.stringOption(1, "mode", fn) ?? "max" {
     case "max": maximize = true
     case "min": maximize = false
@@ -110,11 +149,22 @@ struct SweepSpec {
       configs = (0..<n).map { _ in dims.map { JSON.Field($0.key, $0.dim.sample(g)) } }
     }
     lua.pop()
+    if repeats > 1, configs.first?.contains(where: { $0.key == "seed" }) == true {
+      throw LuaError(
+        "\(fn): a 'seed' key in the space fixes each trial's seed, so repeats = \(repeats) would run the same trial \(repeats) times; drop one of them"
+      )
+    }
     var seen = Set<String>()
     var trials: [Trial] = []
     for cfg in configs {
-      let t = Trial(index: trials.count, cfg: cfg, sweepSeed: seed, settings: settings)
-      if seen.insert(t.id).inserted { trials.append(t) }  // random search may draw a config twice
+      let first = Trial(index: trials.count, cfg: cfg, sweepSeed: seed, settings: settings)
+      // Random search may draw a configuration twice.
+      guard seen.insert(first.id).inserted else { continue }
+      trials.append(first)
+      for r in 1..<repeats {
+        trials.append(
+          Trial(index: trials.count, cfg: cfg, replicate: r, sweepSeed: seed, settings: settings))
+      }
     }
     self.trials = trials
   }
