@@ -20,6 +20,9 @@ public enum Benchmarks {
       BNLayersBench.run
     ),
     ("conv_layers", "VGG-small and ResNet-20 convolutions alone at batch 128", ConvLayersBench.run),
+    (
+      "mlp_step", "one SGD step of the MLP 784-100-100-10 at batch 1, 16 and 1024", MLPStepBench.run
+    ),
   ]
 
   /// Names and one-line descriptions, in running order.

@@ -61,14 +61,18 @@ public final class Linear: Module {
       let gw = needW ? Tensor(uninitialized: weight.shape) : nil
       let gb = needW ? Tensor(uninitialized: [nOut]) : nil
       let chunks = batchChunks(rows, workPerItem: work)
+      // One chunk writes dW and db straight into the gradients; several write partial
+      // sums, added in chunk order afterwards.
+      let direct = chunks == 1
       let perChunk = nOut * nIn + nOut
-      let partials = try scratch.pointer(needW ? chunks * perChunk : 0, op: "Linear")
+      let partials = try scratch.pointer(needW && !direct ? chunks * perChunk : 0, op: "Linear")
       let (px, pw, pg, pgx) = (x.data, weight.data, g.data, gx?.data)
+      let (pgw, pgb) = (gw?.data, gb?.data)
       forBatchChunks(rows, workPerItem: work) { chunk, r in
         let (gr, xr) = (pg + r.lowerBound * nOut, px + r.lowerBound * nIn)
         if needW {
-          let dw = partials + chunk * perChunk
-          let db = dw + nOut * nIn
+          let dw = direct ? pgw ?? partials : partials + chunk * perChunk
+          let db = direct ? pgb ?? partials : dw + nOut * nIn
           db.update(repeating: 0, count: nOut)
           if r.isEmpty {  // an empty batch: no GEMM to overwrite dW
             dw.update(repeating: 0, count: nOut * nIn)
@@ -91,7 +95,7 @@ public final class Linear: Module {
             c: pgx + r.lowerBound * nIn, ldc: nIn)
         }
       }
-      if let gw, let gb {
+      if let gw, let gb, !direct {
         addChunkPartials(partials, chunks: chunks, stride: perChunk, into: [gw, gb])
       }
       return hasBias ? [gx, gw, gb] : [gx, gw]

@@ -66,21 +66,31 @@ extension Tensor {
       }
     }
     for leaf in leaves {
-      if let g = leafGrads[ObjectIdentifier(leaf)] { try leaf.accumulateGrad(g) }
+      guard var g = leafGrads.removeValue(forKey: ObjectIdentifier(leaf)) else { continue }
+      try leaf.accumulateGrad(g, owned: g.isContiguous && Tensor.isPrivate(&g))
     }
   }
 
-  private func accumulateGrad(_ g: Tensor) throws {
+  /// Stores `g` as (or adds it to) this leaf's gradient. Gradient tensors may share
+  /// storage with forward values or other gradients (identity backward), so a stored
+  /// gradient is a private copy — unless `owned`: nothing else can reach `g` or its
+  /// storage, as for a layer's fresh weight gradient, and copying it would only cost a
+  /// pass over memory (an MLP's whole weights per step at batch 1).
+  private func accumulateGrad(_ g: Tensor, owned: Bool = false) throws {
     if let existing = grad, existing.shape != g.shape {
       throw TensorError(
         "backward: the stored grad of shape \(describeShape(existing.shape)) doesn't match the tensor's shape \(describeShape(g.shape))"
       )
     }
-    grad = try grad.map { try accumulate($0, g) } ?? g.contiguousCopy()
+    grad = try grad.map { try accumulate($0, g) } ?? (owned ? g : g.contiguousCopy())
   }
 
-  /// Gradient tensors may share storage with forward values (identity backward), so a
-  /// stored gradient is always a private copy.
+  /// Whether `t` is the only reference to its tensor and its tensor the only one to its
+  /// storage (weak references, such as a node's version record, don't count).
+  static func isPrivate(_ t: inout Tensor) -> Bool {
+    isKnownUniquelyReferenced(&t) && isKnownUniquelyReferenced(&t.storage)
+  }
+
   func contiguousCopy() -> Tensor {
     let out = Tensor(uninitialized: shape)
     out.data.update(from: data, count: count)

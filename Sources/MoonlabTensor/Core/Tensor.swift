@@ -13,7 +13,8 @@
 /// userdata. Tensors made by ops on inputs that require gradients carry the `node` that
 /// made them; `backward()` walks those nodes (see Autograd/Backward.swift).
 public final class Tensor {
-  public let storage: TensorStorage
+  /// A var only so that backward can ask whether it is uniquely referenced; never reassigned.
+  public internal(set) var storage: TensorStorage
   public let shape: [Int]
   public let count: Int
   /// Where element 0 lives in `storage`.
