@@ -6,6 +6,10 @@ import MoonlabTensor
 /// the PyTorch counterparts in bench/torch/.
 public enum Benchmarks {
   static let all: [(name: String, about: String, run: () throws -> Void)] = [
+    (
+      "startup", "a fresh process: moonlab run of an empty script, moonlab --version",
+      StartupBench.run
+    ),
     ("lua_call", "one Lua→Swift call through the C trampoline", LuaCallBench.run),
     ("tensor", "matmul next to cblas_sgemm; elementwise add, exp and a chain", TensorBench.run),
     ("pipeline", "PadCrop + HFlip + Normalize into CIFAR batches, one core", PipelineBench.run),
