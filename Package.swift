@@ -58,6 +58,9 @@ let package = Package(
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     // The C error trampoline and allocator/hook for Lua (docs/architecture.md, "The Lua bridge").
     .target(name: "LuaShim", dependencies: ["CLua"]),
+    // Runs before the shared libraries' constructors: OpenBLAS starts no threads until a run
+    // asks for them (docs/architecture.md, "Start-up and the release binary").
+    .target(name: "StartupHooks"),
     // `data fetch`'s download, through libcurl loaded on first use (docs/data.md, "Fetching").
     .target(name: "HTTPGet", linkerSettings: [.linkedLibrary("dl")]),
 
@@ -75,7 +78,7 @@ let package = Package(
     .executableTarget(
       name: "moonlab",
       dependencies: [
-        "MoonlabLab", "MoonlabBenchmarks",
+        "MoonlabLab", "MoonlabBenchmarks", "StartupHooks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       // The Swift runtime and Foundation linked in: the binary runs without the toolchain
