@@ -120,12 +120,10 @@ public enum Fetch {
 
   /// A blocking HTTP(S) GET that fails on any status but 200 (libcurl, loaded on first
   /// use: Sources/HTTPGet).
-  static func get(_ url: URL) throws -> Data {
+  static func get(_ url: URL, limit: Int = maxDownloadBytes) throws -> Data {
     var response = moonlab_http_response()
     var error = [CChar](repeating: 0, count: 512)
-    guard
-      moonlab_http_get(url.absoluteString, maxDownloadBytes, &response, &error, error.count) == 0
-    else {
+    guard moonlab_http_get(url.absoluteString, limit, &response, &error, error.count) == 0 else {
       throw DataError(String(cString: error))
     }
     let data =
