@@ -54,10 +54,10 @@ clean=(env -i PATH=/usr/bin:/bin HOME="$work/home" MOONLAB_DATA="$work/no-data")
 hidden=("${clean[@]}")
 # An empty tmpfs over the toolchain's lib/ in a private mount namespace: nothing there can
 # be loaded, even through a path compiled into the binary.
-if unshare --mount --propagation private true 2>/dev/null; then
-  hidden=(unshare --mount --propagation private sh -c \
-    'mount -t tmpfs none "$0" && test -z "$(ls -A "$0")" && exec "$@"' "$toolchain_lib" \
-    "${clean[@]}")
+hide=(unshare --mount --propagation private sh -c
+  'mount -t tmpfs none "$0" && test -z "$(ls -A "$0")" && exec "$@"' "$toolchain_lib")
+if "${hide[@]}" true 2>/dev/null; then
+  hidden=("${hide[@]}" "${clean[@]}")
   how="with $toolchain_lib hidden"
 else
   how="with a clean environment (unshare not permitted here, so $toolchain_lib stays visible)"
