@@ -38,9 +38,10 @@ let release: [SwiftSetting] = [
 /// records those only when every module is compiled with the flag, which the dynamically
 /// linked test bundles can't be), so they are named here.
 let staticStdlib = [
-  "-static-stdlib", "-lFoundationEssentials", "-lFoundationInternationalization",
-  "-lCoreFoundation",
-  "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections", "-lswiftSynchronization",
+  "-static-stdlib",
+  "-lFoundationEssentials", "-lFoundationInternationalization", "-lCoreFoundation",
+  "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections",
+  "-lswiftSynchronization",
 ]
 
 let package = Package(
@@ -81,9 +82,7 @@ let package = Package(
         "MoonlabLab", "MoonlabBenchmarks", "StartupHooks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      // The Swift runtime and Foundation linked in: the binary runs without the toolchain
-      // and starts without loading and relocating its ~30 shared libraries
-      // (docs/architecture.md, "Start-up and the release binary").
+      // Runs without the toolchain and starts without loading its libraries (see above).
       linkerSettings: [.unsafeFlags(staticStdlib, .when(configuration: .release))]),
     // The suite behind `moonlab bench` (bench/README.md).
     .target(
