@@ -32,6 +32,18 @@ let release: [SwiftSetting] = [
   .unsafeFlags(["-Ounchecked"] + hostVectorFlags, .when(configuration: .release))
 ]
 
+/// The Swift runtime and Foundation linked statically into the release executable
+/// (docs/architecture.md, "Start-up and the release binary"). `-static-stdlib` alone picks
+/// the static libraries but not what the static Foundation needs behind it (the compiler
+/// records those only when every module is compiled with the flag, which the dynamically
+/// linked test bundles can't be), so they are named here.
+let staticStdlib = [
+  "-static-stdlib",
+  "-lFoundationEssentials", "-lFoundationInternationalization", "-lCoreFoundation",
+  "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections",
+  "-lswiftSynchronization",
+]
+
 let package = Package(
   name: "Moonlab",
   products: [
@@ -47,11 +59,16 @@ let package = Package(
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     // The C error trampoline and allocator/hook for Lua (docs/architecture.md, "The Lua bridge").
     .target(name: "LuaShim", dependencies: ["CLua"]),
+    // Runs before the shared libraries' constructors: OpenBLAS starts no threads until a run
+    // asks for them (docs/architecture.md, "Start-up and the release binary").
+    .target(name: "StartupHooks"),
+    // `data fetch`'s download, through libcurl loaded on first use (docs/data.md, "Fetching").
+    .target(name: "HTTPGet", linkerSettings: [.linkedLibrary("dl")]),
 
     .target(name: "MoonlabTensor", dependencies: ["CBLAS"], swiftSettings: release),
     .target(name: "MoonlabNN", dependencies: ["MoonlabTensor"], swiftSettings: release),
     .target(
-      name: "MoonlabData", dependencies: ["MoonlabTensor", "CZlib"],
+      name: "MoonlabData", dependencies: ["MoonlabTensor", "CZlib", "HTTPGet"],
       // The bundled CIFAR-10 sample (docs/data.md), found next to the executable.
       resources: [.copy("Sample")], swiftSettings: release),
     .target(
@@ -62,9 +79,11 @@ let package = Package(
     .executableTarget(
       name: "moonlab",
       dependencies: [
-        "MoonlabLab", "MoonlabBenchmarks",
+        "MoonlabLab", "MoonlabBenchmarks", "StartupHooks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]),
+      ],
+      // Runs without the toolchain and starts without loading its libraries (see above).
+      linkerSettings: [.unsafeFlags(staticStdlib, .when(configuration: .release))]),
     // The suite behind `moonlab bench` (bench/README.md).
     .target(
       name: "MoonlabBenchmarks", dependencies: ["MoonlabLab", "CBLAS", "CLua", "LuaShim"],

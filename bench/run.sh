@@ -59,11 +59,14 @@ for name, (_, unit) in runs[0][0].items():
     if not pairs:
         continue
     ratios = [a / b for a, b in pairs]
+    # A time far below PyTorch's (start-up) reads better as "N× faster" than as 0.004.
+    faster = lambda r: f" ({1 / r:.0f}× faster)" if unit in ("ms", "s", "µs", "ns") and 0 < r < 0.1 else ""
     if len(pairs) == 1:
         a, b = pairs[0]
-        print(f"{name}: moonlab {a:.4g} {unit}, pytorch {b:.4g}, ratio {ratios[0]:.3f}")
+        print(f"{name}: moonlab {a:.4g} {unit}, pytorch {b:.4g}, ratio {ratios[0]:.3f}{faster(ratios[0])}")
     else:
+        median = statistics.median(ratios)
         print(f"{name}: moonlab median {statistics.median(a for a, _ in pairs):.4g} {unit}, "
               f"pytorch median {statistics.median(b for _, b in pairs):.4g}, "
-              f"ratios {' / '.join(f'{r:.2f}' for r in ratios)}, median {statistics.median(ratios):.3f}")
+              f"ratios {' / '.join(f'{r:.2f}' for r in ratios)}, median {median:.3f}{faster(median)}")
 PY

@@ -11,5 +11,7 @@ export MOONLAB_DATA="${MOONLAB_DATA:-$root/../shared/data}"
 swift build -c release -Xswiftc -enable-testing --build-tests
 swift test -c release -Xswiftc -enable-testing --skip-build
 scripts/smoke.sh
+# The release tarball of this build runs the quickstart without the Swift toolchain.
+scripts/release_check.sh
 # Notebooks and the Jupyter kernel checked with the real Jupyter tools (from PyPI).
 MOONLAB_BIN=.build/release/moonlab scripts/notebook_check.sh || [ $? -eq 77 ]

@@ -9,7 +9,10 @@ struct DataCommand: ParsableCommand {
     subcommands: [Fetch.self, Info.self])
 
   struct Fetch: ParsableCommand {
+    // Named here, or every start derives it from the type's name with String(describing:),
+    // a scan of all protocol conformances (docs/architecture.md, "Start-up and the release binary").
     static let configuration = CommandConfiguration(
+      commandName: "fetch",
       abstract: "Download a dataset, check its digest and install it into the data root.")
 
     @Argument(help: "cifar10 or mnist.") var dataset: String
@@ -31,6 +34,7 @@ struct DataCommand: ParsableCommand {
 
   struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "info",
       abstract: "Show which datasets are found where.")
     @Option(help: "Data root to inspect (default: $MOONLAB_DATA, then ./data).") var root: String?
 

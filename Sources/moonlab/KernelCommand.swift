@@ -10,7 +10,10 @@ struct KernelCommand: ParsableCommand {
     subcommands: [Install.self, Serve.self])
 
   struct Install: ParsableCommand {
+    // Named here, or every start derives it from the type's name with String(describing:),
+    // a scan of all protocol conformances (docs/architecture.md, "Start-up and the release binary").
     static let configuration = CommandConfiguration(
+      commandName: "install",
       abstract: "Register the Jupyter kernel spec 'moonlab' (needs a Python with ipykernel).")
 
     @Flag(help: "Install for this user only (~/.local/share/jupyter).") var user = false
@@ -28,6 +31,7 @@ struct KernelCommand: ParsableCommand {
 
   struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "serve",
       abstract: "Run Lua requests from stdin, one JSON line each (the kernel's child process).")
 
     @Option(help: "Run directory (default: runs/kernel-YYYYmmdd-HHMMSS).") var out: String?

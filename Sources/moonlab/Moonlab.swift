@@ -25,6 +25,12 @@ struct Moonlab: ParsableCommand {
   /// Standard output is line-buffered even into a file or pipe, so a run stopped by a
   /// signal has printed every finished line (epoch lines were lost with `> log`).
   static func main() {
+    // `--version` answers before ArgumentParser builds its command tree, which costs more
+    // than the rest of such a run (docs/architecture.md, "Start-up and the release binary").
+    if CommandLine.arguments.dropFirst() == ["--version"] {
+      print(MoonlabVersion.string)
+      return
+    }
     setvbuf(stdout, nil, _IOLBF, 0)
     main(nil)
   }

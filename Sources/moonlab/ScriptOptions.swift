@@ -10,7 +10,7 @@ struct ScriptOptions: ParsableArguments {
   @Option(parsing: .unconditional, help: "Seed of the run's random generator (0 to 2^64-1).")
   var seed: String = "0"
   @Option(parsing: .unconditional, help: "Threads for OpenBLAS and Moonlab's kernels (1 to 256).")
-  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+  var threads: Int = ScriptOptions.cores
   @Option(name: .customLong("set"), help: "key=value into lab.config (repeatable).")
   var settings: [String] = []
   @Flag(help: "Restricted standard library, memory and time caps (scripts from elsewhere).")
@@ -25,6 +25,10 @@ struct ScriptOptions: ParsableArguments {
   var timeLimit: Double?
   @Argument(parsing: .postTerminator, help: "Arguments passed to the script (after --).")
   var scriptArguments: [String] = []
+
+  /// The default of `--threads`, read once: ArgumentParser makes several instances while
+  /// parsing, and each reading is a look at the cgroup's CPU quota.
+  static let cores = ProcessInfo.processInfo.activeProcessorCount
 
   /// The wall-time cap of `--sandbox` without `--time-limit`: a script from elsewhere that
   /// never ends still ends.

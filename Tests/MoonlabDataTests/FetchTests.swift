@@ -166,6 +166,26 @@ final class FetchTests: XCTestCase {
     assertUntouched(root)
   }
 
+  /// Downloads go through libcurl, loaded on first use (Sources/HTTPGet): a refused
+  /// connection, a scheme other than http(s) and a body over the limit are errors that say so.
+  func testDownloadErrorsSayWhy() throws {
+    let served = try temporaryFolder(self)
+    try Data(count: 3000).write(to: served.appendingPathComponent("big.bin"))
+    let server = try Server(serving: served)
+    let url = URL(string: server.base + "big.bin")!
+    XCTAssertEqual(try Fetch.get(url, limit: 3000).count, 3000)
+    XCTAssertThrowsError(try Fetch.get(url, limit: 2999)) { e in
+      XCTAssertTrue("\(e)".contains("larger than 2999 bytes"), "\(e)")
+    }
+    XCTAssertThrowsError(try Fetch.get(URL(string: "file:///etc/hostname")!)) { e in
+      XCTAssertTrue("\(e)".contains("file"), "\(e)")
+    }
+    // Port 1 on the loopback: nothing listens there.
+    XCTAssertThrowsError(try Fetch.get(URL(string: "http://127.0.0.1:1/x")!)) { e in
+      XCTAssertTrue("\(e)".lowercased().contains("connect"), "\(e)")
+    }
+  }
+
   func testMNISTInstalls() throws {
     let shared = try sharedData("mnist")
     let server = try Server(serving: shared)

@@ -7,6 +7,7 @@ import MoonlabTensor
 public enum Benchmarks {
   static let all: [(name: String, about: String, run: () throws -> Void)] = [
     ("lua_call", "one Lua→Swift call through the C trampoline", LuaCallBench.run),
+    ("startup", "a fresh process: an empty moonlab run, moonlab --version", StartupBench.run),
     ("tensor", "matmul next to cblas_sgemm; elementwise add, exp and a chain", TensorBench.run),
     ("pipeline", "PadCrop + HFlip + Normalize into CIFAR batches, one core", PipelineBench.run),
     ("fma_peak", "the multiply-add peak of this CPU on --threads threads", FMAPeakBench.run),

@@ -1,9 +1,6 @@
 import Foundation
+import HTTPGet
 import MoonlabTensor
-
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
 
 /// `moonlab data fetch cifar10|mnist`: downloads the official files, checks their MD5
 /// digests, unpacks into a temporary folder inside the data root, validates what was
@@ -118,28 +115,23 @@ public enum Fetch {
     throw DataError("data fetch: could not download \(file): " + failures.joined(separator: "; "))
   }
 
-  /// A blocking HTTP(S) GET that fails on any status but 200.
-  static func get(_ url: URL) throws -> Data {
-    // The completion handler runs on URLSession's queue; the semaphore orders its write
-    // before our read.
-    final class Response: @unchecked Sendable {
-      var result: Result<Data, Error> = .failure(DataError("no response"))
+  /// The largest download accepted: the CIFAR-10 archive is 163 MiB.
+  static let maxDownloadBytes = 1 << 30
+
+  /// A blocking HTTP(S) GET that fails on any status but 200 (libcurl, loaded on first
+  /// use: Sources/HTTPGet).
+  static func get(_ url: URL, limit: Int = maxDownloadBytes) throws -> Data {
+    var response = moonlab_http_response()
+    var error = [CChar](repeating: 0, count: 512)
+    guard moonlab_http_get(url.absoluteString, limit, &response, &error, error.count) == 0 else {
+      throw DataError(String(cString: error))
     }
-    let response = Response()
-    let done = DispatchSemaphore(value: 0)
-    let task = URLSession.shared.dataTask(with: url) { data, reply, error in
-      if let error {
-        response.result = .failure(DataError(error.localizedDescription))
-      } else if let http = reply as? HTTPURLResponse, http.statusCode != 200 {
-        response.result = .failure(DataError("HTTP status \(http.statusCode)"))
-      } else {
-        response.result = .success(data ?? Data())
-      }
-      done.signal()
-    }
-    task.resume()
-    done.wait()
-    return try response.result.get()
+    let data =
+      response.data.map {
+        Data(bytesNoCopy: $0, count: response.length, deallocator: .free)
+      } ?? Data()
+    guard response.status == 200 else { throw DataError("HTTP status \(response.status)") }
+    return data
   }
 
   /// Writes the archive's CIFAR-10 members (by file name, wherever they sit in the
