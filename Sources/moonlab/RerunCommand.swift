@@ -6,7 +6,7 @@ struct RerunCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rerun",
     abstract:
-      "Run a recorded run again from its saved script and config; say whether the metrics are bit-identical."
+      "Run a recorded run again from its saved script, config and data; say whether the metrics are bit-identical."
   )
 
   @Argument(help: "The run directory to repeat.") var runDir: String
@@ -25,22 +25,31 @@ struct RerunCommand: ParsableCommand {
     } catch {
       throw fail(String(describing: error), code: 2)
     }
-    if let change = Rerun.scriptChange(runDir: original, script: request.scriptPath) {
-      print("note: \(change)")
-    }
-    if let change = Rerun.kernelChange(runDir: original) { print("note: \(change)") }
+    // What can't be matched is said before running, so a difference in the metrics can be
+    // told apart from a bug.
+    let mismatches = Rerun.mismatches(runDir: original, script: request.scriptPath)
+    for line in mismatches { print("note: \(line)") }
     try execute(request)
     let newDir = URL(fileURLWithPath: request.outDir ?? request.sweep?.trialDir ?? "")
-    let difference: String?
+    let verdict: Rerun.Verdict
     do {
-      difference = try Rerun.firstDifference(original, newDir)
+      verdict = try Rerun.compare(original, newDir)
     } catch {
       throw fail(String(describing: error), code: 1)
     }
-    if let difference {
+    switch verdict {
+    case .bitIdentical:
+      print("metrics are bit-identical; new run in \(newDir.path)")
+    case .timingOnly(let keys):
+      print(
+        "metrics differ only in timing fields (\(keys.joined(separator: ", "))); every other value is bit-identical; new run in \(newDir.path)"
+      )
+    case .differs(let difference):
       print("metrics differ: \(difference)")
+      if !mismatches.isEmpty {
+        print("(not matched, as noted above: \(mismatches.count) item\(mismatches.count == 1 ? "" : "s"))")
+      }
       throw ExitCode(1)
     }
-    print("metrics are bit-identical (timing keys ignored); new run in \(newDir.path)")
   }
 }
