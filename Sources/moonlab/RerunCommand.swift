@@ -29,27 +29,34 @@ struct RerunCommand: ParsableCommand {
     // told apart from a bug.
     let mismatches = Rerun.mismatches(runDir: original, script: request.scriptPath)
     for line in mismatches { print("note: \(line)") }
-    try execute(request)
+    // A rerun that fails (its data gone, say) is still compared as far as it got.
+    var failure: Error?
+    do { _ = try execute(request) } catch { failure = error }
     let newDir = URL(fileURLWithPath: request.outDir ?? request.sweep?.trialDir ?? "")
     let verdict: Rerun.Verdict
     do {
       verdict = try Rerun.compare(original, newDir)
     } catch {
-      throw fail(String(describing: error), code: 1)
+      throw failure ?? fail(String(describing: error), code: 1)
     }
+    print(Self.describe(verdict, newDir: newDir, mismatches: mismatches.count))
+    if let failure { throw failure }
+    if case .differs = verdict { throw ExitCode(1) }
+  }
+
+  /// The verdict line (and, when the metrics differ after noted mismatches, a pointer to them).
+  static func describe(_ verdict: Rerun.Verdict, newDir: URL, mismatches: Int) -> String {
     switch verdict {
     case .bitIdentical:
-      print("metrics are bit-identical; new run in \(newDir.path)")
+      return "metrics are bit-identical; new run in \(newDir.path)"
     case .timingOnly(let keys):
-      print(
+      return
         "metrics differ only in timing fields (\(keys.joined(separator: ", "))); every other value is bit-identical; new run in \(newDir.path)"
-      )
     case .differs(let difference):
-      print("metrics differ: \(difference)")
-      if !mismatches.isEmpty {
-        print("(not matched, as noted above: \(mismatches.count) item\(mismatches.count == 1 ? "" : "s"))")
-      }
-      throw ExitCode(1)
+      let noted =
+        mismatches == 0
+        ? "" : "\n(\(mismatches) mismatch\(mismatches == 1 ? "" : "es") noted above, before the rerun)"
+      return "metrics differ: \(difference)\(noted)"
     }
   }
 }

@@ -40,7 +40,7 @@ enum Provenance {
     return .object(fields)
   }
 
-  /// {"model", "flags": […], "logical_cores"} from /proc/cpuinfo (Linux), nil elsewhere.
+  /// {"model", "flags" (space-separated), "logical_cores"} from /proc/cpuinfo (Linux), nil elsewhere.
   static var cpu: JSON? {
     guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {
       return nil
@@ -56,11 +56,10 @@ enum Provenance {
     }
     // ARM kernels say "Features" and may have no model name.
     let model = field("model name") ?? field("CPU part") ?? "unknown"
-    let flags = (field("flags") ?? field("Features") ?? "").split(separator: " ").map {
-      JSON.string(String($0))
-    }
+    // One string as /proc/cpuinfo has it: a list of ~100 words would fill config.json.
+    let flags = field("flags") ?? field("Features") ?? ""
     return .object([
-      .init("model", .string(model)), .init("flags", .array(flags)),
+      .init("model", .string(model)), .init("flags", .string(flags)),
       .init("logical_cores", .number(Double(ProcessInfo.processInfo.activeProcessorCount))),
     ])
   }
