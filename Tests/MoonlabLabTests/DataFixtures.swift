@@ -30,7 +30,9 @@ enum DataFixtures {
     }
     let folder = scratch.appendingPathComponent("cifar10")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let batch = Data((0..<(records * 3073)).map { $0 % 3073 == 0 ? UInt8($0 / 3073 % 10) : 128 })
+    var bytes = [UInt8](repeating: 128, count: records * 3073)
+    for r in 0..<records { bytes[r * 3073] = UInt8(r % 10) }
+    let batch = Data(bytes)
     for name in (1...5).map({ "data_batch_\($0).bin" }) + ["test_batch.bin"] {
       try batch.write(to: folder.appendingPathComponent(name))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MoonlabData
+import MoonlabLua
 import MoonlabTensor
 import TestSupport
 import XCTest
@@ -125,7 +126,9 @@ final class ProvenanceTests: XCTestCase {
     try Data(repeating: 1, count: 5000).write(to: file)
     let old = Date(timeIntervalSinceNow: -3600)
     try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: file.path)
-    let first = try FileDigests(cacheFile: cache).digest(file)
+    let remembering = FileDigests(cacheFile: cache)
+    let first = try remembering.digest(file)
+    remembering.save()
     XCTAssertEqual(first.sha256, SHA256.hex(Data(repeating: 1, count: 5000)))
 
     // Same size and mtime, written in place (same inode): a new instance trusts the cache.
@@ -138,6 +141,7 @@ final class ProvenanceTests: XCTestCase {
     // The mtime moved: hashed again.
     try DataFixtures.age(file, seconds: 1800)
     XCTAssertEqual(try digests.digest(file).sha256, SHA256.hex(Data(repeating: 2, count: 5000)))
+    digests.save()
 
     // A file modified just now is hashed but not remembered (it may change again within
     // the same timestamp tick).
