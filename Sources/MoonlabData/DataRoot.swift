@@ -82,7 +82,8 @@ public enum DataRoot {
     case "cifar10":
       if let root {
         throw DataError(
-          "cifar10: no CIFAR-10 in \(root)/cifar10 (run: moonlab data fetch cifar10 --root \(root))")
+          "cifar10: no CIFAR-10 in \(root)/cifar10 (run: moonlab data fetch cifar10 --root \(root))"
+        )
       }
       guard Sample.cifar10Folder() != nil else {
         throw DataError(

@@ -55,7 +55,8 @@ struct RerunCommand: ParsableCommand {
     case .differs(let difference):
       let noted =
         mismatches == 0
-        ? "" : "\n(\(mismatches) mismatch\(mismatches == 1 ? "" : "es") noted above, before the rerun)"
+        ? ""
+        : "\n(\(mismatches) mismatch\(mismatches == 1 ? "" : "es") noted above, before the rerun)"
       return "metrics differ: \(difference)\(noted)"
     }
   }

@@ -11,7 +11,8 @@ final class DataSourceTests: XCTestCase {
     let root = try temporaryFolder(self)
     let folder = root.appendingPathComponent("cifar10")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let batch = Data([3] + [UInt8](repeating: 9, count: 3072) + [4] + [UInt8](repeating: 1, count: 3072))
+    let batch = Data(
+      [3] + [UInt8](repeating: 9, count: 3072) + [4] + [UInt8](repeating: 1, count: 3072))
     for name in (1...5).map({ "data_batch_\($0).bin" }) + ["test_batch.bin"] {
       try batch.write(to: folder.appendingPathComponent(name))
     }
@@ -48,7 +49,8 @@ final class DataSourceTests: XCTestCase {
       notice: { said.append($0) })
     XCTAssertEqual(source.origin, .bundledSample)
     XCTAssertEqual(ds.count, 1000)
-    XCTAssertEqual(said, ["data: cifar10 test: reading the bundled sample, as the recorded run did"])
+    XCTAssertEqual(
+      said, ["data: cifar10 test: reading the bundled sample, as the recorded run did"])
 
     said = []
     let gone = root.appendingPathComponent("moved/cifar10")

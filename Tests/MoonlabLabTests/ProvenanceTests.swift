@@ -22,8 +22,10 @@ final class ProvenanceTests: XCTestCase {
       to: repo.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
     try git(["init", "-q"], in: repo)
     try git(["add", "count.lua", "notes.txt"], in: repo)
-    try git(["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x"], in: repo)
-    let commit = try git(["rev-parse", "HEAD"], in: repo).trimmingCharacters(in: .whitespacesAndNewlines)
+    try git(
+      ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x"], in: repo)
+    let commit = try git(["rev-parse", "HEAD"], in: repo).trimmingCharacters(
+      in: .whitespacesAndNewlines)
 
     let env = [
       "MOONLAB_DATA": folder.appendingPathComponent("data").path,
@@ -42,7 +44,8 @@ final class ProvenanceTests: XCTestCase {
 
     // Each field of the schema.
     XCTAssertEqual(
-      config["script"]?["sha256"]?.text, SHA256.hex(try Data(contentsOf: URL(fileURLWithPath: script))))
+      config["script"]?["sha256"]?.text,
+      SHA256.hex(try Data(contentsOf: URL(fileURLWithPath: script))))
     XCTAssertEqual(config["threads"], .number(2))
     XCTAssertEqual(config["argv"]?.items?.dropFirst().first, .string("run"))
     XCTAssertEqual(config["build"]?["kernels"]?.text, KernelBuild.name)

@@ -240,7 +240,8 @@ final class RerunTests: XCTestCase {
     try write(b, #"{"epoch":1,"train_loss":0.50000001,"seconds":2.5,"images_per_s":9}"#)
     XCTAssertEqual(
       try Rerun.compare(a, b),
-      .differs("line 1 (epoch 1): metric 'train_loss' is 0.5 in the original, 0.50000001 in the rerun"))
+      .differs(
+        "line 1 (epoch 1): metric 'train_loss' is 0.5 in the original, 0.50000001 in the rerun"))
   }
 
   func testSweepTrialReruns() throws {

@@ -29,7 +29,9 @@ enum Provenance {
     let core = openblas_get_corename().map { String(cString: $0) } ?? ""
     let words = config.split(separator: " ").map(String.init)
     var fields: [JSON.Field] = []
-    if words.first == "OpenBLAS", words.count > 1 { fields.append(.init("version", .string(words[1]))) }
+    if words.first == "OpenBLAS", words.count > 1 {
+      fields.append(.init("version", .string(words[1])))
+    }
     fields.append(.init("core", .string(core)))
     fields.append(.init("config", .string(config)))
     if let max = words.first(where: { $0.hasPrefix("MAX_THREADS=") }).flatMap({

@@ -75,7 +75,8 @@ struct SHA256 {
     let whole = (bytes.count - offset) / 64
     if whole > 0 { compress(base + offset, blocks: whole) }
     offset += whole * 64
-    pending.append(contentsOf: UnsafeRawBufferPointer(start: base + offset, count: bytes.count - offset))
+    pending.append(
+      contentsOf: UnsafeRawBufferPointer(start: base + offset, count: bytes.count - offset))
   }
 
   mutating func finish() -> String {
