@@ -121,6 +121,8 @@ final class LabSession {
   /// Records a dataset the script opened: its files' sizes and hashes go into config.json
   /// at once, so even a run killed later says what it read.
   func recordDataset(_ source: DataSource) throws {
+    // No record now or later (the REPL): nothing to hash for.
+    if record == nil, request.sweep == nil { return }
     let entry = try DatasetRecord.json(source, digests: digests)
     digests.save()
     if !datasets.contains(entry) { datasets.append(entry) }
