@@ -11,9 +11,8 @@ enum DatasetRecord {
   static let bundledSample = "bundled sample"
 
   static func json(_ source: DataSource, digests: FileDigests) throws -> JSON {
-    let files = try source.files.map { url -> JSON in
-      let d = try digests.digest(url)
-      return .object([
+    let files = try zip(source.files, digests.digests(source.files)).map { url, d -> JSON in
+      .object([
         .init("name", .string(url.lastPathComponent)), .init("bytes", .number(Double(d.bytes))),
         .init("sha256", .string(d.sha256)),
       ])
