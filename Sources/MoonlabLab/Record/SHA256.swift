@@ -70,7 +70,7 @@ struct SHA256 {
       guard pending.count == 64 else { return }
       let block = pending
       pending.removeAll(keepingCapacity: true)
-      block.withUnsafeBytes { compress($0.baseAddress!, blocks: 1) }
+      block.withUnsafeBytes { if let b = $0.baseAddress { compress(b, blocks: 1) } }
     }
     let whole = (bytes.count - offset) / 64
     if whole > 0 { compress(base + offset, blocks: whole) }

@@ -48,7 +48,7 @@ final class LabSession {
     lua.setField(-2, "config")
     lua.pop()
     host.dataPins = request.dataPins
-    host.dataOpened = { [unowned self] source in try self.recordDataset(source) }
+    host.dataOpened = { [weak self] source in try self?.recordDataset(source) }
     LabLibrary.install(self)
     ReportLibrary.install(self)
   }
