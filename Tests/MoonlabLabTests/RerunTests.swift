@@ -1,4 +1,5 @@
 import Foundation
+import MoonlabData
 import MoonlabTensor
 import TestSupport
 import XCTest
@@ -223,6 +224,44 @@ final class RerunTests: XCTestCase {
     XCTAssertEqual(
       Rerun.mismatches(runDir: folder, script: "/nonexistent"),
       ["config.json records no thread count: the rerun uses 1 thread"])
+  }
+
+  /// A recorded bundled sample is checked against this installation's, file by file,
+  /// and a file the reader opens now but the run did not is named too.
+  func testBundledSampleIsCheckedAgainstTheRecord() throws {
+    let sample = try XCTUnwrap(Sample.cifar10Folder())
+    let cache = try TestPaths.temporaryDirectory().appendingPathComponent("sha256.json")
+    let recorded = try DatasetRecord.json(
+      try DataSource.make("cifar10", split: "test", origin: .bundledSample),
+      digests: FileDigests(cacheFile: cache))
+    XCTAssertEqual(DatasetRecord.mismatches(recorded, digests: FileDigests(cacheFile: cache)), [])
+    let edited = try JSON.parse(
+      #"{"name": "cifar10", "split": "test", "source": "bundled sample", "files": [{"name": "test.bin.gz", "bytes": 5, "sha256": "00"}]}"#
+    )
+    let notes = DatasetRecord.mismatches(edited, digests: FileDigests(cacheFile: cache))
+    XCTAssertEqual(notes.count, 2, "\(notes)")
+    XCTAssertTrue(
+      notes[0].hasPrefix(
+        "data changed: \(sample.appendingPathComponent("test.bin.gz").path) (cifar10 test: 2884511 bytes"
+      ), notes[0])
+    XCTAssertEqual(
+      notes[1],
+      "data changed: \(sample.appendingPathComponent("batches.meta.txt").path) (cifar10 test: not read by the recorded run)"
+    )
+    XCTAssertEqual(
+      DatasetRecord.mismatches(.string("junk"), digests: FileDigests(cacheFile: nil)),
+      ["data: config.json has a dataset entry without name, split and source"])
+  }
+
+  /// Under --sandbox a rerun reads only the default roots or the sample, whatever a
+  /// hand-edited config.json says.
+  func testSandboxKeepsPinsInsideTheDataRoots() {
+    let inside = DataRoot.candidates()[0].appendingPathComponent("mnist")
+    let pins: [String: DataSource.Origin] = [
+      "cifar10/train": .bundledSample, "mnist/train": .folder(inside),
+      "mnist/test": .folder(URL(fileURLWithPath: "/etc/mnist")),
+    ]
+    XCTAssertEqual(LabSession.sandboxed(pins).keys.sorted(), ["cifar10/train", "mnist/train"])
   }
 
   func testVerdictsTellTimingFromValues() throws {

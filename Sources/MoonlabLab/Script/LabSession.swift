@@ -47,7 +47,7 @@ final class LabSession {
     }
     lua.setField(-2, "config")
     lua.pop()
-    host.dataPins = request.dataPins
+    host.dataPins = request.sandbox ? LabSession.sandboxed(request.dataPins) : request.dataPins
     host.dataOpened = { [weak self] source in try self?.recordDataset(source) }
     LabLibrary.install(self)
     ReportLibrary.install(self)
@@ -116,6 +116,20 @@ final class LabSession {
       .init("started", .string(RunRecord.timestamp())),
       .init("status", .string("running")),
     ]
+  }
+
+  /// Under --sandbox datasets come from the default roots or the bundled sample only
+  /// (docs/lab.md, "Sandbox"): a rerun's pins elsewhere — a config.json edited by hand — are
+  /// dropped, and the default roots are read.
+  static func sandboxed(_ pins: [String: DataSource.Origin]) -> [String: DataSource.Origin] {
+    let roots = Set(DataRoot.candidates().map { $0.standardizedFileURL.path })
+    return pins.filter { _, origin in
+      switch origin {
+      case .bundledSample: return true
+      case .folder(let f):
+        return roots.contains(f.standardizedFileURL.deletingLastPathComponent().path)
+      }
+    }
   }
 
   /// Records a dataset the script opened: its files' sizes and hashes go into config.json
