@@ -90,6 +90,39 @@ final class ProvenanceTests: XCTestCase {
     XCTAssertEqual(config["datasets"], .array([]))
   }
 
+  /// The datasets are in config.json as soon as they are opened: a run killed with
+  /// SIGKILL afterwards still says what it read.
+  func testAKilledRunStillNamesItsData() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    try DataFixtures.mnist(in: folder.appendingPathComponent("data"))
+    try writeScript(
+      "local ds = data.mnist{split = 'test'}\nprint('opened')\nwhile true do end\n", "spin.lua",
+      in: folder)
+    let log = folder.appendingPathComponent("log")
+    FileManager.default.createFile(atPath: log.path, contents: nil)
+    let p = Process()
+    p.executableURL = try moonlabBinary()
+    p.arguments = ["run", "spin.lua", "--out", "a"]
+    p.currentDirectoryURL = folder
+    p.environment = ProcessInfo.processInfo.environment.merging([
+      "MOONLAB_DATA": folder.appendingPathComponent("data").path,
+      "XDG_CACHE_HOME": folder.appendingPathComponent("cache").path,
+    ]) { $1 }
+    p.standardOutput = try FileHandle(forWritingTo: log)
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let deadline = Date(timeIntervalSinceNow: 30)
+    while !read(log).contains("opened"), Date() < deadline { usleep(20_000) }
+    kill(p.processIdentifier, SIGKILL)
+    p.waitUntilExit()
+    XCTAssertTrue(read(log).contains("opened"), read(log))
+    let config = try JSON.parse(read(folder.appendingPathComponent("a/config.json")))
+    XCTAssertEqual(config["status"], .string("running"))
+    XCTAssertEqual(
+      config["datasets"]?.items?.first?["files"]?.items?.compactMap { $0["name"]?.text },
+      ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"])
+  }
+
   func testSHA256MatchesKnownDigestsInAnyPieces() throws {
     XCTAssertEqual(
       SHA256.hex(Data()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
