@@ -123,6 +123,34 @@ final class ProvenanceTests: XCTestCase {
       ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"])
   }
 
+  /// Under `moonlab run`, a sweep trial that opens data records it in the trial's
+  /// config.json, and the run's own record gets it too once the sweep is over.
+  func testSweepTrialsRecordTheirData() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    try DataFixtures.mnist(in: folder.appendingPathComponent("data"))
+    try writeScript(
+      """
+      lab.sweep{name = "s", grid = {a = {1, 2}}, metric = "n", run = function(cfg)
+        return {n = #data.mnist{split = 'test'} * cfg.a}
+      end}
+      """, "sweep.lua", in: folder)
+    let env = [
+      "MOONLAB_DATA": folder.appendingPathComponent("data").path,
+      "XDG_CACHE_HOME": folder.appendingPathComponent("cache").path,
+    ]
+    let r = try runMoonlab(["run", "sweep.lua", "--out", "run"], in: folder, environment: env)
+    XCTAssertEqual(r.status, 0, r.output)
+    let run = folder.appendingPathComponent("run")
+    let configs = (FileManager.default.enumerator(atPath: run.path)?.allObjects as? [String] ?? [])
+      .filter { $0.hasSuffix("config.json") }
+    XCTAssertGreaterThanOrEqual(configs.count, 3, "\(configs)")
+    for path in configs where path.split(separator: "/").count == 4 || path == "config.json" {
+      let config = try JSON.parse(read(run.appendingPathComponent(path)))
+      XCTAssertEqual(
+        config["datasets"]?.items?.compactMap { $0["split"]?.text }, ["test"], path)
+    }
+  }
+
   func testSHA256MatchesKnownDigestsInAnyPieces() throws {
     XCTAssertEqual(
       SHA256.hex(Data()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
