@@ -49,31 +49,78 @@ public enum DataRoot {
     split: String, root: String?, defaults: [URL] = candidates(),
     notice: (String) -> Void = { _ in }
   ) throws -> Dataset {
-    if let folder = folder("cifar10", root: root, defaults: defaults) {
-      return try CIFAR10.load(split: split, folder: folder)
-    }
-    if let root {
-      throw DataError(
-        "cifar10: no CIFAR-10 in \(root)/cifar10 (run: moonlab data fetch cifar10 --root \(root))")
-    }
-    guard let sample = Sample.cifar10Folder() else {
-      throw DataError(
-        "cifar10: no CIFAR-10 under $MOONLAB_DATA or ./data, and the bundled sample is missing (run: moonlab data fetch cifar10)"
-      )
-    }
-    let ds = try Sample.cifar10(split: split, folder: sample)
-    notice(
-      "data: no CIFAR-10 under $MOONLAB_DATA or ./data; using the \(ds.count)-image \(split) sample bundled with Moonlab (moonlab data fetch cifar10 gets all 60,000)"
-    )
-    return ds
+    try open("cifar10", split: split, root: root, defaults: defaults, notice: notice).dataset
   }
 
   public static func mnist(split: String, root: String?) throws -> Dataset {
-    guard let folder = folder("mnist", root: root) else {
-      let whereTo = root.map { "\($0)/mnist" } ?? "$MOONLAB_DATA/mnist or ./data/mnist"
-      throw DataError("mnist: no MNIST in \(whereTo) (run: moonlab data fetch mnist)")
+    try open("mnist", split: split, root: root).dataset
+  }
+
+  /// Reads `dataset`'s `split` and says where from. The source is `root` when given; else
+  /// the `pinned` origin a rerun recorded (the bundled sample stays the sample even when
+  /// $MOONLAB_DATA has the full set), while it is still there; else the first default root
+  /// that has the dataset; else, for CIFAR-10, the bundled sample.
+  public static func open(
+    _ dataset: String, split: String, root: String?, pinned: DataSource.Origin? = nil,
+    defaults: [URL] = candidates(), notice: (String) -> Void = { _ in }
+  ) throws -> (dataset: Dataset, source: DataSource) {
+    if root == nil, let pinned {
+      if let source = try pinnedSource(dataset, split: split, pinned) {
+        notice("data: \(dataset) \(split): reading \(describe(pinned)), as the recorded run did")
+        return (try source.load(), source)
+      }
+      notice(
+        "data: \(dataset) \(split): the recorded source (\(describe(pinned))) is missing or incomplete; reading the default one"
+      )
     }
-    return try MNIST.load(split: split, folder: folder)
+    if let folder = folder(dataset, root: root, defaults: defaults) {
+      let source = try DataSource.make(dataset, split: split, origin: .folder(folder))
+      return (try source.load(), source)
+    }
+    let whereTo = root.map { "\($0)/\(dataset)" } ?? "$MOONLAB_DATA/\(dataset) or ./data/\(dataset)"
+    switch dataset {
+    case "cifar10":
+      if let root {
+        throw DataError(
+          "cifar10: no CIFAR-10 in \(root)/cifar10 (run: moonlab data fetch cifar10 --root \(root))"
+        )
+      }
+      guard Sample.cifar10Folder() != nil else {
+        throw DataError(
+          "cifar10: no CIFAR-10 under $MOONLAB_DATA or ./data, and the bundled sample is missing (run: moonlab data fetch cifar10)"
+        )
+      }
+      let source = try DataSource.make("cifar10", split: split, origin: .bundledSample)
+      let ds = try source.load()
+      notice(
+        "data: no CIFAR-10 under $MOONLAB_DATA or ./data; using the \(ds.count)-image \(split) sample bundled with Moonlab (moonlab data fetch cifar10 gets all 60,000)"
+      )
+      return (ds, source)
+    case "mnist":
+      throw DataError("mnist: no MNIST in \(whereTo) (run: moonlab data fetch mnist)")
+    default:
+      throw DataError("\(dataset): no such dataset in \(whereTo)")
+    }
+  }
+
+  /// The recorded origin's source, or nil when that folder (or the sample) is gone.
+  private static func pinnedSource(_ dataset: String, split: String, _ pinned: DataSource.Origin)
+    throws -> DataSource?
+  {
+    switch pinned {
+    case .bundledSample:
+      guard dataset == "cifar10", Sample.cifar10Folder() != nil else { return nil }
+    case .folder(let f):
+      guard isComplete(dataset, f) else { return nil }
+    }
+    return try DataSource.make(dataset, split: split, origin: pinned)
+  }
+
+  public static func describe(_ origin: DataSource.Origin) -> String {
+    switch origin {
+    case .bundledSample: return "the bundled sample"
+    case .folder(let f): return f.path
+    }
   }
 }
 

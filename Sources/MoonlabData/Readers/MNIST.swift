@@ -12,15 +12,22 @@ public enum MNIST {
 
   /// Reads a split from `folder`, taking `NAME.gz` or plain `NAME` for each file.
   public static func load(split: String, folder: URL) throws -> Dataset {
+    let f = try files(split: split, in: folder)
+    return try load(images: f[0], labels: f[1])
+  }
+
+  /// The images and the labels file of a split in `folder`.
+  public static func files(split: String, in folder: URL) throws -> [URL] {
     let prefix: String
     switch split {
     case "train": prefix = "train"
     case "test": prefix = "t10k"
     default: throw DataError("mnist: split must be 'train' or 'test', got '\(split)'")
     }
-    return try load(
-      images: try find("\(prefix)-images-idx3-ubyte", in: folder),
-      labels: try find("\(prefix)-labels-idx1-ubyte", in: folder))
+    return [
+      try find("\(prefix)-images-idx3-ubyte", in: folder),
+      try find("\(prefix)-labels-idx1-ubyte", in: folder),
+    ]
   }
 
   static func find(_ name: String, in folder: URL) throws -> URL {

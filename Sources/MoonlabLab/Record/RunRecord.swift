@@ -114,6 +114,14 @@ public final class RunRecord {
     if status == .finished { try AtomicFile.write("", to: dir.appendingPathComponent("DONE")) }
   }
 
+  /// Sets one config.json field and writes the file again (a dataset opened mid-run).
+  public func update(_ key: String, _ value: JSON) throws {
+    set(key, value)
+    try AtomicFile.write(
+      JSON.object(provenance).serialized(pretty: true) + "\n",
+      to: dir.appendingPathComponent("config.json"))
+  }
+
   private func set(_ key: String, _ value: JSON) {
     if let i = provenance.firstIndex(where: { $0.key == key }) {
       provenance[i].value = value

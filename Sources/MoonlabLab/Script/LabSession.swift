@@ -1,5 +1,6 @@
 import CLua
 import Foundation
+import MoonlabData
 import MoonlabLua
 import MoonlabTensor
 
@@ -12,8 +13,18 @@ final class LabSession {
   let script: Data
   /// Under --sandbox, the script's files (m:save, m:load) live in this record's folder.
   var record: RunRecord? {
-    didSet { if request.sandbox { host.confineFiles(to: record?.dir) } }
+    didSet {
+      if request.sandbox { host.confineFiles(to: record?.dir) }
+      completeRecord()
+    }
   }
+  /// Every dataset the script opened so far, as config.json's `datasets` lists them.
+  private(set) var datasets: [JSON] = []
+  /// The data files' hashes, remembered across runs in the user's cache folder.
+  private lazy var digests = FileDigests()
+  /// The script's git work tree, looked up once (when the first record is made).
+  private lazy var git: GitState? = GitState.of(
+    script: URL(fileURLWithPath: request.scriptPath).standardizedFileURL)
   var earlyExit: (success: Bool, message: String)?
   /// Where the session's text for the user goes (stdout, or the running notebook cell).
   let output = CellOutputs()
@@ -36,6 +47,8 @@ final class LabSession {
     }
     lua.setField(-2, "config")
     lua.pop()
+    host.dataPins = request.sandbox ? LabSession.sandboxed(request.dataPins) : request.dataPins
+    host.dataOpened = { [weak self] source in try self?.recordDataset(source) }
     LabLibrary.install(self)
     ReportLibrary.install(self)
   }
@@ -76,11 +89,13 @@ final class LabSession {
     let r = request
     let settings = JSON.object(r.config.map { .init($0.key, $0.value.json) })
     let scriptPath = URL(fileURLWithPath: r.scriptPath).standardizedFileURL.path
+    var scriptFields: [JSON.Field] = [
+      .init("path", .string(scriptPath)), .init("sha256", .string(SHA256.hex(script))),
+    ]
+    if let git { scriptFields.append(.init("git", git.json)) }
     return [
       .init("name", .string(name)),
-      .init(
-        "script",
-        .object([.init("path", .string(scriptPath)), .init("sha256", .string(SHA256.hex(script)))])),
+      .init("script", .object(scriptFields)),
       .init("seed", LabSession.seedJSON(r.seed)),
       .init("threads", .number(Double(r.threads))),
       .init("settings", settings),
@@ -94,10 +109,53 @@ final class LabSession {
       .init("cwd", .string(FileManager.default.currentDirectoryPath)),
       .init("moonlab_version", .string(MoonlabVersion.string)),
       .init("kernels", .string(KernelBuild.name)),
+    ] + Provenance.machine + [
+      .init("datasets", .array(datasets)),
       .init("host", .string(ProcessInfo.processInfo.hostName)),
       .init("os", .string(ProcessInfo.processInfo.operatingSystemVersionString)),
       .init("started", .string(RunRecord.timestamp())),
       .init("status", .string("running")),
     ]
+  }
+
+  /// Under --sandbox datasets come from the default roots or the bundled sample only
+  /// (docs/lab.md, "Sandbox"): a rerun's pins elsewhere — a config.json edited by hand — are
+  /// dropped, and the default roots are read.
+  static func sandboxed(_ pins: [String: DataSource.Origin]) -> [String: DataSource.Origin] {
+    let roots = Set(DataRoot.candidates().map { $0.standardizedFileURL.path })
+    return pins.filter { _, origin in
+      switch origin {
+      case .bundledSample: return true
+      case .folder(let f):
+        return roots.contains(f.standardizedFileURL.deletingLastPathComponent().path)
+      }
+    }
+  }
+
+  /// Records a dataset the script opened: its files' sizes and hashes go into config.json
+  /// at once, so even a run killed later says what it read.
+  func recordDataset(_ source: DataSource) throws {
+    // No record now or later (the REPL): nothing to hash for.
+    if record == nil, request.sweep == nil { return }
+    let entry = try DatasetRecord.json(source, digests: digests)
+    digests.save()
+    if !datasets.contains(entry) { datasets.append(entry) }
+    completeRecord()
+  }
+
+  /// Brings the current record up to date: the datasets opened so far (a sweep trial's go
+  /// to the trial, and to the run once it is current again) and git.diff when the script's
+  /// work tree has uncommitted changes.
+  private func completeRecord() {
+    guard let record else { return }
+    if record.provenance.first(where: { $0.key == "datasets" })?.value != .array(datasets) {
+      try? record.update("datasets", .array(datasets))
+    }
+    if let git, !git.diff.isEmpty {
+      let file = record.dir.appendingPathComponent(GitState.diffFile)
+      if !FileManager.default.fileExists(atPath: file.path) {
+        try? AtomicFile.write(git.diff, to: file)
+      }
+    }
   }
 }

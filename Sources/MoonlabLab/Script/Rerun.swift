@@ -1,4 +1,5 @@
 import Foundation
+import MoonlabData
 import MoonlabTensor
 
 /// `moonlab rerun RUN_DIR`: the request that repeats a recorded run (its saved script,
@@ -26,6 +27,9 @@ public enum Rerun {
     r.sandbox = config["sandbox"] == .bool(true)
     r.memoryLimitBytes = Int(config["memory_limit_bytes"]?.double ?? 0)
     r.timeLimitSeconds = config["time_limit_seconds"]?.double ?? 0
+    for entry in config["datasets"]?.items ?? [] {
+      if let (key, origin) = DatasetRecord.pin(entry) { r.dataPins[key] = origin }
+    }
     let dir =
       out.map { URL(fileURLWithPath: $0) }
       ?? RunRecord.defaultDir(name: name.replacingOccurrences(of: "/", with: "-") + "-rerun")
@@ -41,54 +45,46 @@ public enum Rerun {
     return r
   }
 
-  /// The recorded sha256 when the script about to run differs from it.
-  public static func scriptChange(runDir: URL, script: String) -> String? {
-    guard
-      let data = FileManager.default.contents(
-        atPath: runDir.appendingPathComponent("config.json").path),
-      let recorded = (try? JSON.parse(String(decoding: data, as: UTF8.self)))?["script"]?["sha256"]?
-        .text,
-      let now = FileManager.default.contents(atPath: script)
-    else { return nil }
-    let hash = SHA256.hex(now)
-    return hash == recorded
-      ? nil
-      : "the script differs from the recorded one (sha256 \(hash.prefix(12))… vs \(recorded.prefix(12))…)"
+  /// How a rerun's metrics compare with the original's.
+  public enum Verdict: Equatable {
+    case bitIdentical
+    /// Every value is bit-identical except keys that measure time (these, in first-seen order).
+    case timingOnly([String])
+    /// Where they first differ: "line 3 (epoch 3): metric 'train_loss' is … in the
+    /// original, … in the rerun".
+    case differs(String)
   }
 
-  /// A note when the run was recorded by a build whose kernels were compiled differently
-  /// (portable vs AVX2/FMA): its metrics can then differ in the last bits.
-  public static func kernelChange(runDir: URL) -> String? {
-    guard
-      let data = FileManager.default.contents(
-        atPath: runDir.appendingPathComponent("config.json").path),
-      let recorded = (try? JSON.parse(String(decoding: data, as: UTF8.self)))?["kernels"]?.text,
-      recorded != KernelBuild.name
-    else { return nil }
-    return
-      "the run was recorded with \(recorded) kernels, this build has \(KernelBuild.name) ones: expect last-bit differences (docs/architecture.md, \"Build targets\")"
+  /// Compares both metrics logs value by value, bit for bit. Both files are read strictly:
+  /// a line that is not a JSON object is an error.
+  public static func compare(_ a: URL, _ b: URL) throws -> Verdict {
+    let x = try MetricsLog.readStrictly(a.appendingPathComponent("metrics.jsonl"))
+    let y = try MetricsLog.readStrictly(b.appendingPathComponent("metrics.jsonl"))
+    var timing: [String] = []
+    for (i, (l, r)) in zip(x, y).enumerated() {
+      let keys = (l.fields ?? []).map(\.key) + (r.fields ?? []).map(\.key).filter { l[$0] == nil }
+      for key in keys where !same(l[key], r[key]) {
+        if MetricsCharts.isTiming(key) {
+          if !timing.contains(key) { timing.append(key) }
+          continue
+        }
+        let at = ["epoch", "step"].compactMap { k in l[k].map { "\(k) \(ReportWriter.cell($0))" }
+        }.first
+        return .differs(
+          "line \(i + 1)\(at.map { " (\($0))" } ?? ""): metric '\(key)' is \(show(l[key])) in the original, \(show(r[key])) in the rerun"
+        )
+      }
+    }
+    if x.count != y.count {
+      return .differs("the original logged \(x.count) metric lines, the rerun \(y.count)")
+    }
+    return timing.isEmpty ? .bitIdentical : .timingOnly(timing)
   }
 
   /// nil when both metrics logs hold the same lines with bit-identical values (timing
   /// keys such as `seconds` aside), else where they first differ.
-  /// Both files are read strictly: a line that is not a JSON object is an error.
   public static func firstDifference(_ a: URL, _ b: URL) throws -> String? {
-    let x = try MetricsLog.readStrictly(a.appendingPathComponent("metrics.jsonl"))
-    let y = try MetricsLog.readStrictly(b.appendingPathComponent("metrics.jsonl"))
-    for (i, (l, r)) in zip(x, y).enumerated() {
-      let keys = (l.fields ?? []).map(\.key) + (r.fields ?? []).map(\.key).filter { l[$0] == nil }
-      for key in keys where !MetricsCharts.isTiming(key) {
-        if !same(l[key], r[key]) {
-          let at = ["epoch", "step"].compactMap { k in l[k].map { "\(k) \(ReportWriter.cell($0))" }
-          }.first
-          return
-            "line \(i + 1)\(at.map { " (\($0))" } ?? ""): metric '\(key)' is \(show(l[key])) in the original, \(show(r[key])) in the rerun"
-        }
-      }
-    }
-    if x.count != y.count {
-      return "the original logged \(x.count) metric lines, the rerun \(y.count)"
-    }
+    if case .differs(let where_) = try compare(a, b) { return where_ }
     return nil
   }
 

@@ -1,5 +1,6 @@
 import CLua
 import Foundation
+import MoonlabData
 import MoonlabLua
 import MoonlabTensor
 
@@ -21,6 +22,10 @@ public struct RunRequest {
   /// Set by `moonlab sweep`: the script keeps no run record of its own; `lab.sweep` runs,
   /// shards, merges or emits the trials as asked.
   public var sweep: SweepOptions?
+
+  /// Where each dataset split is read from when the script names no root: a rerun's
+  /// recorded sources (`DataSource.key` → origin); empty = the default roots.
+  public var dataPins: [String: DataSource.Origin] = [:]
 
   /// The run's name; nil = the script's base name without extension ("lenet" for
   /// examples/lenet.lua). A rerun keeps the original run's name.

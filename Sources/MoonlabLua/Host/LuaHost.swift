@@ -1,6 +1,7 @@
 import CLua
 import Foundation
 import LuaShim
+import MoonlabData
 import MoonlabTensor
 
 /// One Lua state per run, with Moonlab's libraries installed. Used from one thread only.
@@ -39,6 +40,12 @@ public final class LuaHost {
     FileHandle.standardError.write(Data((line + "\n").utf8))
   }
   private var noticesGiven: Set<String> = []
+  /// The source each dataset split must be read from when the script names no root
+  /// (`moonlab rerun` reads what the recorded run read), keyed by `DataSource.key`.
+  public var dataPins: [String: DataSource.Origin] = [:]
+  /// Told which files each dataset the script opens was read from (the run record's
+  /// provenance); an error it throws is the opening call's error.
+  public var dataOpened: (DataSource) throws -> Void = { _ in }
   /// The Lua thread Swift calls back into when a Lua-defined module or Function runs from
   /// Swift code (a Sequential's forward, backward on the tape). Set by the nn entry points
   /// to the thread that called them, so a model used inside a coroutine calls back on that

@@ -22,13 +22,12 @@ enum DataLibrary {
       [
         "cifar10": { [unowned host] lua in
           let (split, root) = try splitAndRoot(lua, "cifar10")
-          lua.push(
-            try DataRoot.cifar10(split: split, root: root, notice: host.notice), as: .dataset)
+          lua.push(try open(host, "cifar10", split: split, root: root), as: .dataset)
           return 1
         },
-        "mnist": { lua in
+        "mnist": { [unowned host] lua in
           let (split, root) = try splitAndRoot(lua, "mnist")
-          lua.push(try DataRoot.mnist(split: split, root: root), as: .dataset)
+          lua.push(try open(host, "mnist", split: split, root: root), as: .dataset)
           return 1
         },
         "synth": { lua in
@@ -129,6 +128,18 @@ enum DataLibrary {
       )
     }
     return (try lua.stringOption(1, "split", fn) ?? "train", root)
+  }
+
+  /// A dataset read from the root given, the rerun's pinned source or the default roots,
+  /// and the host told which files that was.
+  static func open(_ host: LuaHost, _ name: String, split: String, root: String?) throws
+    -> Dataset
+  {
+    let (dataset, source) = try DataRoot.open(
+      name, split: split, root: root, pinned: host.dataPins[DataSource.key(name, split)],
+      notice: host.notice)
+    try host.dataOpened(source)
+    return dataset
   }
 
   /// Option `seed`, defaulting to the run's seed (`moonlab run --seed`, `tensor.seed`).

@@ -1,0 +1,59 @@
+import Foundation
+
+/// The git work tree a script lives in, for config.json's `script.git` (docs/lab.md,
+/// "Provenance"): the commit, whether the tree differs from it, and that difference as
+/// text (saved as git.diff in the run directory). nil outside a work tree, without git,
+/// or before the first commit.
+struct GitState: Equatable {
+  let repository: String
+  let commit: String
+  /// The script itself is tracked (else the commit does not hold it).
+  let scriptTracked: Bool
+  /// `git diff HEAD`: changes of tracked files not committed.
+  let diff: String
+
+  var dirty: Bool { !diff.isEmpty || !scriptTracked }
+
+  static let diffFile = "git.diff"
+
+  var json: JSON {
+    var fields: [JSON.Field] = [
+      .init("repository", .string(repository)), .init("commit", .string(commit)),
+      .init("dirty", .bool(dirty)), .init("script_tracked", .bool(scriptTracked)),
+    ]
+    if !diff.isEmpty { fields.append(.init("diff", .string(GitState.diffFile))) }
+    return .object(fields)
+  }
+
+  static func of(script: URL) -> GitState? {
+    let dir = script.deletingLastPathComponent().path
+    guard let head = git(["rev-parse", "--show-toplevel", "HEAD"], in: dir) else { return nil }
+    let lines = head.split(separator: "\n").map(String.init)
+    guard lines.count == 2, let diff = git(["diff", "HEAD", "--"], in: dir) else { return nil }
+    let tracked = git(["ls-files", "--error-unmatch", "--", script.lastPathComponent], in: dir)
+    return GitState(
+      repository: lines[0], commit: lines[1], scriptTracked: tracked != nil, diff: diff)
+  }
+
+  /// git's standard output, or nil when git is missing or fails.
+  private static func git(_ arguments: [String], in dir: String) -> String? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["git", "-C", dir] + arguments
+    // No index refresh (it would take git's lock in someone else's repository).
+    var env = ProcessInfo.processInfo.environment
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    env["LC_ALL"] = "C"
+    p.environment = env
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    p.standardInput = FileHandle.nullDevice
+    do { try p.run() } catch { return nil }
+    // Read before waiting: a large diff would fill the pipe and block git.
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { return nil }
+    return String(decoding: data, as: UTF8.self)
+  }
+}
