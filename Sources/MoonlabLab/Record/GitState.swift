@@ -27,12 +27,29 @@ struct GitState: Equatable {
 
   static func of(script: URL) -> GitState? {
     let dir = script.deletingLastPathComponent().path
+    // Most scripts live outside a work tree: finding no .git costs a few stat calls, where
+    // asking git costs three processes (and the threads Foundation starts to watch them)
+    // on every run's start-up.
+    guard insideWorkTree(dir) else { return nil }
     guard let head = git(["rev-parse", "--show-toplevel", "HEAD"], in: dir) else { return nil }
     let lines = head.split(separator: "\n").map(String.init)
     guard lines.count == 2, let diff = git(["diff", "HEAD", "--"], in: dir) else { return nil }
     let tracked = git(["ls-files", "--error-unmatch", "--", script.lastPathComponent], in: dir)
     return GitState(
       repository: lines[0], commit: lines[1], scriptTracked: tracked != nil, diff: diff)
+  }
+
+  /// Whether `dir` or a folder above it holds a `.git` (a folder, or a file for worktrees).
+  private static func insideWorkTree(_ dir: String) -> Bool {
+    var url = URL(fileURLWithPath: dir).standardizedFileURL
+    while true {
+      if FileManager.default.fileExists(atPath: url.appendingPathComponent(".git").path) {
+        return true
+      }
+      let parent = url.deletingLastPathComponent()
+      if parent.path == url.path { return false }
+      url = parent
+    }
   }
 
   /// git's standard output, or nil when git is missing or fails.

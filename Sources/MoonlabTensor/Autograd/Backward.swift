@@ -67,7 +67,9 @@ extension Tensor {
     }
     for leaf in leaves {
       guard var g = leafGrads.removeValue(forKey: ObjectIdentifier(leaf)) else { continue }
-      try leaf.accumulateGrad(g, owned: g.isContiguous && Tensor.isPrivate(&g))
+      // Asked before the call, whose argument would be one more reference.
+      let owned = g.isContiguous && Tensor.isPrivate(&g)
+      try leaf.accumulateGrad(g, owned: owned)
     }
   }
 
