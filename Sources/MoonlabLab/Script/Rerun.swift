@@ -76,20 +76,24 @@ public enum Rerun {
     let x = try MetricsLog.readStrictly(a.appendingPathComponent("metrics.jsonl"))
     let y = try MetricsLog.readStrictly(b.appendingPathComponent("metrics.jsonl"))
     for (i, (l, r)) in zip(x, y).enumerated() {
-      let keys = (l.fields ?? []).map(\.key) + (r.fields ?? []).map(\.key).filter { l[$0] == nil }
-      for key in keys where !MetricsCharts.isTiming(key) {
-        if !same(l[key], r[key]) {
-          let at = ["epoch", "step"].compactMap { k in l[k].map { "\(k) \(ReportWriter.cell($0))" }
-          }.first
-          return
-            "line \(i + 1)\(at.map { " (\($0))" } ?? ""): metric '\(key)' is \(show(l[key])) in the original, \(show(r[key])) in the rerun"
-        }
+      if let key = differingKey(l, r) {
+        let at = ["epoch", "step"].compactMap { k in l[k].map { "\(k) \(ReportWriter.cell($0))" }
+        }.first
+        return
+          "line \(i + 1)\(at.map { " (\($0))" } ?? ""): metric '\(key)' is \(show(l[key])) in the original, \(show(r[key])) in the rerun"
       }
     }
     if x.count != y.count {
       return "the original logged \(x.count) metric lines, the rerun \(y.count)"
     }
     return nil
+  }
+
+  /// The first key whose value differs between two metrics lines, bit for bit, timing
+  /// keys aside; nil when they agree.
+  static func differingKey(_ l: JSON, _ r: JSON) -> String? {
+    let keys = (l.fields ?? []).map(\.key) + (r.fields ?? []).map(\.key).filter { l[$0] == nil }
+    return keys.first { !MetricsCharts.isTiming($0) && !same(l[$0], r[$0]) }
   }
 
   private static func same(_ a: JSON?, _ b: JSON?) -> Bool {
