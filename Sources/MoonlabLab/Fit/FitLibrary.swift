@@ -127,7 +127,8 @@ enum FitLibrary {
     var (e, finished) = (0, false)
     if let point = record.resumePoint, point.fit == record.fitCalls {
       record.resumePoint = nil
-      try resume(from: point, trained, &control, fit, epochs: epochs, linesBeforeFit: linesBeforeFit)
+      try resume(
+        from: point, trained, &control, fit, epochs: epochs, linesBeforeFit: linesBeforeFit)
       try record.metrics.keepRecorded(through: point.metricsLines)
       point.lines.forEach(add)
       (e, finished) = (point.fitEpoch, point.finished)

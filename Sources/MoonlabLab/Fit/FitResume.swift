@@ -38,13 +38,17 @@ extension FitLibrary {
     func mismatch(_ what: String) -> LuaError {
       LuaError("lab.fit: can't resume from \(file): \(what), so this is not the fit that took it")
     }
-    if s.epochs != epochs { throw mismatch("it was taken by a fit of \(s.epochs) epochs, this one has \(epochs)") }
+    if s.epochs != epochs {
+      throw mismatch("it was taken by a fit of \(s.epochs) epochs, this one has \(epochs)")
+    }
     if s.linesBeforeFit != linesBeforeFit {
       throw mismatch(
-        "the run had logged \(s.linesBeforeFit) metrics line(s) before this fit, the script now \(linesBeforeFit)")
+        "the run had logged \(s.linesBeforeFit) metrics line(s) before this fit, the script now \(linesBeforeFit)"
+      )
     }
     if s.optimizerType != t.optimizer.typeName {
-      throw mismatch("it holds a \(s.optimizerType) optimizer, this fit has \(t.optimizer.typeName)")
+      throw mismatch(
+        "it holds a \(s.optimizerType) optimizer, this fit has \(t.optimizer.typeName)")
     }
     let kind: (TrainState.Schedule?) -> String = { schedule in
       switch schedule {
@@ -57,9 +61,13 @@ extension FitLibrary {
       throw mismatch("it holds \(kind(s.schedule)), this fit has \(kind(t.schedule))")
     }
     if (s.valEpoch == nil) != (t.val == nil) {
-      throw mismatch(s.valEpoch == nil ? "it has no val loader, this fit has" : "it has a val loader, this fit hasn't")
+      throw mismatch(
+        s.valEpoch == nil
+          ? "it has no val loader, this fit has" : "it has a val loader, this fit hasn't")
     }
-    if (s.earlyStop == nil) != (control.earlyStop == nil) || (s.keepBest == nil) != (control.keepBest == nil) {
+    if (s.earlyStop == nil) != (control.earlyStop == nil)
+      || (s.keepBest == nil) != (control.keepBest == nil)
+    {
       throw mismatch("its early_stop/keep_best options differ")
     }
     do {

@@ -62,7 +62,8 @@ struct TrainState {
           [
             .init("type", .string(optimizerType)),
             .init("lrs", .array(optimizer.lrs.map(TrainState.exact))),
-            .init("initial_lrs", optimizer.initialLRs.map { .array($0.map(TrainState.exact)) } ?? .null),
+            .init(
+              "initial_lrs", optimizer.initialLRs.map { .array($0.map(TrainState.exact)) } ?? .null),
             .init("steps", .array(optimizer.steps.map { .number(Double($0)) })),
           ])),
       .init("schedule", schedule.map(TrainState.json) ?? .null),
@@ -73,7 +74,10 @@ struct TrainState {
           .init("global", TrainState.words(random.global)),
           .init(
             "streams",
-            .object(random.streams.keys.sorted().map { .init($0, TrainState.words(random.streams[$0] ?? [])) })),
+            .object(
+              random.streams.keys.sorted().map {
+                .init($0, TrainState.words(random.streams[$0] ?? []))
+              })),
         ])),
       .init(
         "loaders",
@@ -148,7 +152,9 @@ struct TrainState {
     trainEpoch = try r.count(loaders, "train")
     valEpoch = loaders["val"] == nil ? nil : try r.count(loaders, "val")
     self.steps = try r.count(json, "steps")
-    earlyStop = try json["early_stop"].flatMap { $0 == .null ? nil : try TrainState.position($0, r) }
+    earlyStop = try json["early_stop"].flatMap {
+      $0 == .null ? nil : try TrainState.position($0, r)
+    }
     keepBest = try json["keep_best"].flatMap { $0 == .null ? nil : try TrainState.position($0, r) }
   }
 

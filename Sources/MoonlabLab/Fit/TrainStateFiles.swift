@@ -32,7 +32,8 @@ extension TrainState {
   static func read(_ url: URL) throws -> TrainState {
     let file = "\(TrainState.folder)/\(url.lastPathComponent)"
     guard let json = try JSON.read(url) else { throw LabError("\(file) is missing") }
-    guard let name = json["tensors"]?.text, !name.contains("/"), let sha = json["tensors_sha256"]?.text
+    guard let name = json["tensors"]?.text, !name.contains("/"),
+      let sha = json["tensors_sha256"]?.text
     else { throw LabError("\(file) names no tensors file") }
     let tensorsURL = url.deletingLastPathComponent().appendingPathComponent(name)
     guard let bytes = FileManager.default.contents(atPath: tensorsURL.path) else {

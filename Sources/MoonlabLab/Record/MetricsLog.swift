@@ -39,7 +39,8 @@ public final class MetricsLog {
     }
     recorded = try MetricsLog.parseStrictly(data[..<end], url)
     guard truncate(url.path, off_t(end - data.startIndex)) == 0 else {
-      throw LabError("can't cut \(url.path) back to its checkpoint: \(String(cString: strerror(errno)))")
+      throw LabError(
+        "can't cut \(url.path) back to its checkpoint: \(String(cString: strerror(errno)))")
     }
     fd = try MetricsLog.openForAppending(url)
   }
@@ -59,7 +60,8 @@ public final class MetricsLog {
   func keepRecorded(through count: Int) throws {
     guard count >= lines.count, count <= recorded.count else {
       throw LabError(
-        "resume: the checkpoint was taken after metrics line \(count), but the script is at line \(lines.count) of \(recorded.count) recorded")
+        "resume: the checkpoint was taken after metrics line \(count), but the script is at line \(lines.count) of \(recorded.count) recorded"
+      )
     }
     lines = Array(recorded[..<count])
   }

@@ -50,11 +50,14 @@ extension Optimizer {
   public func importState(_ state: OptimizerState) throws {
     let op = "\(typeName): checkpoint state"
     guard state.lrs.count == groupLRs.count else {
-      throw TensorError("\(op) has \(state.lrs.count) parameter group(s), this optimizer \(groupLRs.count)")
+      throw TensorError(
+        "\(op) has \(state.lrs.count) parameter group(s), this optimizer \(groupLRs.count)")
     }
     for lr in state.lrs { try Optimizer.check(lr: lr, op: op) }
     guard state.initialLRs == nil || state.initialLRs?.count == groupLRs.count else {
-      throw TensorError("\(op) has \(state.initialLRs?.count ?? 0) initial lr(s), this optimizer \(groupLRs.count) group(s)")
+      throw TensorError(
+        "\(op) has \(state.initialLRs?.count ?? 0) initial lr(s), this optimizer \(groupLRs.count) group(s)"
+      )
     }
     guard state.steps.count == parameters.count, state.buffers.count == parameters.count else {
       throw TensorError(
@@ -66,11 +69,13 @@ extension Optimizer {
         let b = state.buffers[i]
         guard state.steps[i] >= 0, b.isEmpty || b.count == leaf.buffersPerParameter else {
           throw TensorError(
-            "\(op): parameter \(i + 1) has \(b.count) buffer(s) after \(state.steps[i]) step(s), \(leaf.typeName) keeps \(leaf.buffersPerParameter)")
+            "\(op): parameter \(i + 1) has \(b.count) buffer(s) after \(state.steps[i]) step(s), \(leaf.typeName) keeps \(leaf.buffersPerParameter)"
+          )
         }
         if let bad = b.first(where: { $0.count != p.count }) {
           throw TensorError(
-            "\(op): a buffer of parameter \(i + 1) has shape \(describeShape(bad.shape)), the parameter \(describeShape(p.shape))")
+            "\(op): a buffer of parameter \(i + 1) has shape \(describeShape(bad.shape)), the parameter \(describeShape(p.shape))"
+          )
         }
         i += 1
       }

@@ -73,7 +73,8 @@ public final class ReduceLROnPlateau {
   public func restore(epoch: Int, best: Double, badSteps: Int, cooldownLeft: Int) throws {
     guard epoch >= 0, badSteps >= 0, cooldownLeft >= 0, !best.isNaN else {
       throw TensorError(
-        "ReduceLROnPlateau: invalid state to resume (epoch \(epoch), best \(best), bad steps \(badSteps), cooldown \(cooldownLeft))")
+        "ReduceLROnPlateau: invalid state to resume (epoch \(epoch), best \(best), bad steps \(badSteps), cooldown \(cooldownLeft))"
+      )
     }
     self.epoch = epoch
     self.best = best
