@@ -69,9 +69,16 @@ final class ResumeTests: XCTestCase {
     XCTAssertEqual(ref.status, 0, ref.output)
 
     let killed = folder.appendingPathComponent("killed")
+    let epoch3 = killed.appendingPathComponent("train-state/epoch-003.json")
     try killWhenHanging(
       ["run", "--threads", "1", "--out", "killed", "fit.lua"], in: folder,
-      after: killed.appendingPathComponent("train-state/epoch-003.json"))
+      until: { FileManager.default.fileExists(atPath: epoch3.path) },
+      whileHanging: {
+        // A run that is still going is not taken over.
+        let early = try runMoonlab(["resume", "killed"], in: folder)
+        XCTAssertEqual(early.status, 1, early.output)
+        XCTAssertTrue(early.output.contains("in use by another moonlab process"), early.output)
+      })
     XCTAssertFalse(exists(killed, "DONE"))
     let before = MetricsLog.read(killed.appendingPathComponent("metrics.jsonl"))
     XCTAssertEqual(before.count, 4, "the line before lab.fit and three epochs")
@@ -121,9 +128,8 @@ final class ResumeTests: XCTestCase {
         exists(sweep.appendingPathComponent($0), "train-state/epoch-003.json")
       }
     }
-    try killWhenHanging(["sweep", "sweep.lua", "--threads", "1"], in: folder) {
-      checkpoint() != nil
-    }
+    try killWhenHanging(
+      ["sweep", "sweep.lua", "--threads", "1"], in: folder, until: { checkpoint() != nil })
     let trial = try XCTUnwrap(checkpoint())
     XCTAssertFalse(exists(sweep.appendingPathComponent(trial), "DONE"))
 
@@ -145,15 +151,12 @@ final class ResumeTests: XCTestCase {
 
   // MARK: Helpers
 
-  /// Starts `moonlab ARGS` with the file `hang` present, waits for `file` (the script then
-  /// hangs in epoch 4), kills it with SIGKILL and removes `hang`.
-  func killWhenHanging(_ arguments: [String], in folder: URL, after file: URL) throws {
-    try killWhenHanging(arguments, in: folder) {
-      FileManager.default.fileExists(atPath: file.path)
-    }
-  }
-
-  func killWhenHanging(_ arguments: [String], in folder: URL, until ready: () -> Bool) throws {
+  /// Starts `moonlab ARGS` with the file `hang` present, waits until `ready` (the script
+  /// then hangs in epoch 4), runs `whileHanging`, kills it with SIGKILL and removes `hang`.
+  func killWhenHanging(
+    _ arguments: [String], in folder: URL, until ready: () -> Bool,
+    whileHanging: () throws -> Void = {}
+  ) throws {
     let hang = folder.appendingPathComponent("hang")
     FileManager.default.createFile(atPath: hang.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: hang) }
@@ -162,6 +165,7 @@ final class ResumeTests: XCTestCase {
     let deadline = Date().addingTimeInterval(120)
     while !ready(), p.isRunning, Date() < deadline { usleep(50_000) }
     usleep(300_000)
+    try whileHanging()
     let wasRunning = p.isRunning
     kill(p.processIdentifier, SIGKILL)
     p.waitUntilExit()

@@ -41,8 +41,11 @@ public enum RunResume {
   static func reopen(
     _ dir: URL, onlyFromCheckpoint: Bool = false, note: (String) -> Void
   ) throws -> RunRecord? {
+    // Locked first: nothing is read, cut or removed while the run may still be going.
+    let metrics = try MetricsLog(resuming: dir.appendingPathComponent("metrics.jsonl"))
     let point = TrainState.latest(in: dir, note: note)
     if point == nil, onlyFromCheckpoint { return nil }
+    try metrics.cutBack(keeping: point?.metricsLines ?? 0)
     if let point {
       note(
         "resuming \(dir.path) after epoch \(point.epoch) (\(TrainState.folder)/\(TrainState.baseName(point.epoch)).json)"
@@ -52,7 +55,7 @@ public enum RunResume {
         "\(dir.path) has no checkpoint to resume from (lab.fit's checkpoint_every writes them): running it again from the start"
       )
     }
-    return try RunRecord(resuming: dir, from: point)
+    return try RunRecord(resuming: dir, from: point, metrics: metrics)
   }
 
   /// After the script: a resumed run must have reached the lab.fit call that took its

@@ -16,14 +16,20 @@ public final class MetricsLog {
   public init(url: URL) throws {
     self.url = url
     lines = MetricsLog.read(url)
-    fd = try MetricsLog.openForAppending(url)
+    fd = try MetricsLog.open(url, exclusive: false)
   }
 
-  /// Reopens the log of a run resumed from a checkpoint taken after its first `kept`
-  /// lines: later lines (epochs the run will do again) are cut off, and the kept ones
-  /// are expected again, in order, from the script (docs/lab.md, "Resuming a run").
-  init(url: URL, resumingAfter kept: Int) throws {
+  /// Opens the log of a run about to be resumed, with the exclusive lock: an error if
+  /// the run's own process (which holds a shared one) or another resume still has it.
+  init(resuming url: URL) throws {
     self.url = url
+    fd = try MetricsLog.open(url, exclusive: true)
+  }
+
+  /// Cuts the log back to its first `kept` lines, where the checkpoint was taken (later
+  /// lines are epochs the run will do again); the kept ones are expected again, in
+  /// order, from the script (docs/lab.md, "Resuming a run").
+  func cutBack(keeping kept: Int) throws {
     guard let data = FileManager.default.contents(atPath: url.path) else {
       throw LabError("\(url.path) is missing")
     }
@@ -38,22 +44,36 @@ public final class MetricsLog {
         "\(url.path) has \(count) complete line(s), but the checkpoint was taken after \(kept)")
     }
     recorded = try MetricsLog.parseStrictly(data[..<end], url)
-    guard truncate(url.path, off_t(end - data.startIndex)) == 0 else {
+    lines = []
+    guard ftruncate(fd, off_t(end - data.startIndex)) == 0, fsync(fd) == 0 else {
       throw LabError(
         "can't cut \(url.path) back to its checkpoint: \(String(cString: strerror(errno)))")
     }
-    fd = try MetricsLog.openForAppending(url)
   }
 
-  private static func openForAppending(_ url: URL) throws -> Int32 {
-    let fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+  /// Opens for appending with a lock held for the run's lifetime (the kernel drops it
+  /// when the process ends, SIGKILL included): shared for a run, exclusive for a resume,
+  /// so `moonlab resume` can't take over a run that is still going. File systems without
+  /// locks are used without them.
+  private static func open(_ url: URL, exclusive: Bool) throws -> Int32 {
+    let fd = Foundation.open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
       throw LabError("can't open \(url.path): \(String(cString: strerror(errno)))")
+    }
+    if flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0, errno == EWOULDBLOCK {
+      close(fd)
+      throw LabError(
+        "\(url.deletingLastPathComponent().path) is in use by another moonlab process (is the run still going?); resume it once that process has ended"
+      )
     }
     return fd
   }
 
   deinit { close(fd) }
+
+  /// The run is over (finished, failed or interrupted): `moonlab resume` may take it,
+  /// even while this process goes on (a test, a notebook, in-process sweep trials).
+  func unlock() { flock(fd, LOCK_UN) }
 
   /// A resumed lab.fit took its checkpoint: the recorded lines up to `count` (its epochs
   /// so far, and what its callbacks logged) are its own and stay as they are.

@@ -87,17 +87,16 @@ public final class RunRecord {
 
   /// Reopens `dir`, a run that did not finish, to continue it from `point` (nil: from
   /// the start; docs/lab.md, "Resuming a run"). config.json keeps its fields, with the
-  /// status running again and the resume listed under `resumed`; metrics.jsonl is cut
-  /// back to the checkpoint's lines, which the script's replay must log again.
-  init(resuming dir: URL, from point: TrainState?) throws {
+  /// status running again and the resume listed under `resumed`; `metrics` is the log,
+  /// locked and cut back to the checkpoint's lines, which the script must log again.
+  init(resuming dir: URL, from point: TrainState?, metrics: MetricsLog) throws {
     self.dir = dir
     let configURL = dir.appendingPathComponent("config.json")
     guard let fields = try JSON.read(configURL)?.fields else {
       throw LabError("\(dir.path) is not a run directory (no config.json)")
     }
     provenance = fields.filter { $0.key != "error" && $0.key != "finished" }
-    metrics = try MetricsLog(
-      url: dir.appendingPathComponent("metrics.jsonl"), resumingAfter: point?.metricsLines ?? 0)
+    self.metrics = metrics
     resumePoint = point
     let resume = JSON.object([
       .init("at", .string(RunRecord.timestamp())),
@@ -134,6 +133,7 @@ public final class RunRecord {
   /// Ends the run: config.json gets the final lab.config, the end time and the status,
   /// the report is rendered, and DONE is written last when the run succeeded.
   public func finish(_ status: RunStatus, config: JSON?) throws {
+    defer { metrics.unlock() }
     if let config { set("config", config) }
     set("finished", .string(RunRecord.timestamp()))
     set("status", .string(status.name))
