@@ -177,6 +177,54 @@ final class ResumeStateTests: XCTestCase {
         "after_epoch"], .number(2))
   }
 
+  /// Two lab.fit calls; the first stops early (early_stop), the second fails in its
+  /// epoch 2 (`crash = 'fit'`) or the script fails after it (`crash = 'end'`).
+  static let twoFits = """
+    local x = tensor.randn{48, 4}
+    local y = x:matmul(tensor.randn{4, 2}):argmax(2)
+    local train = data.Loader(data.tensors(x, y), {batch_size = 16, shuffle = true})
+    local m = nn.Sequential{nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.25), nn.Linear(8, 2)}
+    local opt = optim.SGD(m:parameters(), {lr = 0.1, momentum = 0.9})
+    local crashing = io.open(lab.config.sentinel) ~= nil
+    lab.fit{model = m, loss = nn.CrossEntropyLoss(), optimizer = opt, train = train, epochs = 6,
+      checkpoint_every = 1, early_stop = {metric = 'train_loss', patience = 0, min_delta = 100}}
+    lab.log{between = 1}
+    local opt2 = optim.Adam(m:parameters(), {lr = 0.01})
+    lab.fit{model = m, loss = nn.CrossEntropyLoss(), optimizer = opt2, train = train, epochs = 3,
+      checkpoint_every = 1, on_step = function(step)
+        if crashing and lab.config.crash == 'fit' and step == 4 then error('crash') end
+      end}
+    if crashing and lab.config.crash == 'end' then error('crash') end
+    lab.log{done = 1}
+    """
+
+  func testEarlierFitsRunAgainAndAFinishedFitReturnsAtOnce() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    let script = try writeScript(Self.twoFits, "fit.lua", in: folder)
+    let sentinel = folder.appendingPathComponent("sentinel")
+    let ref = folder.appendingPathComponent("ref")
+    try runInProcess(script, out: ref) { $0.config = [("sentinel", .string(sentinel.path))] }
+    XCTAssertEqual(MetricsLog.read(ref.appendingPathComponent("metrics.jsonl")).count, 7)
+    for (crash, after) in [("fit", 3), ("end", 5)] {
+      let dir = folder.appendingPathComponent(crash)
+      FileManager.default.createFile(atPath: sentinel.path, contents: nil)
+      XCTAssertThrowsError(
+        try runInProcess(script, out: dir) {
+          $0.config = [("sentinel", .string(sentinel.path)), ("crash", .string(crash))]
+        })
+      try FileManager.default.removeItem(at: sentinel)
+      try ScriptRunner.run(try RunResume.request(runDir: dir))
+      XCTAssertNil(try Rerun.firstDifference(ref, dir), crash)
+      XCTAssertEqual(
+        try Data(contentsOf: ref.appendingPathComponent("checkpoints/epoch-005.safetensors")),
+        try Data(contentsOf: dir.appendingPathComponent("checkpoints/epoch-005.safetensors")),
+        crash)
+      let config = try XCTUnwrap(try JSON.read(dir.appendingPathComponent("config.json")))
+      XCTAssertEqual(config["resumed"]?.items?.first?["after_epoch"], .number(Double(after)))
+      XCTAssertTrue(read(dir.appendingPathComponent("report.md")).contains("Stopped after epoch 2"))
+    }
+  }
+
   func testAChangedScriptOrAFinishedRunIsNotResumed() throws {
     let folder = try TestPaths.temporaryDirectory()
     try writeScript(Self.crashing, "fit.lua", in: folder)
