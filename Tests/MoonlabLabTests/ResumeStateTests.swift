@@ -225,6 +225,45 @@ final class ResumeStateTests: XCTestCase {
     }
   }
 
+  /// Train states with one value replaced (numbers out of range, other types, broken
+  /// structure) are read or refused with a message, and a resume from one that reads
+  /// fails with a message or continues: never a trap.
+  func testMutatedTrainStatesAreErrorsNotCrashes() throws {
+    let folder = try TestPaths.temporaryDirectory()
+    try writeScript(Self.crashing, "fit.lua", in: folder)
+    let crashed = try crashedRun(folder, name: "crashed")
+    let file = crashed.appendingPathComponent("train-state/epoch-003.json")
+    let original = read(file).split(separator: "\n", omittingEmptySubsequences: false)
+    let values = [
+      "-1", "0", "1e300", "0.5", "\"x\"", "null", "[]", "{}", "true", "9.3e18", "-0.0", "1e15",
+      "\"ffffffffffffffffffff\"", "[\"0\", \"0\", \"0\", \"0\"]", "123456789012",
+    ]
+    let rng = Generator(seed: 4)
+    var (read, resumed) = (0, 0)
+    for round in 0..<300 {
+      var lines = original
+      let i = rng.below(lines.count)
+      let line = lines[i]
+      let start = line.range(of: ": ")?.upperBound ?? line.firstIndex { $0 != " " } ?? line.endIndex
+      let comma = line.hasSuffix(",") ? "," : ""
+      lines[i] = line[..<start] + values[rng.below(values.count)] + comma
+      let dir = folder.appendingPathComponent("m\(round)")
+      try FileManager.default.copyItem(at: crashed, to: dir)
+      try lines.joined(separator: "\n").write(
+        to: dir.appendingPathComponent("train-state/epoch-003.json"), atomically: true,
+        encoding: .utf8)
+      guard (try? TrainState.read(dir.appendingPathComponent("train-state/epoch-003.json"))) != nil
+      else { continue }
+      read += 1
+      if resumed < 25 {
+        resumed += 1
+        _ = try? ScriptRunner.run(try RunResume.request(runDir: dir))
+      }
+    }
+    XCTAssertGreaterThan(read, 0, "some mutations keep a readable state")
+    XCTAssertLessThan(read, 300, "most mutations are refused")
+  }
+
   func testAChangedScriptOrAFinishedRunIsNotResumed() throws {
     let folder = try TestPaths.temporaryDirectory()
     try writeScript(Self.crashing, "fit.lua", in: folder)
