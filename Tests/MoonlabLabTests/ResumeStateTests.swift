@@ -126,13 +126,18 @@ final class ResumeStateTests: XCTestCase {
 
   // MARK: In-process resumption
 
-  /// Fails in epoch 4 while `lab.config.crash` names an existing file.
-  static let crashing = """
+  /// A small classifier with shuffling and dropout: `train`, `m`, `opt`.
+  static let setup = """
     local x = tensor.randn{48, 4}
     local y = x:matmul(tensor.randn{4, 2}):argmax(2)
     local train = data.Loader(data.tensors(x, y), {batch_size = 16, shuffle = true})
     local m = nn.Sequential{nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.25), nn.Linear(8, 2)}
     local opt = optim.SGD(m:parameters(), {lr = 0.1, momentum = 0.9})
+    """
+
+  /// Fails in epoch 4 while `lab.config.crash` names an existing file.
+  static let crashing = """
+    \(setup)
     lab.log{setup = 1}
     lab.fit{model = m, loss = nn.CrossEntropyLoss(), optimizer = opt, train = train, epochs = 6,
       checkpoint_every = 1, scheduler = optim.ReduceLROnPlateau(opt, {patience = 0, factor = 0.5}),
@@ -180,11 +185,7 @@ final class ResumeStateTests: XCTestCase {
   /// Two lab.fit calls; the first stops early (early_stop), the second fails in its
   /// epoch 2 (`crash = 'fit'`) or the script fails after it (`crash = 'end'`).
   static let twoFits = """
-    local x = tensor.randn{48, 4}
-    local y = x:matmul(tensor.randn{4, 2}):argmax(2)
-    local train = data.Loader(data.tensors(x, y), {batch_size = 16, shuffle = true})
-    local m = nn.Sequential{nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.25), nn.Linear(8, 2)}
-    local opt = optim.SGD(m:parameters(), {lr = 0.1, momentum = 0.9})
+    \(setup)
     local crashing = io.open(lab.config.sentinel) ~= nil
     lab.fit{model = m, loss = nn.CrossEntropyLoss(), optimizer = opt, train = train, epochs = 6,
       checkpoint_every = 1, early_stop = {metric = 'train_loss', patience = 0, min_delta = 100}}
