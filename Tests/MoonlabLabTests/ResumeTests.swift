@@ -103,6 +103,15 @@ final class ResumeTests: XCTestCase {
   }
 
   func testKilledSweepTrialContinuesFromItsCheckpoint() throws {
+    try checkKilledSweep(jobs: 1)
+  }
+
+  /// Two workers, both killed with their parent in epoch 4: both trials continue.
+  func testKilledSweepWorkersTrialsContinueFromTheirCheckpoints() throws {
+    try checkKilledSweep(jobs: 2)
+  }
+
+  func checkKilledSweep(jobs: Int) throws {
     let script = """
       lab.sweep{name = "sw", grid = {lr = {0.1, 0.03}}, metric = "val_acc", run = function(cfg)
         local x = tensor.randn{64, 6}
@@ -118,26 +127,32 @@ final class ResumeTests: XCTestCase {
     let ref = try TestPaths.temporaryDirectory()
     let folder = try TestPaths.temporaryDirectory()
     for f in [ref, folder] { try writeScript(script, "sweep.lua", in: f) }
-    let whole = try runMoonlab(["sweep", "sweep.lua", "--threads", "1"], in: ref)
+    let arguments = ["sweep", "sweep.lua", "--threads", "1", "--jobs", String(jobs)]
+    let whole = try runMoonlab(arguments, in: ref)
     XCTAssertEqual(whole.status, 0, whole.output)
 
-    // The first trial hangs in epoch 4: find it by its checkpoint of epoch 3.
+    // Each running trial hangs in epoch 4: find them by their checkpoints of epoch 3.
     let sweep = folder.appendingPathComponent("runs/sw")
-    let checkpoint = {
-      ((try? FileManager.default.contentsOfDirectory(atPath: sweep.path)) ?? []).first {
+    let hanging = {
+      ((try? FileManager.default.contentsOfDirectory(atPath: sweep.path)) ?? []).filter {
         exists(sweep.appendingPathComponent($0), "train-state/epoch-003.json")
       }
     }
-    try killWhenHanging(
-      ["sweep", "sweep.lua", "--threads", "1"], in: folder, until: { checkpoint() != nil })
-    let trial = try XCTUnwrap(checkpoint())
-    XCTAssertFalse(exists(sweep.appendingPathComponent(trial), "DONE"))
+    try killWhenHanging(arguments, in: folder, until: { hanging().count == jobs })
+    usleep(300_000)  // workers die with their parent (PR_SET_PDEATHSIG)
+    let killed = hanging()
+    for trial in killed {
+      XCTAssertFalse(exists(sweep.appendingPathComponent(trial), "DONE"))
+    }
 
-    let resumed = try runMoonlab(["sweep", "sweep.lua", "--threads", "1"], in: folder)
+    let resumed = try runMoonlab(arguments, in: folder)
     XCTAssertEqual(resumed.status, 0, resumed.output)
-    XCTAssertTrue(
-      resumed.output.contains("trial \(trial): resuming"), resumed.output)
-    XCTAssertTrue(resumed.output.contains("lab.fit: resumed after epoch 3/6"), resumed.output)
+    for trial in killed {
+      XCTAssertTrue(resumed.output.contains("trial \(trial): resuming"), resumed.output)
+    }
+    XCTAssertEqual(
+      resumed.output.components(separatedBy: "lab.fit: resumed after epoch 3/6").count - 1, jobs,
+      resumed.output)
     let refSweep = ref.appendingPathComponent("runs/sw")
     for id in try FileManager.default.contentsOfDirectory(atPath: refSweep.path)
     where exists(refSweep.appendingPathComponent(id), "DONE") {
