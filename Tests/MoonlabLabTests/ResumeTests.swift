@@ -100,6 +100,12 @@ final class ResumeTests: XCTestCase {
     XCTAssertEqual(config["status"]?.text, "finished")
     XCTAssertEqual(config["resumed"]?.items?.first?["after_epoch"], .number(3))
     XCTAssertTrue(exists(killed, "DONE"))
+    // train-state/ keeps the two newest checkpoints.
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(
+        atPath: killed.appendingPathComponent("train-state").path
+      ).sorted(),
+      ["epoch-005.json", "epoch-005.safetensors", "epoch-006.json", "epoch-006.safetensors"])
   }
 
   func testKilledSweepTrialContinuesFromItsCheckpoint() throws {

@@ -26,6 +26,26 @@ extension TrainState {
     try AtomicFile.write(
       JSON.object((json.fields ?? []) + link).serialized(pretty: true) + "\n",
       to: dir.appendingPathComponent(base + ".json"))
+    // Resume needs the newest; the one before stays in case the newest is damaged.
+    for old in TrainState.epochs(in: dir).filter({ $0 < epoch }).dropFirst() {
+      TrainState.remove(old, in: dir)
+    }
+  }
+
+  /// The epochs of the checkpoints in `dir` (train-state/), newest first.
+  static func epochs(in dir: URL) -> [Int] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+    return names.compactMap { name -> Int? in
+      guard name.hasPrefix("epoch-"), name.hasSuffix(".json") else { return nil }
+      return Int(name.dropFirst(6).dropLast(5))
+    }.sorted(by: >)
+  }
+
+  /// Removes a checkpoint, its JSON first: a pair without tensors is never left behind.
+  static func remove(_ epoch: Int, in dir: URL) {
+    for ext in [".json", ".safetensors"] {
+      try? FileManager.default.removeItem(at: dir.appendingPathComponent(baseName(epoch) + ext))
+    }
   }
 
   /// Reads the checkpoint whose JSON is `url`, checking its tensors against the sha256.
@@ -51,13 +71,8 @@ extension TrainState {
   /// removed, since the resumed run redoes those epochs and writes them again.
   static func latest(in runDir: URL, note: (String) -> Void) -> TrainState? {
     let dir = runDir.appendingPathComponent(folder)
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-    let epochs = names.compactMap { name -> Int? in
-      guard name.hasPrefix("epoch-"), name.hasSuffix(".json") else { return nil }
-      return Int(name.dropFirst(6).dropLast(5))
-    }.sorted(by: >)
     var chosen: TrainState?
-    for epoch in epochs {
+    for epoch in epochs(in: dir) {
       let url = dir.appendingPathComponent(baseName(epoch) + ".json")
       if chosen == nil {
         do {
@@ -71,9 +86,7 @@ extension TrainState {
           note("skipping a damaged checkpoint: \(error)")
         }
       }
-      for ext in [".json", ".safetensors"] {
-        try? FileManager.default.removeItem(at: dir.appendingPathComponent(baseName(epoch) + ext))
-      }
+      remove(epoch, in: dir)
     }
     return chosen
   }
