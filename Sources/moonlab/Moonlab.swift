@@ -13,6 +13,7 @@ struct Moonlab: ParsableCommand {
       RunCommand.self,
       SweepCommand.self,
       RerunCommand.self,
+      ResumeCommand.self,
       ReportCommand.self,
       CompareCommand.self,
       ReplCommand.self,

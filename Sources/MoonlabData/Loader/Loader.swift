@@ -51,6 +51,16 @@ public final class Loader {
     return options.dropLast ? n / b : (n + b - 1) / b
   }
 
+  /// Continues from a checkpoint taken between epochs: the next `nextEpoch` is epoch
+  /// `epoch`, with the order and augmentation an uninterrupted run gives it (both come
+  /// from the seed and the epoch number, so the counter is the loader's whole state).
+  public func restore(epoch: Int) throws {
+    guard epoch >= 0 else { throw DataError("Loader: epoch \(epoch) to resume at must be ≥ 0") }
+    current?.stop()
+    current = nil
+    self.epoch = epoch
+  }
+
   /// Starts the next epoch; an epoch still running is stopped first.
   public func nextEpoch() -> Epoch {
     current?.stop()

@@ -19,6 +19,22 @@ struct BestMetric {
     self.minDelta = minDelta
   }
 
+  /// Where the tracking stands, for a resume checkpoint (TrainState).
+  struct Position: Equatable {
+    var best: Double?
+    var bestEpoch: Int
+    var epochsWithout: Int
+  }
+
+  var position: Position {
+    Position(best: best, bestEpoch: bestEpoch, epochsWithout: epochsWithout)
+  }
+
+  /// Continues from a checkpoint's position.
+  mutating func restore(_ p: Position) {
+    (best, bestEpoch, epochsWithout) = (p.best, p.bestEpoch, p.epochsWithout)
+  }
+
   /// Takes epoch `epoch`'s value; true when it is the new best.
   mutating func update(_ value: Double, epoch: Int) -> Bool {
     let better: Bool

@@ -109,8 +109,36 @@ enum FitLibrary {
 
     var history: [String: [Double]] = [:]
     var rows: [[String]] = []
+    // This fit's epoch lines, kept for its train states (docs/lab.md, "Resuming a run").
+    var fitLines: [[JSON.Field]] = []
+    func add(_ line: [JSON.Field]) {
+      for f in line where f.key != "epoch" && f.key != "images_per_s" {
+        history[f.key, default: []].append(f.value.double ?? .nan)
+      }
+      rows.append(line.dropLast().map { ReportWriter.cell($0.value) })
+      fitLines.append(line)
+    }
+    record.fitCalls += 1
+    let trained = Trained(
+      model: fit.model, optimizer: optimizer, scheduler: scheduler, plateau: plateau, train: train,
+      val: hasVal ? lua.anyObject(valIndex) as? Loader : nil, context: session.host.context)
+    let linesBeforeFit = record.metrics.lines.count
     let firstEpoch = (record.metrics.lines.compactMap { $0["epoch"]?.double }.max() ?? 0) + 1
-    for e in 1...epochs {
+    var (e, finished) = (0, false)
+    if let point = record.resumePoint, point.fit == record.fitCalls {
+      record.resumePoint = nil
+      try resume(
+        from: point, trained, &control, fit, epochs: epochs, linesBeforeFit: linesBeforeFit)
+      try record.metrics.keepRecorded(through: point.metricsLines)
+      point.lines.forEach(add)
+      (e, finished) = (point.fitEpoch, point.finished)
+      if let stop = point.stop { record.add(.text("Stopped after epoch \(point.epoch): \(stop).")) }
+      session.output.write(
+        "lab.fit: resumed after epoch \(e)/\(epochs) from \(TrainState.folder)/\(TrainState.baseName(point.epoch)).json\n"
+      )
+    }
+    while !finished, e < epochs {
+      e += 1
       let epoch = Int(firstEpoch) + e - 1
       let lr = optimizer.lr
       let start = Date()
@@ -138,13 +166,11 @@ enum FitLibrary {
       // Only in metrics.jsonl: the history and the table keep one column set per epoch.
       let skipped = t.skipped > 0 ? [JSON.Field("skipped_batches", .number(Double(t.skipped)))] : []
       try record.metrics.append(.object(line + skipped))
-      for f in line where f.key != "epoch" && f.key != "images_per_s" {
-        history[f.key, default: []].append(f.value.double ?? .nan)
-      }
-      rows.append(line.dropLast().map { ReportWriter.cell($0.value) })
+      add(line)
       session.output.write(summary(e, epochs, t, v, lr: lr, seconds: seconds) + "\n")
 
-      if let every, e % every == 0 || e == epochs {
+      let checkpoint = every.map { e % $0 == 0 || e == epochs } ?? false
+      if checkpoint {
         let path = record.dir.appendingPathComponent(
           String(format: "checkpoints/epoch-%03d.safetensors", epoch))
         try Checkpoint.save(fit.model, to: path.path)
@@ -158,11 +184,25 @@ enum FitLibrary {
         control.keepBest = best
       }
       try record.writeReport(.running)
-      if let stop = try stopReason(fit, &control, line, epoch: epoch) {
+      let stop = try stopReason(fit, &control, line, epoch: epoch)
+      if let stop {
         session.output.write("lab.fit: stopped after epoch \(epoch): \(stop)\n")
         record.add(.text("Stopped after epoch \(epoch): \(stop)."))
-        break
       }
+      // Taken after on_epoch_end, which may log or change the weights: the state is the
+      // one the next epoch starts from.
+      if checkpoint {
+        try TrainState(
+          fit: record.fitCalls, epoch: epoch, fitEpoch: e, epochs: epochs,
+          finished: stop != nil || e == epochs, stop: stop,
+          metricsLines: record.metrics.lines.count, linesBeforeFit: linesBeforeFit,
+          lines: fitLines, optimizer: optimizer, schedule: trained.schedule,
+          random: session.host.context.randomState, trainEpoch: train.epoch,
+          valEpoch: trained.val?.epoch, steps: fit.steps, earlyStop: control.earlyStop?.position,
+          keepBest: control.keepBest?.position, model: fit.model
+        ).write(in: record.dir)
+      }
+      if stop != nil { break }
     }
     let columns =
       ["epoch", "train_loss"] + (history["train_acc"] != nil ? ["train_acc"] : [])

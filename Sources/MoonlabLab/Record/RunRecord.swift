@@ -48,6 +48,10 @@ public final class RunRecord {
   /// Blocks made from other files, shown first (a sweep folder's results and curves).
   var leading: [ReportBlock] = []
   private var imageCount = 0
+  /// lab.fit calls made into this record so far (a train state names the call it is of).
+  var fitCalls = 0
+  /// The checkpoint a resumed run continues from, until its lab.fit call takes it.
+  var resumePoint: TrainState?
 
   /// Makes the directory and writes config.json and the script copy. The directory must not
   /// hold a run already (its record would be lost), except with `reuse` (a sweep folder
@@ -64,8 +68,10 @@ public final class RunRecord {
       let recorded = (try? JSON.read(config))??["status"]?.text
       let status = fm.fileExists(atPath: done.path) ? "finished" : recorded ?? "unknown"
       if status == "finished" || !restart {
+        let resume = status == "finished" ? "" : ", continue it with `moonlab resume \(dir.path)`"
         throw LabError(
-          "\(dir.path) already holds a run (status: \(status)); choose another --out or remove it")
+          "\(dir.path) already holds a run (status: \(status)); choose another --out or remove it\(resume)"
+        )
       }
     }
     if fm.fileExists(atPath: done.path) { try fm.removeItem(at: done) }
@@ -77,6 +83,29 @@ public final class RunRecord {
       JSON.object(provenance).serialized(pretty: true) + "\n",
       to: dir.appendingPathComponent("config.json"))
     metrics = try MetricsLog(url: dir.appendingPathComponent("metrics.jsonl"))
+  }
+
+  /// Reopens `dir`, a run that did not finish, to continue it from `point` (nil: from
+  /// the start; docs/lab.md, "Resuming a run"). config.json keeps its fields, with the
+  /// status running again and the resume listed under `resumed`; `metrics` is the log,
+  /// locked and cut back to the checkpoint's lines, which the script must log again.
+  init(resuming dir: URL, from point: TrainState?, metrics: MetricsLog) throws {
+    self.dir = dir
+    let configURL = dir.appendingPathComponent("config.json")
+    guard let fields = try JSON.read(configURL)?.fields else {
+      throw LabError("\(dir.path) is not a run directory (no config.json)")
+    }
+    provenance = fields.filter { $0.key != "error" && $0.key != "finished" }
+    self.metrics = metrics
+    resumePoint = point
+    let resume = JSON.object([
+      .init("at", .string(RunRecord.timestamp())),
+      .init("after_epoch", .number(Double(point?.epoch ?? 0))),
+    ])
+    set("resumed", .array((provenance.first { $0.key == "resumed" }?.value.items ?? []) + [resume]))
+    set("status", .string("running"))
+    try AtomicFile.write(
+      JSON.object(provenance).serialized(pretty: true) + "\n", to: configURL)
   }
 
   public var name: String {
@@ -104,6 +133,7 @@ public final class RunRecord {
   /// Ends the run: config.json gets the final lab.config, the end time and the status,
   /// the report is rendered, and DONE is written last when the run succeeded.
   public func finish(_ status: RunStatus, config: JSON?) throws {
+    defer { metrics.unlock() }
     if let config { set("config", config) }
     set("finished", .string(RunRecord.timestamp()))
     set("status", .string(status.name))

@@ -88,6 +88,13 @@ public enum Rerun {
     return nil
   }
 
+  /// The first key whose value differs between two metrics lines, bit for bit, timing
+  /// keys aside; nil when they agree.
+  static func differingKey(_ l: JSON, _ r: JSON) -> String? {
+    let keys = (l.fields ?? []).map(\.key) + (r.fields ?? []).map(\.key).filter { l[$0] == nil }
+    return keys.first { !MetricsCharts.isTiming($0) && !same(l[$0], r[$0]) }
+  }
+
   private static func same(_ a: JSON?, _ b: JSON?) -> Bool {
     if let p = a?.double, let q = b?.double {
       return p.bitPattern == q.bitPattern || (p.isNaN && q.isNaN)

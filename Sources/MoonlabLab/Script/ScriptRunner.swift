@@ -22,6 +22,9 @@ public struct RunRequest {
   /// Set by `moonlab sweep`: the script keeps no run record of its own; `lab.sweep` runs,
   /// shards, merges or emits the trials as asked.
   public var sweep: SweepOptions?
+  /// Set by `moonlab resume`: continue the unfinished run in `outDir` from its newest
+  /// checkpoint instead of refusing the occupied folder (docs/lab.md, "Resuming a run").
+  public var resume = false
 
   /// Where each dataset split is read from when the script names no root: a rerun's
   /// recorded sources (`DataSource.key` → origin); empty = the default roots.
@@ -105,12 +108,19 @@ public enum ScriptRunner {
       let dir =
         request.outDir.map { URL(fileURLWithPath: $0) }
         ?? RunRecord.defaultDir(name: request.scriptName)
-      session.record = try RunRecord(
-        dir: dir, provenance: session.provenance(name: request.scriptName), script: script)
-      FileHandle.standardError.write(Data("moonlab: recording to \(dir.path)\n".utf8))
+      if request.resume {
+        session.record = try RunResume.reopen(dir) { note in
+          FileHandle.standardError.write(Data("moonlab: \(note)\n".utf8))
+        }
+      } else {
+        session.record = try RunRecord(
+          dir: dir, provenance: session.provenance(name: request.scriptName), script: script)
+        FileHandle.standardError.write(Data("moonlab: recording to \(dir.path)\n".utf8))
+      }
     }
     do {
       try session.host.runScript(path: request.scriptPath, arguments: request.arguments)
+      if let record = session.record { try RunResume.checkReached(record) }
     } catch {
       if let exit = session.earlyExit {
         if exit.success { return nil }

@@ -172,8 +172,6 @@ struct Sweep {
   func runTrial(_ t: Trial, into trialDir: URL) -> Bool {
     let previous = session.record
     defer { session.record = previous }
-    // An unfinished earlier attempt starts over.
-    try? FileManager.default.removeItem(at: trialDir)
     let record: RunRecord
     do {
       let extra: [JSON.Field] = [
@@ -186,9 +184,15 @@ struct Sweep {
           ])),
         .init("trial_seed", LabSession.seedJSON(t.seed)),
       ]
-      record = try RunRecord(
-        dir: trialDir, provenance: session.provenance(name: "\(spec.name)/\(t.id)", extra: extra),
-        script: session.script, restart: true)
+      if let resumed = try resumedTrial(t, trialDir) {
+        record = resumed
+      } else {
+        // An unfinished earlier attempt without a checkpoint starts over.
+        try? FileManager.default.removeItem(at: trialDir)
+        record = try RunRecord(
+          dir: trialDir, provenance: session.provenance(name: "\(spec.name)/\(t.id)", extra: extra),
+          script: session.script, restart: true)
+      }
     } catch {
       FileHandle.standardError.write(Data("moonlab: trial \(t.id): \(error)\n".utf8))
       return false
@@ -199,6 +203,7 @@ struct Sweep {
     session.output.write("trial \(t.id): \(t.label)\(replicate)\n")
     do {
       let result = try callRun(t)
+      try RunResume.checkReached(record)
       record.add(.section("Result"))
       record.add(
         .table(
@@ -220,6 +225,21 @@ struct Sweep {
         Data("moonlab: trial \(t.id) \(status.name): \(message)\n".utf8))
       try? record.finish(status, config: session.labConfig())
       return false
+    }
+  }
+
+  /// The trial's record reopened at its newest checkpoint, when an unfinished attempt of
+  /// this script left one (docs/lab.md, "Resuming a run"); nil to start it over.
+  private func resumedTrial(_ t: Trial, _ trialDir: URL) throws -> RunRecord? {
+    let fm = FileManager.default
+    let config = trialDir.appendingPathComponent("config.json")
+    guard fm.fileExists(atPath: config.path),
+      !fm.fileExists(atPath: trialDir.appendingPathComponent("DONE").path),
+      (try? JSON.read(config))??["script"]?["sha256"]?.text == SHA256.hex(session.script),
+      fm.fileExists(atPath: trialDir.appendingPathComponent(TrainState.folder).path)
+    else { return nil }
+    return try RunResume.reopen(trialDir, onlyFromCheckpoint: true) { line in
+      session.output.write("trial \(t.id): \(line)\n")
     }
   }
 

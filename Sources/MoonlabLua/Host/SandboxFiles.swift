@@ -24,7 +24,7 @@ extension Lua {
   /// them, so a failed run can't leave a forged DONE or rewrite its metrics.
   static let recordFiles: Set<Substring> = [
     "DONE", "config.json", "script.lua", "metrics.jsonl", "report.html", "report.md",
-    "report.json", "images", "result.json",
+    "report.json", "images", "result.json", "train-state",
   ]
 
   /// Argument `i` of `fn` as a file path. Under --sandbox it must be relative, must not

@@ -16,14 +16,21 @@ public enum Checkpoint {
   /// optimizer holding them stays valid). The file must hold exactly the module's
   /// parameters and buffers with matching shapes; nothing is changed unless it does.
   public static func load(into module: Module, from path: String) throws {
-    let file = try Safetensors.read(path: path)
+    try load(into: module, tensors: try Safetensors.read(path: path).tensors, source: path)
+  }
+
+  /// The same from tensors already read (a resume checkpoint's model part); `source`
+  /// names where they came from in errors.
+  public static func load(
+    into module: Module, tensors: [(name: String, tensor: Tensor)], source path: String
+  ) throws {
     var byName: [String: Tensor] = [:]
-    for (name, t) in file.tensors { byName[name] = t }
+    for (name, t) in tensors { byName[name] = t }
 
     let expected = state(of: module)
     let expectedNames = Set(expected.map(\.name))
     let missing = expected.map(\.name).filter { byName[$0] == nil }
-    let unexpected = file.tensors.map(\.name).filter { !expectedNames.contains($0) }
+    let unexpected = tensors.map(\.name).filter { !expectedNames.contains($0) }
     guard missing.isEmpty, unexpected.isEmpty else {
       var why: [String] = []
       if !missing.isEmpty { why.append("missing tensor(s) \(quoted(missing))") }
@@ -51,7 +58,7 @@ public enum Checkpoint {
   }
 
   /// Parameters then buffers, by dotted name.
-  static func state(of module: Module) -> [(name: String, tensor: Tensor)] {
+  public static func state(of module: Module) -> [(name: String, tensor: Tensor)] {
     module.namedParameters() + module.namedBuffers()
   }
 

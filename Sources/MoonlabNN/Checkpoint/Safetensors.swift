@@ -28,6 +28,14 @@ public enum Safetensors {
   public static func write(
     _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to path: String
   ) throws {
+    try AtomicFile.write(
+      try encode(tensors, metadata: metadata, path: path), to: URL(fileURLWithPath: path))
+  }
+
+  /// The file's bytes (for a caller that also hashes them); `path` only names it in errors.
+  public static func encode(
+    _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], path: String
+  ) throws -> Data {
     var header: [String: Any] = [:]
     var offset = 0
     for (name, t) in tensors {
@@ -50,7 +58,7 @@ public enum Safetensors {
       // Float32 in memory is already little-endian on every platform we build for.
       file.append(UnsafeBufferPointer(start: t.data, count: t.count))
     }
-    try AtomicFile.write(file, to: URL(fileURLWithPath: path))
+    return file
   }
 
   // MARK: Reading

@@ -21,13 +21,13 @@ open class Optimizer {
   /// the same optimizer (SequentialLR's) start from them too, not from a lr already scaled.
   public var initialLRs: [Double]?
   /// Buffers per parameter, each the parameter's size, zero at the first step.
-  private let buffersPerParameter: Int
-  private var storages: [[TensorStorage]]
+  let buffersPerParameter: Int
+  var storages: [[TensorStorage]]
   /// The same buffers' pointers, kept so a step doesn't build arrays.
-  private var state: [[UnsafeMutablePointer<Float>]]
+  var state: [[UnsafeMutablePointer<Float>]]
   /// Steps taken by each parameter (PyTorch counts per parameter: a parameter without a
   /// gradient is skipped and its Adam bias correction doesn't advance).
-  private var steps: [Int]
+  var steps: [Int]
 
   /// The name in messages ("SGD").
   open var typeName: String { String(describing: type(of: self)) }

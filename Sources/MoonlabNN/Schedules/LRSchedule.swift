@@ -40,6 +40,16 @@ open class LRSchedule {
     apply()
   }
 
+  /// Continues from a checkpoint taken after `epoch` steps (docs/lab.md, "Resuming a
+  /// run"): the schedule's whole state, since each lr is a function of the epoch.
+  public func restore(epoch: Int) throws {
+    guard epoch >= 0 else {
+      throw TensorError("\(typeName): epoch \(epoch) to resume at must be ≥ 0")
+    }
+    self.epoch = epoch
+    apply()
+  }
+
   func apply() {
     optimizer.groupLRs = baseLRs.map { lr(at: epoch, base: $0) }
   }

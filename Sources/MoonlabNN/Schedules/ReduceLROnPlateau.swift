@@ -68,6 +68,20 @@ public final class ReduceLROnPlateau {
     }
   }
 
+  /// Continues from a checkpoint (docs/lab.md, "Resuming a run"): the counters `step`
+  /// keeps. The lrs it lowered are the optimizer's, restored with the optimizer.
+  public func restore(epoch: Int, best: Double, badSteps: Int, cooldownLeft: Int) throws {
+    guard epoch >= 0, badSteps >= 0, cooldownLeft >= 0, !best.isNaN else {
+      throw TensorError(
+        "ReduceLROnPlateau: invalid state to resume (epoch \(epoch), best \(best), bad steps \(badSteps), cooldown \(cooldownLeft))"
+      )
+    }
+    self.epoch = epoch
+    self.best = best
+    self.badSteps = badSteps
+    self.cooldownLeft = cooldownLeft
+  }
+
   public func step(_ metric: Double) {
     epoch += 1
     if isBetter(metric) {

@@ -7,11 +7,11 @@ import Foundation
 /// trials, a notebook, the kernel, tests) never share state by accident
 /// (docs/architecture.md, "Run context"). Code outside any run reads a process default.
 public final class RunContext {
-  public private(set) var seed: UInt64
+  public internal(set) var seed: UInt64
   /// The default stream: `tensor.rand`, `tensor.randn`.
   public private(set) var random: Generator
   /// Named streams shared by all their consumers until the next `reseed`.
-  private var streams: [String: Generator] = [:]
+  var streams: [String: Generator] = [:]
   /// Grad mode; off inside `Autograd.noGrad`.
   public var gradEnabled = true
   /// Threads for our kernels and OpenBLAS (`moonlab run --threads`).

@@ -32,6 +32,20 @@ public final class Generator {
     return h
   }
 
+  /// The four words of the generator's position, for a checkpoint (docs/lab.md,
+  /// "Resuming a run"); `restore` puts a generator back there.
+  public var state: [UInt64] { [s0, s1, s2, s3] }
+
+  /// Continues from a position `state` gave, in place: consumers holding this generator
+  /// see the restored stream. xoshiro's all-zero state is refused (it only yields zeros).
+  public func restore(_ state: [UInt64]) throws {
+    guard state.count == 4, state.contains(where: { $0 != 0 }) else {
+      throw TensorError(
+        "random stream state must be 4 words, not all zero, got \(state.count) word(s)")
+    }
+    (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+  }
+
   @inline(__always)
   public func next() -> UInt64 {
     let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
