@@ -160,20 +160,26 @@ public final class RunRecord {
     }
   }
 
+  /// `date` in UTC as RFC 3339 ("2026-12-01T23:40:05Z").
   public static func timestamp(_ date: Date = Date()) -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    return f.string(from: date)
+    utc(date, "%Y-%m-%dT%H:%M:%SZ")
+  }
+
+  /// `date` in UTC through strftime: Foundation's date formatters load ICU's data on first
+  /// use, a few milliseconds of every run's start-up (docs/architecture.md, "Start-up and the release binary").
+  static func utc(_ date: Date, _ format: String) -> String {
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    var text = [CChar](repeating: 0, count: 64)
+    let n = strftime(&text, text.count, format, &parts)
+    return String(decoding: text[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   /// runs/NAME-YYYYmmdd-HHMMSS (UTC), with -2, -3 … when two runs start in one second.
   public static func defaultDir(name: String, root: String = "runs") -> URL {
-    let f = DateFormatter()
-    f.dateFormat = "yyyyMMdd-HHmmss"
-    f.timeZone = TimeZone(identifier: "UTC")
-    f.locale = Locale(identifier: "en_US_POSIX")
     let base = URL(fileURLWithPath: root).appendingPathComponent(
-      "\(name)-\(f.string(from: Date()))")
+      "\(name)-\(utc(Date(), "%Y%m%d-%H%M%S"))")
     var url = base
     var k = 2
     while FileManager.default.fileExists(atPath: url.path) {
