@@ -49,19 +49,14 @@ extension Rerun {
       "the run was recorded with \(recorded) kernels, this build has \(KernelBuild.name) ones: expect last-bit differences (docs/architecture.md, \"Build targets\")"
   }
 
-  /// The thread count and OpenBLAS: our kernels split work by the thread count alone, but
-  /// OpenBLAS caps its threads at its build's MAX_THREADS and each core type and version
-  /// has its own kernels.
+  /// The thread count and OpenBLAS: our kernels split work by the thread count alone
+  /// (OpenBLAS itself runs on one thread, RunContext), but each OpenBLAS core type and
+  /// version has its own kernels.
   static func threadChanges(_ config: JSON) -> [String] {
     var notes: [String] = []
     let now = Provenance.openBLAS
     guard let threads = config["threads"]?.double, threads >= 1 else {
       return ["config.json records no thread count: the rerun uses 1 thread"]
-    }
-    if let max = now["max_threads"]?.double, threads > max {
-      notes.append(
-        "the run was recorded with \(Int(threads)) threads; this OpenBLAS runs at most \(Int(max)), so its matrix products may split differently"
-      )
     }
     if let recorded = config["openblas"], recorded["core"] != nil {
       func describe(_ j: JSON) -> String {

@@ -127,13 +127,13 @@ public class RecurrentStack: Module {
       h.data.update(from: initial[0].data + l * stepSize, count: stepSize)
       c?.data.update(from: initial[1].data + l * stepSize, count: stepSize)
       fillRows(xz.data, bih.data, rows: rows, width: g)
-      sgemm(
+      parallelSgemm(
         transA: false, transB: true, m: rows, n: g, k: nIn, a: input, lda: nIn, b: wih.data,
         ldb: nIn, beta: 1, c: xz.data, ldc: g)
       for t in 0..<steps {
         let (prev, next) = (t * stepSize, (t + 1) * stepSize)
         fillRows(hz.data, bhh.data, rows: batch, width: g)
-        sgemm(
+        parallelSgemm(
           transA: false, transB: true, m: batch, n: g, k: nH, a: h.data + prev, lda: nH,
           b: whh.data, ldb: nH, beta: 1, c: hz.data, ldc: g)
         cell.forward(
@@ -186,7 +186,7 @@ public class RecurrentStack: Module {
             cPrev: c.map { $0 + prev }, c: c.map { $0 + next }, dxz: dxzT, dhz: dhzT,
             dhPrev: dh.data, rows: batch, hidden: nH)
           // ∂L/∂hₜ₋₁ += dhz·W_hh
-          sgemm(
+          parallelSgemm(
             transA: false, transB: false, m: batch, n: nH, k: g, a: dhzT, lda: g, b: whh.data,
             ldb: nH, beta: 1, c: dh.data, ldc: nH)
         }
@@ -198,7 +198,7 @@ public class RecurrentStack: Module {
             batch: batch, nIn: nIn, nH: nH), at: 0)
         // ∂L/∂(this layer's input) = dxz·W_ih
         let dInput = Tensor(uninitialized: [rows, nIn])
-        sgemm(
+        parallelSgemm(
           transA: false, transB: false, m: rows, n: nIn, k: g, a: dxz.data, lda: g, b: wih.data,
           ldb: nIn, c: dInput.data, ldc: nIn)
         dSeq = dInput
@@ -227,10 +227,10 @@ private func weightGradients(
     Tensor(uninitialized: [g, nIn]), Tensor(uninitialized: [g, nH]), Tensor(zeros: [g]),
     Tensor(zeros: [g])
   )
-  sgemm(
+  parallelSgemm(
     transA: true, transB: false, m: g, n: nIn, k: rows, a: dxz, lda: g, b: input, ldb: nIn,
     c: gih.data, ldc: nIn)
-  sgemm(
+  parallelSgemm(
     transA: true, transB: false, m: g, n: nH, k: rows, a: dhz, lda: g, b: hidden, ldb: nH,
     c: ghh.data, ldc: nH)
   for r in 0..<rows {

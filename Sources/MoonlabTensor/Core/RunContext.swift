@@ -14,12 +14,10 @@ public final class RunContext {
   var streams: [String: Generator] = [:]
   /// Grad mode; off inside `Autograd.noGrad`.
   public var gradEnabled = true
-  /// Threads for our kernels and OpenBLAS (`moonlab run --threads`).
+  /// Threads for our kernels (`moonlab run --threads`). OpenBLAS always runs on one: GEMMs
+  /// are split over our threads instead (`Parallel.forChunks`, `parallelSgemm`).
   public var threads: Int {
-    didSet {
-      threads = max(1, threads)
-      if self === RunContext.current { openblas_set_num_threads(Int32(threads)) }
-    }
+    didSet { threads = max(1, threads) }
   }
   /// The least work (multiply-adds) worth a chunk of its own (see `batchChunks`).
   public var minimumChunkWork = 1 << 20
@@ -27,6 +25,7 @@ public final class RunContext {
   public var memoryLimitBytes: Int
 
   public init(seed: UInt64 = 0, threads: Int = 1, memoryLimitBytes: Int = 0) {
+    _ = RunContext.singleThreadedOpenBLAS
     self.seed = seed
     random = Generator(seed: seed, stream: "global")
     self.threads = max(1, threads)
@@ -58,27 +57,25 @@ public final class RunContext {
     return Unmanaged<RunContext>.fromOpaque(p).takeUnretainedValue()
   }
 
-  /// Code outside any host: tests, `moonlab bench`'s Swift benchmarks. One thread, for
-  /// OpenBLAS too (it would otherwise start one per core).
-  public static let processDefault: RunContext = {
-    openblas_set_num_threads(1)
-    return RunContext()
-  }()
+  /// Code outside any host: tests, `moonlab bench`'s Swift benchmarks. One thread.
+  public static let processDefault = RunContext()
 
-  /// Runs `body` with this context current on the calling thread, OpenBLAS set to its
-  /// thread count; the previous context and thread count come back afterwards.
+  /// OpenBLAS on one thread, set once before any context exists: our kernels split GEMMs
+  /// over the run's threads themselves. OpenBLAS's own idle threads spin (sched_yield)
+  /// after each multi-threaded call and took a core from our pool on 2-core machines — an
+  /// MLP step at batch 1024 on 2 threads ran 1.46× slower with them (docs/nn.md,
+  /// "Performance").
+  static let singleThreadedOpenBLAS: Void = openblas_set_num_threads(1)
+
+  /// Runs `body` with this context current on the calling thread; the previous context
+  /// comes back afterwards.
   public func activate<T>(_ body: () throws -> T) rethrows -> T {
-    let previous = RunContext.current
-    if previous === self { return try body() }
-    if previous.threads != threads { openblas_set_num_threads(Int32(threads)) }
-    defer {
-      if previous.threads != threads { openblas_set_num_threads(Int32(previous.threads)) }
-    }
+    if RunContext.current === self { return try body() }
     return try RunContext.with(self, body)
   }
 
-  /// Makes `context` current on this thread for `body` without touching OpenBLAS: for
-  /// the pool's worker threads, which run chunks of the caller's work.
+  /// Makes `context` current on this thread for `body`: also for the pool's worker
+  /// threads, which run chunks of the caller's work.
   static func with<T>(_ context: RunContext, _ body: () throws -> T) rethrows -> T {
     let previous = pthread_getspecific(key)
     pthread_setspecific(key, Unmanaged.passUnretained(context).toOpaque())

@@ -14,6 +14,26 @@ public func sgemm(
     blasint(ldc))
 }
 
+/// `sgemm` with the rows of C split over the run's threads, for GEMMs not already inside
+/// a parallel chunk (`matmul`, the recurrent layers): OpenBLAS itself runs on one thread
+/// (`RunContext.singleThreadedOpenBLAS`). Row chunks depend only on m and the thread
+/// count, so results repeat from run to run; small products stay in one piece.
+public func parallelSgemm(
+  transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+  // Rows enough for about a million multiply-adds per chunk (the pool's wake-up is µs).
+  let minRows = max(1, RunContext.current.minimumChunkWork / max(1, n * k))
+  Parallel.forChunks(m, minChunk: minRows) { rows in
+    // Row i of op(A) starts at row i of A, or at column i of A when transposed.
+    let aRows = a + rows.lowerBound * (transA ? 1 : lda)
+    sgemm(
+      transA: transA, transB: transB, m: rows.count, n: n, k: k, alpha: alpha, a: aRows, lda: lda,
+      b: b, ldb: ldb, beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
+  }
+}
+
 extension Tensor {
   /// 2-D matrix product C = A·B; dA = dC·Bᵀ, dB = Aᵀ·dC.
   public func matmul(_ other: Tensor) throws -> Tensor {
@@ -32,7 +52,7 @@ extension Tensor {
     // sgemm with beta = 0 overwrites C, so only an empty inner dimension needs zeros.
     let out = k == 0 ? Tensor(zeros: [m, n]) : Tensor(uninitialized: [m, n])
     if m > 0, n > 0, k > 0 {
-      sgemm(
+      parallelSgemm(
         transA: false, transB: false, m: m, n: n, k: k, a: data, lda: k, b: other.data, ldb: n,
         c: out.data, ldc: n)
     }
@@ -41,10 +61,10 @@ extension Tensor {
       let ga = Tensor(zeros: [m, k])
       let gb = Tensor(zeros: [k, n])
       if m > 0, n > 0, k > 0 {
-        sgemm(
+        parallelSgemm(
           transA: false, transB: true, m: m, n: k, k: n, a: g.data, lda: n, b: b.data, ldb: n,
           c: ga.data, ldc: k)
-        sgemm(
+        parallelSgemm(
           transA: true, transB: false, m: k, n: n, k: m, a: a.data, lda: k, b: g.data, ldb: n,
           c: gb.data, ldc: n)
       }

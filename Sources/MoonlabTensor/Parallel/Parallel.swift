@@ -1,15 +1,13 @@
-import CBLAS
 import Dispatch
 
 /// Splits work over the current run's thread count (`RunContext.threads`). Results must
 /// not depend on scheduling, so work is split into fixed chunks, each summed in a fixed
 /// order.
 public enum Parallel {
-  /// Runs `body` on `threads` contiguous chunks of 0..<count. OpenBLAS is switched to one
-  /// thread meanwhile: its idle threads spin, and two busy pools on 2 cores made small
-  /// GEMMs 10–100× slower (docs/nn.md, "Linear"). Chunk boundaries depend only on count and
-  /// `threads`, so results are the same from run to run. The workers run with the
-  /// caller's run context.
+  /// Runs `body` on `threads` contiguous chunks of 0..<count. OpenBLAS runs on one thread
+  /// (`RunContext.singleThreadedOpenBLAS`), so a GEMM in a chunk stays on its thread.
+  /// Chunk boundaries depend only on count and `threads`, so results are the same from
+  /// run to run. The workers run with the caller's run context.
   public static func forChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
     let context = RunContext.current
     let threads = context.threads
@@ -18,8 +16,6 @@ public enum Parallel {
       if count > 0 { body(0..<count) }
       return
     }
-    openblas_set_num_threads(1)
-    defer { openblas_set_num_threads(Int32(threads)) }
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
       let lo = count * c / chunks
       let hi = count * (c + 1) / chunks
