@@ -5,12 +5,13 @@ import MoonlabLua
 /// The `lab` library (docs/lab.md): lab.log, lab.run_dir, lab.sweep, lab.fit,
 /// lab.evaluate and lab.lr_find; lab.config is filled by LabSession.
 enum LabLibrary {
-  static func install(_ session: LabSession) {
-    session.host.registerLibrary(
+  static func install(_ owner: LabSession) {
+    let live = owner.weakly
+    owner.host.registerLibrary(
       "lab",
       [
         "log": { lua in
-          let record = try session.requireRecord("lab.log")
+          let record = try live().requireRecord("lab.log")
           try record.metrics.append(try lua.objectJSON(1, "lab.log"))
           return 0
         },
@@ -22,15 +23,15 @@ enum LabLibrary {
           return 1
         },
         "run_dir": { lua in
-          if let dir = session.record?.dir.path { lua.push(dir) } else { lua.pushNil() }
+          if let dir = try live().record?.dir.path { lua.push(dir) } else { lua.pushNil() }
           return 1
         },
-        "fit": { lua in try FitLibrary.fit(lua, session) },
-        "evaluate": { lua in try FitLibrary.evaluate(lua, session) },
-        "lr_find": { lua in try LRFind.run(lua, session) },
+        "fit": { lua in try FitLibrary.fit(lua, try live()) },
+        "evaluate": { lua in try FitLibrary.evaluate(lua, try live()) },
+        "lr_find": { lua in try LRFind.run(lua, try live()) },
         "sweep": { lua in
-          let results = try Sweep(lua, session: session).run()
-          if session.earlyExit != nil {
+          let results = try Sweep(lua, session: try live()).run()
+          if try live().earlyExit != nil {
             // A worker's trial or --emit-slurm: nothing after lab.sweep runs.
             throw LuaError("lab.sweep: the script stops here")
           }

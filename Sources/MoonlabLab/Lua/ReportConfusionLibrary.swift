@@ -7,11 +7,11 @@ import MoonlabTensor
 /// map table with each true class's accuracy. `classes` names the C classes in order
 /// (default 1…C).
 enum ReportConfusionLibrary {
-  static func functions(_ session: LabSession) -> [String: LuaFunction] {
+  static func functions(_ live: @escaping () throws -> LabSession) -> [String: LuaFunction] {
     [
       "confusion": { lua in
         let fn = "report.confusion"
-        let record = try session.requireRecord(fn)
+        let record = try live().requireRecord(fn)
         let counts = try matrix(lua, fn)
         var classes = counts.indices.map { String($0 + 1) }
         if !lua.isNoneOrNil(2) {

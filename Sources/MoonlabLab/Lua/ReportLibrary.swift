@@ -7,32 +7,33 @@ import MoonlabTensor
 /// report, which is rendered when the script ends (also on error) and after each epoch
 /// of `lab.fit`.
 enum ReportLibrary {
-  static func install(_ session: LabSession) {
-    session.host.registerLibrary(
+  static func install(_ owner: LabSession) {
+    let live = owner.weakly
+    owner.host.registerLibrary(
       "report",
       [
         "section": { lua in
-          try session.requireRecord("report.section").add(
+          try live().requireRecord("report.section").add(
             .section(try lua.string(1, "report.section")))
           return 0
         },
         "text": { lua in
-          try session.requireRecord("report.text").add(.text(try lua.string(1, "report.text")))
+          try live().requireRecord("report.text").add(.text(try lua.string(1, "report.text")))
           return 0
         },
         "table": { lua in
-          let record = try session.requireRecord("report.table")
+          let record = try live().requireRecord("report.table")
           let (columns, rows) = try table(lua)
           record.add(.table(columns: columns, rows: rows))
           return 0
         },
         "plot": { lua in
-          let record = try session.requireRecord("report.plot")
+          let record = try live().requireRecord("report.plot")
           record.add(.plot(try plot(lua)))
           return 0
         },
         "image": { lua in
-          let record = try session.requireRecord("report.image")
+          let record = try live().requireRecord("report.image")
           let t = try lua.tensor(1, "report.image")
           try lua.checkOptions(2, "report.image", allowed: ["title"])
           let title = try lua.stringOption(2, "title", "report.image") ?? ""
@@ -40,7 +41,7 @@ enum ReportLibrary {
           return 0
         },
         "filters": { lua in
-          let record = try session.requireRecord("report.filters")
+          let record = try live().requireRecord("report.filters")
           guard let m = lua.anyObject(1) as? Module else {
             throw LuaError(
               "bad argument #1 to 'report.filters' (Module expected, got \(lua.typeName(1)))")
@@ -52,7 +53,7 @@ enum ReportLibrary {
           try record.addImage(try TensorImage.filters(w), title: title)
           return 0
         },
-      ].merging(ReportConfusionLibrary.functions(session)) { a, _ in a })
+      ].merging(ReportConfusionLibrary.functions(live)) { a, _ in a })
   }
 
   /// report.table(rows, {columns=}): rows are sequences (cells by position) or records

@@ -53,6 +53,16 @@ final class LabSession {
     ReportLibrary.install(self)
   }
 
+  /// How the `lab` and `report` closures reach this session: weakly, since they live in
+  /// the host this session owns — a strong capture was a cycle that kept every in-process
+  /// run's Lua state, tensors and record alive after it ended.
+  var weakly: () throws -> LabSession {
+    { [weak self] in
+      guard let self else { throw LuaError("lab: the run this Lua state belonged to has ended") }
+      return self
+    }
+  }
+
   /// The record `fn` writes to, or an error saying there is none.
   func requireRecord(_ fn: String) throws -> RunRecord {
     guard let record else {

@@ -94,7 +94,9 @@ public struct ScriptFailed: Error, CustomStringConvertible {
 public enum ScriptRunner {
   /// A host with the lab and report libraries but no run record (the REPL, benchmarks).
   public static func makeHost(_ request: RunRequest) throws -> LuaHost {
-    try LabSession(request: request, script: Data()).host
+    let session = try LabSession(request: request, script: Data())
+    session.host.owner = session  // the libraries reach it weakly; the host keeps it
+    return session.host
   }
 
   /// Runs the script and returns its run directory (nil under `moonlab sweep`).

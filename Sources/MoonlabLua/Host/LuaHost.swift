@@ -43,6 +43,9 @@ public final class LuaHost {
   /// The source each dataset split must be read from when the script names no root
   /// (`moonlab rerun` reads what the recorded run read), keyed by `DataSource.key`.
   public var dataPins: [String: DataSource.Origin] = [:]
+  /// An object this host keeps alive for the libraries registered in it (the REPL's lab
+  /// session, which they reach weakly).
+  public var owner: AnyObject?
   /// Told which files each dataset the script opens was read from (the run record's
   /// provenance); an error it throws is the opening call's error.
   public var dataOpened: (DataSource) throws -> Void = { _ in }
