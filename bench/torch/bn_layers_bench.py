@@ -4,11 +4,12 @@ VGG-style and ResNet-20 CIFAR shapes, batch 128, train mode; forward + backward,
 
     /work/main/.venv-bench/bin/python bench/torch/bn_layers_bench.py --threads 2 [bn_layers]
 """
-import argparse
 import time
 
 import torch
 import torch.nn as nn
+
+import bench_args
 
 SHAPES = [(32, 32), (64, 16), (128, 8), (16, 32), (32, 16), (64, 8)]
 BATCH = 128
@@ -41,13 +42,10 @@ def report(name, x, f, about=""):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("names", nargs="*")
-    args = parser.parse_args()
-    if args.names and "bn_layers" not in args.names:
+    threads = bench_args.threads_if_selected("bn_layers")
+    if threads is None:
         return
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
     for c, side in SHAPES:
         x = torch.randn(BATCH, c, side, side, requires_grad=True)

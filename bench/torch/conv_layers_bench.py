@@ -3,12 +3,13 @@ ResNet-20 convolution alone at batch 128, forward and backward median ms and GFL
 
     .venv-bench/bin/python bench/torch/conv_layers_bench.py --threads 2 [conv_layers]
 """
-import argparse
 import statistics
 import time
 
 import torch
 import torch.nn as nn
+
+import bench_args
 
 SHAPES = [  # name, Cin, Cout, kernel, stride, input size, bias
     ("vgg_3_32", 3, 32, 3, 1, 32, True),
@@ -40,13 +41,10 @@ def median(fn, repeats=9):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("names", nargs="*")
-    args = parser.parse_args()
-    if args.names and "conv_layers" not in args.names:
+    threads = bench_args.threads_if_selected("conv_layers")
+    if threads is None:
         return
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
     batch = 128
     for name, cin, cout, k, stride, size, bias in SHAPES:

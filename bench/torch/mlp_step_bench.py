@@ -4,21 +4,19 @@ step (zero_grad, forward, BCE loss, backward, step) of the MLP 784-100(tanh)-100
 
     .venv-bench/bin/python bench/torch/mlp_step_bench.py --threads 2 [mlp_step]
 """
-import argparse
 import time
 
 import torch
 import torch.nn as nn
 
+import bench_args
+
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("names", nargs="*")
-    args = parser.parse_args()
-    if args.names and "mlp_step" not in args.names:
+    threads = bench_args.threads_if_selected("mlp_step")
+    if threads is None:
         return
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(threads)
     for batch, steps in [(1, 4000), (16, 2000), (1024, 60)]:
         torch.manual_seed(0)
         model = nn.Sequential(nn.Linear(784, 100), nn.Tanh(), nn.Linear(100, 100), nn.Tanh(),

@@ -4,11 +4,12 @@ fresh `python -c "import torch"`, spawned and reaped the same way, median of 20.
     python bench/torch/startup_bench.py --threads 2 [startup]
 """
 
-import argparse
 import os
 import statistics
 import sys
 import time
+
+import bench_args
 
 REPEATS = 20
 
@@ -29,11 +30,8 @@ def wall_seconds(argv):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("names", nargs="*")
-    args = parser.parse_args()
-    if args.names and "startup" not in args.names:
+    threads = bench_args.threads_if_selected("startup")
+    if threads is None:
         return
     argv = [sys.executable, "-c", "import torch"]
     wall_seconds(argv)  # warm-up: the page cache, as the Swift side

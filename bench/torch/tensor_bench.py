@@ -3,11 +3,12 @@
     python bench/torch/tensor_bench.py --threads 2 [tensor]
 """
 
-import argparse
 import statistics
 import time
 
 import torch
+
+import bench_args
 
 
 def median_time(body, repeats=7):
@@ -46,13 +47,10 @@ def elementwise(n):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("names", nargs="*")
-    args = parser.parse_args()
-    if args.names and "tensor" not in args.names:
+    threads = bench_args.threads_if_selected("tensor")
+    if threads is None:
         return
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(threads)
     with torch.no_grad():
         for n in (256, 512, 1024):
             matmul(n)
