@@ -19,6 +19,8 @@ final class ConvPlanTests: XCTestCase {
       (16, 9, 3, 1, 1, 33, 31, 3, true),  // … one image per group
       (8, 3, 3, 1, 1, 1, 2, 3, true),  // … an image smaller than a tile
       (8, 5, 3, 1, 1, 7, 16, 3, true),  // … rows of 8-multiples, an odd last tile row
+      (8, 6, 3, 1, 1, 15, 15, 3, false),  // … the speedrun's odd widths: rows copied, padded
+      (9, 8, 3, 1, 1, 3, 3, 4, false),  // … 3×3: one padded vector per row
       (3, 6, 3, 2, 1, 9, 8, 3, true),  // stride 2, odd height
       (6, 10, 3, 2, 1, 16, 16, 1, false),  // stride 2, batch 1
       (7, 3, 1, 1, 0, 5, 6, 4, false),  // 1×1: the image is the column matrix

@@ -70,7 +70,7 @@ extension ConvPlan {
             g, channels: cin, images: input + first * inSize, count: count, into: v,
             rowStride: ld, rows: rows)
           Winograd.transformGradient(
-            g, channels: cout, gy, count: count, into: z, rowStride: ld)
+            g, channels: cout, gy, count: count, into: z, rowStride: ld, rows: rows)
           // dU_ξ[Cout, Cin] += Z_ξ[Cout, tiles] · V_ξ[Cin, tiles]ᵀ
           for xi in 0..<Winograd.positions {
             sgemm(

@@ -29,10 +29,16 @@ public enum Winograd {
   static func tileRows(_ g: ConvGeometry) -> Int { (g.height + 1) / 2 }
   public static func tilesPerImage(_ g: ConvGeometry) -> Int { tileRows(g) * tileColumns(g) }
 
+  /// A row rounded up to whole vectors: kernels copy rows of other widths into zero-tailed
+  /// scratch rows so every column runs the vector path (odd CIFAR widths 31, 15, 7, 3 left
+  /// a scalar tail that cost more than the vector body).
+  static func paddedWidth(_ g: ConvGeometry) -> Int { (g.width + lanes - 1) / lanes * lanes }
+
   /// Floats of per-thread row scratch the transforms need: 8 deinterleaved rows per tile
-  /// row, and a row of zeros (the padding above and below the image).
+  /// row, a row of zeros (the padding above and below the image), and a zero-tailed copy
+  /// of one plane.
   static func rowScratch(_ g: ConvGeometry) -> Int {
-    8 * (tileColumns(g) + 1 + lanes) * tileRows(g) + g.width
+    8 * (tileColumns(g) + 1 + lanes) * tileRows(g) + (g.height + 1) * paddedWidth(g)
   }
 
   /// weight [Cout, Cin, 3, 3] → U [16][Cout][Cin] (U_ξ = (G w Gᵀ)_ξ); `transposed`: the
@@ -107,22 +113,30 @@ public enum Winograd {
     // row right after its 4-float stores stalled on store forwarding (20% of the time).
     let rowSet = 8 * span
     let channelStride = channels * rowStride  // between positions ξ
+    let padded = paddedWidth(g)
     let zeros = rows + th * rowSet
-    // The split writes even[0..<⌈W/2⌉] and odd[1...⌊W/2⌋]; the rest stays zero.
-    rows.update(repeating: 0, count: th * rowSet + g.width)
+    let copy = zeros + padded
+    // The split writes even[0..<padded/2] and odd[1...padded/2]; the rest stays zero, and
+    // so do the copy's tails.
+    rows.update(repeating: 0, count: th * rowSet + (g.height + 1) * padded)
     for image in 0..<count {
       for c in 0..<channels {
-        let plane = images + (image * channels + c) * g.inPlane
+        var plane = images + (image * channels + c) * g.inPlane
+        if padded != g.width {
+          for y in 0..<g.height {
+            (copy + y * padded).update(from: plane + y * g.width, count: g.width)
+          }
+          plane = UnsafePointer(copy)
+        }
         for ty in 0..<th {
           func inputRow(_ r: Int) -> UnsafePointer<Float> {
             let y = 2 * ty - 1 + r
-            return y >= 0 && y < g.height ? plane + y * g.width : UnsafePointer(zeros)
+            return y >= 0 && y < g.height ? plane + y * padded : UnsafePointer(zeros)
           }
           let (p0, p1, p2, p3) = (inputRow(0), inputRow(1), inputRow(2), inputRow(3))
           let (even, odd) = (rows + ty * rowSet, rows + ty * rowSet + 4 * span)
           // t = Bᵀ d: d0 − d2, d1 + d2, d2 − d1, d1 − d3; 8 columns at a time.
-          var x = 0
-          while x + lanes <= g.width {
+          for x in stride(from: 0, to: padded, by: lanes) {
             let (d0, d1, d2, d3) = (
               Vector8.load(p0 + x), Vector8.load(p1 + x), Vector8.load(p2 + x), Vector8.load(p3 + x)
             )
@@ -131,16 +145,6 @@ public enum Winograd {
             split(d1 + d2, e + span, o + span)
             split(d2 - d1, e + 2 * span, o + 2 * span)
             split(d1 - d3, e + 3 * span, o + 3 * span)
-            x += lanes
-          }
-          while x < g.width {
-            let (d0, d1, d2, d3) = (p0[x], p1[x], p2[x], p3[x])
-            let slot = x & 1 == 0 ? even + x / 2 : odd + (x + 1) / 2
-            slot[0] = d0 - d2
-            slot[span] = d1 + d2
-            slot[2 * span] = d2 - d1
-            slot[3 * span] = d1 - d3
-            x += 1
           }
         }
         // V[i][·] from row t_i: O[tx] − O[tx+1], E[tx] + O[tx+1], O[tx+1] − E[tx],
@@ -217,54 +221,45 @@ public enum Winograd {
   }
 
   /// gradOutput [count][C][H][W] → Z [16][C][rowStride]: Z = A g Aᵀ of every 2×2 output
-  /// tile (zero outside an odd-sized image).
+  /// tile (zero outside an odd-sized image). `rows` is `rowScratch` floats. A padded row
+  /// yields up to 3 tiles past the row's last; they land in columns written later (the
+  /// next tile row or image) or in the row stride's slack.
   static func transformGradient(
     _ g: ConvGeometry, channels: Int, _ gradOutput: UnsafePointer<Float>, count: Int,
-    into z: UnsafeMutablePointer<Float>, rowStride: Int
+    into z: UnsafeMutablePointer<Float>, rowStride: Int, rows: UnsafeMutablePointer<Float>
   ) {
     let (tw, th, tiles) = (tileColumns(g), tileRows(g), tilesPerImage(g))
     let channelStride = channels * rowStride
+    let padded = paddedWidth(g)
+    // Zero-tailed copies of the two rows of a tile row, and a row of zeros.
+    let (topCopy, bottomCopy, zeros) = (rows, rows + padded, rows + 2 * padded)
+    rows.update(repeating: 0, count: 3 * padded)
     for image in 0..<count {
       for c in 0..<channels {
         let plane = gradOutput + (image * channels + c) * g.inPlane
         for ty in 0..<th {
-          let top = plane + 2 * ty * g.width
-          let bottom: UnsafePointer<Float>? = 2 * ty + 1 < g.height ? top + g.width : nil
-          let out = z + c * rowStride + image * tiles + ty * tw
-          if let bottom, g.width % lanes == 0 {
-            // Four tiles at a time: the even and odd columns of 8.
-            for x in stride(from: 0, to: g.width, by: lanes) {
-              let (t, b) = (Vector8.load(top + x), Vector8.load(bottom + x))
-              let (g00, g01, g10, g11) = (t.evenHalf, t.oddHalf, b.evenHalf, b.oddHalf)
-              let row = out + x / 2
-              putTiles(g00, g01, row, channelStride)
-              putTiles(g00 + g10, g01 + g11, row + 4 * channelStride, channelStride)
-              putTiles(g00 - g10, g01 - g11, row + 8 * channelStride, channelStride)
-              putTiles(-g10, -g11, row + 12 * channelStride, channelStride)
+          var top = plane + 2 * ty * g.width
+          let hasBottom = 2 * ty + 1 < g.height
+          var bottom = hasBottom ? top + g.width : UnsafePointer(zeros)
+          if padded != g.width {
+            topCopy.update(from: top, count: g.width)
+            top = UnsafePointer(topCopy)
+            if hasBottom {
+              bottomCopy.update(from: bottom, count: g.width)
+              bottom = UnsafePointer(bottomCopy)
             }
-            continue
           }
-          for tx in 0..<tw {
-            let x = 2 * tx
-            let inside = x + 1 < g.width
-            let (g00, g01) = (top[x], inside ? top[x + 1] : 0)
-            let (g10, g11) = (bottom?[x] ?? 0, inside ? bottom?[x + 1] ?? 0 : 0)
-            // h_i = (A g)_i: g0, g0 + g1, g0 − g1, −g1 over the two columns; Z_i = h_i Aᵀ.
-            let h = (
-              SIMD2(g00, g01), SIMD2(g00 + g10, g01 + g11), SIMD2(g00 - g10, g01 - g11),
-              -SIMD2(g10, g11)
-            )
-            func put(_ i: Int, _ r: SIMD2<Float>) {
-              let row = out + i * 4 * channelStride + tx
-              row[0] = r[0]
-              row[channelStride] = r[0] + r[1]
-              row[2 * channelStride] = r[0] - r[1]
-              row[3 * channelStride] = -r[1]
-            }
-            put(0, h.0)
-            put(1, h.1)
-            put(2, h.2)
-            put(3, h.3)
+          let out = z + c * rowStride + image * tiles + ty * tw
+          // Four tiles at a time: the even and odd columns of 8. h_i = (A g)_i: g0, g0 + g1,
+          // g0 − g1, −g1 over the two rows; Z_i = h_i Aᵀ.
+          for x in stride(from: 0, to: padded, by: lanes) {
+            let (t, b) = (Vector8.load(top + x), Vector8.load(bottom + x))
+            let (g00, g01, g10, g11) = (t.evenHalf, t.oddHalf, b.evenHalf, b.oddHalf)
+            let row = out + x / 2
+            putTiles(g00, g01, row, channelStride)
+            putTiles(g00 + g10, g01 + g11, row + 4 * channelStride, channelStride)
+            putTiles(g00 - g10, g01 - g11, row + 8 * channelStride, channelStride)
+            putTiles(-g10, -g11, row + 12 * channelStride, channelStride)
           }
         }
       }

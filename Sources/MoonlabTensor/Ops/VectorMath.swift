@@ -6,11 +6,12 @@
 ///
 /// The algorithms are Cephes' expf and tanhf (range reduction plus a minimax polynomial,
 /// ≤ 3 ulp over the whole float range, checked against Double in VectorMathTests); NaN,
-/// ±inf, overflow and underflow (subnormals included) behave like libm.
-enum VectorMath {
+/// ±inf, overflow and underflow (subnormals included) behave like libm. Public and
+/// inlinable so other modules' loops (GELU in MoonlabNN) vectorise through them too.
+public enum VectorMath {
   /// eˣ = 2ⁿ · eʳ with n = round(x / ln 2), |r| ≤ ln 2 / 2.
-  @inline(__always)
-  static func exp(_ x: Float) -> Float {
+  @inlinable @inline(__always)
+  public static func exp(_ x: Float) -> Float {
     // Beyond these bounds eˣ is inf or 0 in float32 anyway; clamping keeps n in range.
     var xc = x < -104 ? -104 : x
     xc = xc > 89 ? 89 : xc
@@ -40,8 +41,8 @@ enum VectorMath {
 
   /// An odd polynomial below |x| = 0.625, 1 − 2 / (e²ˣ + 1) above it (where the
   /// subtraction loses nothing). Both are computed; a select picks one.
-  @inline(__always)
-  static func tanh(_ x: Float) -> Float {
+  @inlinable @inline(__always)
+  public static func tanh(_ x: Float) -> Float {
     let a = x < 0 ? -x : x
     var big = 1 - 2 / (exp(a + a) + 1)
     big = x < 0 ? -big : big
@@ -57,10 +58,29 @@ enum VectorMath {
 
   /// σ(x) = 1 / (1 + e⁻ˣ) for x ≥ 0 and eˣ / (1 + eˣ) below, so e^|x| never overflows
   /// and tiny results for very negative x keep their precision.
-  @inline(__always)
-  static func sigmoid(_ x: Float) -> Float {
+  @inlinable @inline(__always)
+  public static func sigmoid(_ x: Float) -> Float {
     let e = exp(x < 0 ? x : -x)
     let s = 1 / (1 + e)
     return x < 0 ? e * s : s
+  }
+
+  /// erf(x) by Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5·10⁻⁷, the formula
+  /// PyTorch's vectorised CPU erf uses): 1 − t·P(t)·e^(−x²), t = 1 / (1 + 0.3275911|x|).
+  @inlinable @inline(__always)
+  public static func erf(_ x: Float) -> Float { erf(x, expMinusSquare: exp(-x * x)) }
+
+  /// erf(x) given e^(−x²) (GELU's derivative needs that exponential too).
+  @inlinable @inline(__always)
+  public static func erf(_ x: Float, expMinusSquare e: Float) -> Float {
+    let a = x < 0 ? -x : x
+    let t = 1 / (0.327_591_1 * a + 1)
+    var p: Float = 1.061_405_429
+    p = p * t - 1.453_152_027
+    p = p * t + 1.421_413_741
+    p = p * t - 0.284_496_736
+    p = p * t + 0.254_829_592
+    let y = 1 - p * t * e
+    return x < 0 ? -y : y
   }
 }
