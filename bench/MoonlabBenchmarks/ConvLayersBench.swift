@@ -1,7 +1,7 @@
 import MoonlabNN
 import MoonlabTensor
 
-/// The convolutions of VGG-small and ResNet-20 on CIFAR (issue 12), each alone at batch
+/// The convolutions of VGG-small, ResNet-20 and the speedrun on CIFAR, each alone at batch
 /// 128: forward and backward median ms and GFLOP/s (2·N·Cout·Cin·k²·Hout·Wout per pass;
 /// backward does two such products, dX and dW, or one for a first layer whose input needs
 /// no gradient), and the CPU time of all threads (steadier on a shared machine).
@@ -22,6 +22,11 @@ enum ConvLayersBench {
     ("resnet_64_64", 64, 64, 3, 1, 8, false),
     ("resnet_1x1_16_32_s2", 16, 32, 1, 2, 32, false),
     ("resnet_1x1_32_64_s2", 32, 64, 1, 2, 16, false),
+    ("speedrun_24_64", 24, 64, 3, 1, 31, false),
+    ("speedrun_64_64", 64, 64, 3, 1, 15, false),
+    ("speedrun_64_256", 64, 256, 3, 1, 15, false),
+    ("speedrun_256_256_7", 256, 256, 3, 1, 7, false),
+    ("speedrun_256_256_3", 256, 256, 3, 1, 3, false),
   ]
 
   static func run() throws {

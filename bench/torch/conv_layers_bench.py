@@ -11,7 +11,7 @@ import torch.nn as nn
 
 import bench_args
 
-SHAPES = [  # name, Cin, Cout, kernel, stride, input size, bias
+SHAPES = [  # name, Cin, Cout, kernel, stride, input size, bias (the speedrun's: channels-last, as airbench94_cpu.py)
     ("vgg_3_32", 3, 32, 3, 1, 32, True),
     ("vgg_32_32", 32, 32, 3, 1, 32, True),
     ("vgg_32_64", 32, 64, 3, 1, 16, True),
@@ -25,6 +25,11 @@ SHAPES = [  # name, Cin, Cout, kernel, stride, input size, bias
     ("resnet_64_64", 64, 64, 3, 1, 8, False),
     ("resnet_1x1_16_32_s2", 16, 32, 1, 2, 32, False),
     ("resnet_1x1_32_64_s2", 32, 64, 1, 2, 16, False),
+    ("speedrun_24_64", 24, 64, 3, 1, 31, False),
+    ("speedrun_64_64", 64, 64, 3, 1, 15, False),
+    ("speedrun_64_256", 64, 256, 3, 1, 15, False),
+    ("speedrun_256_256_7", 256, 256, 3, 1, 7, False),
+    ("speedrun_256_256_3", 256, 256, 3, 1, 3, False),
 ]
 
 
@@ -49,7 +54,11 @@ def main():
     batch = 128
     for name, cin, cout, k, stride, size, bias in SHAPES:
         conv = nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=bias)
-        x = torch.randn(batch, cin, size, size, requires_grad=cin != 3)
+        x = torch.randn(batch, cin, size, size)
+        if name.startswith("speedrun"):
+            conv = conv.to(memory_format=torch.channels_last)
+            x = x.to(memory_format=torch.channels_last)
+        x.requires_grad = cin != 3
         state = {}
 
         def forward():

@@ -24,7 +24,7 @@ enum StoragePool {
   /// What the pool may keep at least when the system has to be asked for a block anyway.
   static let minimumSlackBytes = 64 << 20
   /// What the pool keeps at most.
-  static let capacityBytes = min(2 << 30, Int(clamping: ProcessInfo.processInfo.physicalMemory) / 8)
+  static let capacityBytes = TensorMemory.physicalBytes / 4
 
   /// Bytes of all live tensor storage, pooled blocks not included.
   static let live = Atomic<Int>(0)

@@ -209,9 +209,19 @@ public enum Winograd {
           for r in 0..<2 where 2 * ty + r < g.height {
             let (left, right) = (rows + 2 * r * span, rows + (2 * r + 1) * span)
             let out = plane + (2 * ty + r) * g.width
-            for tx in 0..<g.width / 2 {
+            // Interleave the two columns of each tile: 4 tiles per 8-float store while the
+            // row has room, pairs after.
+            var tx = 0
+            while 2 * tx + lanes <= g.width {
+              let (l, rt) = (load4(left + tx), load4(right + tx))
+              let pairs = SIMD8(l[0], rt[0], l[1], rt[1], l[2], rt[2], l[3], rt[3])
+              Vector8.store(pairs + b, out + 2 * tx)
+              tx += 4
+            }
+            while tx < g.width / 2 {
               out[2 * tx] = left[tx] + b
               out[2 * tx + 1] = right[tx] + b
+              tx += 1
             }
             if g.width & 1 == 1 { out[g.width - 1] = left[tw - 1] + b }
           }
@@ -279,6 +289,11 @@ public enum Winograd {
     put(a + b, row + stride)
     put(a - b, row + 2 * stride)
     put(-b, row + 3 * stride)
+  }
+
+  @inline(__always)
+  static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
   }
 
   /// Stores the even lanes of `v` at `even`, the odd ones at `odd`.
