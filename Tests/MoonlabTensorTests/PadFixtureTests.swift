@@ -83,5 +83,8 @@ final class PadFixtureTests: XCTestCase {
     XCTAssertTrue(
       message { try Tensor(zeros: [2, 0]).pad([1, 1], mode: .replicate) }.contains("non-empty"))
     XCTAssertTrue(message { try x.pad([1 << 50, 0]) }.contains("too large"))
+    // Too large for memory, also when another dimension makes the output empty.
+    XCTAssertTrue(message { try x.pad([1 << 39, 0]) }.contains("too large"))
+    XCTAssertEqual(try Tensor(zeros: [0, 2]).pad([0, 1 << 39]).shape, [0, 2 + 1 << 39])
   }
 }

@@ -18,9 +18,12 @@ extension Tensor {
   /// output gradient into the element it read: mirrored and repeated borders accumulate
   /// into the positions they copy.
   public func pad(_ pads: [Int], mode: PadMode = .constant, value: Float = 0) throws -> Tensor {
-    let maps = try padMaps(pads, mode: mode)
-    let outShape = maps.map(\.count)
+    let plan = try padPlan(pads, mode: mode)
+    let outShape = plan.map(\.size)
     try Shape.validate(outShape, op: "pad")
+    // Maps are built only for an output that exists, so their lengths are bounded by it.
+    let empty = Shape.count(outShape) == 0
+    let maps = plan.map { empty ? [] : Self.padMap($0.before, $0.size, $0.n, mode) }
     let out = Tensor(uninitialized: outShape)
     let (src, dst) = (data, out.data)
     Self.forEachPaddedRow(maps, shape) { o, s, last in
@@ -39,9 +42,8 @@ extension Tensor {
     }
   }
 
-  /// For each dimension, the input position every output position reads (−1: `value`).
-  /// Unpadded dimensions map to themselves.
-  private func padMaps(_ pads: [Int], mode: PadMode) throws -> [[Int]] {
+  /// Per dimension: its input size, the pad before it and the output size, checked.
+  private func padPlan(_ pads: [Int], mode: PadMode) throws -> [(n: Int, before: Int, size: Int)] {
     guard pads.count % 2 == 0 else {
       throw TensorError("pad: pads must come in (before, after) pairs, got \(pads.count) numbers")
     }
@@ -54,32 +56,35 @@ extension Tensor {
     if let big = pads.first(where: { $0 > 1 << 40 || $0 < -(1 << 40) }) {
       throw TensorError("pad: pad \(big) is too large")
     }
-    return try (0..<rank).map { d in try padMap(d, pads, mode) }
+    return try (0..<rank).map { d in
+      let n = shape[d]
+      let k = rank - 1 - d  // pads[2k], pads[2k+1] belong to dimension d
+      guard 2 * k < pads.count else { return (n, 0, n) }
+      let (before, after) = (pads[2 * k], pads[2 * k + 1])
+      let size = n + before + after
+      let which = "dimension \(d + 1) of size \(n) (pads \(before), \(after))"
+      guard size >= 0 else {
+        throw TensorError("pad: \(which) would have a negative size \(size)")
+      }
+      switch mode {
+      case .constant: break
+      case .reflect:
+        guard before < n, after < n else {
+          throw TensorError(
+            "pad: reflect padding must be smaller than the dimension it pads: \(which)")
+        }
+      case .replicate:
+        guard n > 0 || size == 0 else {
+          throw TensorError("pad: replicate padding needs a non-empty dimension: \(which)")
+        }
+      }
+      return (n, before, size)
+    }
   }
 
-  private func padMap(_ d: Int, _ pads: [Int], _ mode: PadMode) throws -> [Int] {
-    let n = shape[d]
-    let k = rank - 1 - d  // pads[2k], pads[2k+1] belong to dimension d
-    guard 2 * k < pads.count else { return Array(0..<n) }
-    let (before, after) = (pads[2 * k], pads[2 * k + 1])
-    let size = n + before + after
-    let which = "dimension \(d + 1) of size \(n) (pads \(before), \(after))"
-    guard size >= 0 else {
-      throw TensorError("pad: \(which) would have a negative size \(size)")
-    }
-    switch mode {
-    case .constant: break
-    case .reflect:
-      guard before < n, after < n else {
-        throw TensorError(
-          "pad: reflect padding must be smaller than the dimension it pads: \(which)")
-      }
-    case .replicate:
-      guard n > 0 || size == 0 else {
-        throw TensorError("pad: replicate padding needs a non-empty dimension: \(which)")
-      }
-    }
-    return (0..<size).map { o in
+  /// The input position each of a dimension's `size` output positions reads (−1: `value`).
+  private static func padMap(_ before: Int, _ size: Int, _ n: Int, _ mode: PadMode) -> [Int] {
+    (0..<size).map { o in
       let s = o - before
       if s >= 0 && s < n { return s }
       switch mode {
