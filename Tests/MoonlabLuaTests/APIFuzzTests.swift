@@ -153,7 +153,7 @@ final class APIFuzzTests: XCTestCase {
       elseif k == 2 then ds = data.synth{n = rnum(), seed = rnum(), kind = ({"moons", "circles", "spirals", "blobs", "x"})[R(1, 5)]}
       elseif k == 3 then ds = data.tensors(tensor.randn{8, 3, 6, 6}, tensor.ones{8})
       else ds = data.tensors(tensor.randn{6, 2}, tensor.ones{6}) end
-      local t = ({data.PadCrop, data.HFlip, data.Normalize, data.Lambda, data.Compose})[R(1, 5)]
+      local t = ({data.PadCrop, data.HFlip, data.Normalize, data.Lambda, data.Compose, data.AlternatingFlip})[R(1, 6)]
       local transform
       if R() < 0.5 then transform = t(R() < 0.5 and roptions() or rvalue()) end
       local loader = data.Loader(ds, {batch_size = R() < 0.8 and R(1, 4) or rnum(), shuffle = R() < 0.5, transform = transform})

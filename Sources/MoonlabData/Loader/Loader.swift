@@ -2,11 +2,12 @@ import Foundation
 import MoonlabTensor
 
 /// One mini-batch: x [N,…] as floats, y [N,…] the targets (0-based class indices for the
-/// readers), and the batch's augmentation generator, which main-thread stages continue.
+/// readers), and the batch's context (its augmentation generator, which main-thread
+/// stages continue, its samples' dataset indices and the epoch).
 public struct Batch {
   public var x: Tensor
   public var y: Tensor
-  let rng: Generator
+  public let context: BatchContext
 }
 
 /// Mini-batches of a dataset (`data.Loader`): per-epoch seeded shuffling, optional
@@ -14,7 +15,9 @@ public struct Batch {
 ///
 /// Determinism: epoch e's order comes from stream "shuffle.e" of `seed`, and batch b's
 /// augmentation from stream "augment.e.b", so the batches are the same whatever the
-/// prefetch depth, the thread count or how fast the consumer is.
+/// prefetch depth, the thread count or how fast the consumer is. Transforms also get each
+/// sample's dataset index and the epoch (`BatchContext`), for per-image choices that last
+/// the whole run (`AlternatingFlip`).
 public final class Loader {
   public struct Options {
     public var batchSize = 32
@@ -104,10 +107,12 @@ struct BatchPlan {
       shape: [hi - lo] + dataset.targetShape,
       storage: TensorStorage(count: (hi - lo) * dataset.targetSize, zeroed: false))
     order[lo..<hi].withUnsafeBufferPointer { dataset.gather($0, x: x.data, y: y.data) }
-    let rng = Generator(seed: seed, stream: "augment.\(epoch).\(b)")
+    let context = BatchContext(
+      rng: Generator(seed: seed, stream: "augment.\(epoch).\(b)"), indices: Array(order[lo..<hi]),
+      epoch: epoch, seed: seed)
     var out = x
-    for t in stages { out = try t.apply(out, rng) }
-    return Batch(x: out, y: y, rng: rng)
+    for t in stages { out = try t.apply(out, context) }
+    return Batch(x: out, y: y, context: context)
   }
 }
 
@@ -138,7 +143,7 @@ public final class Epoch {
     var batch = try prefetcher?.take(b) ?? plan.make(b)
     for stage in rest {
       switch stage {
-      case .batch(let t): batch.x = try t.apply(batch.x, batch.rng)
+      case .batch(let t): batch.x = try t.apply(batch.x, batch.context)
       case .mainThread(let t): batch = try runMainThread(t, batch)
       }
     }

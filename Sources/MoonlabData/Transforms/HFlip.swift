@@ -14,9 +14,14 @@ public struct HFlip: BatchTransform {
     (0..<n).map { _ in rng.uniform() < p }
   }
 
-  public func apply(_ x: Tensor, _ rng: Generator) throws -> Tensor {
-    let (n, c, h, w) = try imageBatch(x, "HFlip")
-    let flips = drawFlips(n, rng)
+  public func apply(_ x: Tensor, _ context: BatchContext) throws -> Tensor {
+    let (n, _, _, _) = try imageBatch(x, "HFlip")
+    return try HFlip.mirror(x, drawFlips(n, context.rng), "HFlip")
+  }
+
+  /// Mirrors left–right, in place, the images i of batch x [N,C,H,W] with flips[i].
+  static func mirror(_ x: Tensor, _ flips: [Bool], _ op: String) throws -> Tensor {
+    let (n, c, h, w) = try imageBatch(x, op)
     for i in 0..<n where flips[i] {
       let image = x.data + i * c * h * w
       for r in 0..<(c * h) {

@@ -19,7 +19,7 @@ public struct Normalize: BatchTransform {
     self.std = std.map(Float.init)
   }
 
-  public func apply(_ x: Tensor, _ rng: Generator) throws -> Tensor {
+  public func apply(_ x: Tensor, _ context: BatchContext) throws -> Tensor {
     guard x.rank >= 2, x.shape[1] == mean.count else {
       throw DataError(
         "Normalize: \(mean.count) channel means for a batch of shape \(describeShape(x.shape))")

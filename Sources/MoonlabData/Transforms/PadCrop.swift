@@ -30,7 +30,7 @@ public struct PadCrop: BatchTransform {
     }
   }
 
-  public func apply(_ x: Tensor, _ rng: Generator) throws -> Tensor {
+  public func apply(_ x: Tensor, _ context: BatchContext) throws -> Tensor {
     let (n, c, h, w) = try imageBatch(x, "PadCrop")
     guard h + 2 * pad >= size, w + 2 * pad >= size else {
       throw DataError(
@@ -40,7 +40,7 @@ public struct PadCrop: BatchTransform {
       throw DataError(
         "PadCrop: reflect padding needs pad < image size, got pad=\(pad) for \(h)×\(w)")
     }
-    let offsets = drawOffsets(n, h: h, w: w, rng)
+    let offsets = drawOffsets(n, h: h, w: w, context.rng)
     let out = Tensor(zeros: [n, c, size, size])
     let src = x.data
     let dst = out.data

@@ -1,10 +1,37 @@
 import MoonlabTensor
 
+/// What a transform knows about a batch besides its values (docs/data.md, "Transforms").
+/// The loader fills every field; a batch outside a loader has only a generator.
+public struct BatchContext {
+  /// The batch's augmentation stream: random choices are drawn from it per sample, in order.
+  public let rng: Generator
+  /// Each sample's position (0-based) in the loader's dataset, in batch order.
+  public let indices: [Int]?
+  /// The loader's epoch (0-based) and seed.
+  public let epoch: Int
+  public let seed: UInt64
+
+  public init(rng: Generator, indices: [Int]? = nil, epoch: Int = 0, seed: UInt64 = 0) {
+    self.rng = rng
+    self.indices = indices
+    self.epoch = epoch
+    self.seed = seed
+  }
+}
+
 /// A batched augmentation kernel: takes x [N,…] and returns the transformed batch (in
-/// place or a new tensor). Random choices come from `rng`, drawn per sample in order, so
-/// a batch's result depends only on the generator handed in, never on threads.
+/// place or a new tensor). Everything it decides comes from `context` (its generator, or
+/// the samples' dataset indices and the epoch), so a batch's result never depends on
+/// threads or on the order batches are built in.
 public protocol BatchTransform {
-  func apply(_ x: Tensor, _ rng: Generator) throws -> Tensor
+  func apply(_ x: Tensor, _ context: BatchContext) throws -> Tensor
+}
+
+extension BatchTransform {
+  /// Applies the transform to a batch that no loader made: only a generator, no indices.
+  public func apply(_ x: Tensor, _ rng: Generator) throws -> Tensor {
+    try apply(x, BatchContext(rng: rng))
+  }
 }
 
 /// A transform whose work must run on the thread that owns the Lua state (`data.Lambda`).

@@ -177,8 +177,10 @@ public struct Lua {
       guard let key, allowed.contains(key) else {
         let shown = key.map { "'\($0)'" } ?? "[\(typeName(-1)) key]"
         pop()
-        throw LuaError(
-          "\(fn): unknown option \(shown) (expected \(allowed.sorted().joined(separator: ", ")))")
+        let expected =
+          allowed.isEmpty
+          ? "it takes none" : "expected " + allowed.sorted().joined(separator: ", ")
+        throw LuaError("\(fn): unknown option \(shown) (\(expected))")
       }
     }
   }

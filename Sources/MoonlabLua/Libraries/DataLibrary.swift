@@ -65,6 +65,13 @@ enum DataLibrary {
             Transform(try HFlip(p: try lua.numberOption(1, "p", "HFlip") ?? 0.5)), as: .transform)
           return 1
         },
+        // A name of its own rather than an HFlip option: no p, and it needs the loader's
+        // indices and epoch (docs/data.md, "Transforms").
+        "AlternatingFlip": { lua in
+          try lua.checkOptions(1, "AlternatingFlip", allowed: [])
+          lua.push(Transform(AlternatingFlip()), as: .transform)
+          return 1
+        },
         "Normalize": { lua in
           try lua.checkOptions(1, "Normalize", allowed: ["mean", "std"], required: true)
           guard

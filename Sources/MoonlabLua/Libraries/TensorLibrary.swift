@@ -307,6 +307,7 @@ enum TensorLibrary {
       t.grad = g
     }
     TensorIndexing.extend(&spec)
+    spec.methods.merge(TensorPad.methods()) { a, _ in a }
     return spec
   }
 
