@@ -88,6 +88,7 @@ final class EighTests: XCTestCase {
       (Tensor(zeros: [2, 2, 2]), "square matrix"),
       (try Tensor(shape: [2, 2], values: [1, 0, .nan, 1]), "must be finite"),
       (try Tensor(shape: [2, 2], values: [.infinity, 0, 0, 1]), "must be finite"),
+      (Tensor(zeros: [1025, 1025]), "larger than the 1024x1024"),
     ] {
       XCTAssertThrowsError(try t.eigh()) {
         XCTAssertTrue("\($0)".contains(message), "\($0)")

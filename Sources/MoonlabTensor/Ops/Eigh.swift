@@ -5,6 +5,9 @@ import Foundation
 /// O(n³) and a handful of sweeps converge, with results that don't depend on threads or
 /// BLAS (docs/tensor.md, "Linear algebra").
 public enum SymmetricEigen {
+  /// The largest n `Tensor.eigh` takes.
+  public static let maxSize = 1024
+
   /// `a`: n×n row-major, read as symmetric. Returns the eigenvalues ascending and the
   /// eigenvectors as the columns of a row-major n×n matrix, so A = V diag(λ) Vᵀ.
   public static func decompose(_ a: [Double], n: Int) -> (values: [Double], vectors: [Double]) {
@@ -71,6 +74,12 @@ extension Tensor {
       throw TensorError("eigh: expected a square matrix [n, n], got \(describeShape(shape))")
     }
     let n = shape[0]
+    // Jacobi costs ~n³ per sweep in Double: 1024 takes seconds, beyond that minutes.
+    guard n <= SymmetricEigen.maxSize else {
+      throw TensorError(
+        "eigh: a \(n)x\(n) matrix is larger than the \(SymmetricEigen.maxSize)x\(SymmetricEigen.maxSize) this Jacobi solver is meant for"
+      )
+    }
     let x = data
     var a = [Double](repeating: 0, count: n * n)
     for i in 0..<n {
