@@ -14,6 +14,7 @@ struct FixtureCase {
     var cases: [String: FixtureCase] = [:]
     for file in [
       "nn_fixtures.json", "conv_bn_fixtures.json", "training_fixtures.json", "layer_fixtures.json",
+      "speedrun_fixtures.json",
     ] {
       guard let data = try? Data(contentsOf: folder.appendingPathComponent(file)),
         let json = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]

@@ -39,7 +39,7 @@ final class ScheduleExtrasFixtureTests: XCTestCase {
       let opt: Optimizer = groups.count == 1 ? groups[0] : try ParamGroups(groups)
       let sched = try make(name, try XCTUnwrap(c["options"] as? [String: Any]), opt)
       for (k, expected) in try XCTUnwrap(c["sequence"] as? [[Double]]).enumerated() {
-        if k > 0 { sched.step() }
+        if k > 0 { try sched.step() }
         for (g, lr) in opt.groupLRs.enumerated()
         where !relativeClose(lr, expected[g], tol: 1e-9, floor: 1e-12) {
           XCTFail("\(name) step \(k) group \(g + 1): \(lr) vs PyTorch \(expected[g])")
@@ -67,9 +67,9 @@ final class ScheduleExtrasFixtureTests: XCTestCase {
   func testOneCycleStaysAtItsFinalLRPastTheEnd() throws {
     let opt = try SGD([Tensor(zeros: [1])], lr: 0.1)
     let s = try OneCycleLR(opt, maxLR: 1, totalSteps: 5)
-    for _ in 0..<4 { s.step() }
+    for _ in 0..<4 { try s.step() }
     let last = opt.lr
-    s.step()
+    try s.step()
     XCTAssertEqual(opt.lr, last)
   }
 }

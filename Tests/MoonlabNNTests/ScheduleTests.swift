@@ -36,7 +36,7 @@ final class ScheduleTests: XCTestCase {
       let expected = try XCTUnwrap(c["lrs"] as? [Double])
       var got = [opt.lr]
       for _ in 1..<expected.count {
-        sched.step()
+        try sched.step()
         got.append(opt.lr)
       }
       for (k, (x, y)) in zip(got, expected).enumerated() {

@@ -147,7 +147,7 @@ enum FitLibrary {
       let t = try fit.epoch(trainIndex, optimizer: optimizer, progress: progress, epoch: epoch)
       let trainSeconds = Date().timeIntervalSince(start)
       let v = hasVal ? try fit.evaluate(valIndex) : nil
-      scheduler?.step()
+      try scheduler?.step()
       if let plateau { plateau.step(plateauMetric(plateau, train: t, val: v)) }
       let seconds = Date().timeIntervalSince(start)
 

@@ -46,7 +46,8 @@ enum NNLibrary {
     host.libraryTable("nn")
     let lua = Lua(host.state)
     lua.newTable(hash: 5)
-    for (name, f) in initializers() {
+    for (name, f) in initializers().merging(whiteningInitializer(), uniquingKeysWith: { a, _ in a })
+    {
       lua.push(function: "nn.init.\(name)", f)
       lua.setField(-2, name)
     }
@@ -124,6 +125,8 @@ enum NNLibrary {
       "Dropout": { lua in pushed(lua, try Dropout(Float(try lua.optNumber(1, "Dropout", 0.5)))) },
       "Flatten": { lua in pushed(lua, Flatten()) },
       "Identity": { lua in pushed(lua, Identity()) },
+      "MulConstant": { lua in pushed(lua, try MulConstant(Float(try lua.number(1, "MulConstant"))))
+      },
       "Sequential": { lua in
         let seq = Sequential()
         if try lua.optTable(1, "Sequential") {
@@ -196,6 +199,28 @@ enum NNLibrary {
       "constant": filling("constant") { lua, t in
         Init.constant(t, Float(try lua.number(2, "constant")))
       },
+      // dirac(w): w[i, i, centre] = 1, zeros elsewhere; w may be a view of a weight.
+      "dirac": filling("dirac") { _, t in try Init.dirac(t) },
+    ]
+  }
+
+  /// `nn.init.patch_whitening(conv, images [, {eps = 5e-4}])`: airbench's whitening
+  /// weights for a Conv2d from the patches of `images` (Init.patchWhitening); returns conv.
+  static func whiteningInitializer() -> [String: LuaFunction] {
+    [
+      "patch_whitening": { lua in
+        let fn = "patch_whitening"
+        guard let conv = try module(lua, 1, fn) as? Conv2d else {
+          throw LuaError(
+            "bad argument #1 to '\(fn)' (Conv2d expected, got \(try module(lua, 1, fn).typeName))")
+        }
+        let images = try lua.tensor(2, fn)
+        let o = try options(lua, 3, fn, allowed: ["eps"])
+        try Init.patchWhitening(
+          conv, images: images, eps: try lua.numberOption(o, "eps", fn) ?? 5e-4)
+        lua_pushvalue(lua.L, 1)
+        return 1
+      }
     ]
   }
 }

@@ -18,13 +18,13 @@ extension LuaClass {
 enum OptimLibrary {
   static func install(_ host: LuaHost) throws {
     host.register(.optimizer, optimizerClass())
-    host.register(.scheduler, schedulerClass())
+    host.register(.scheduler, schedulerClass(host))
     OptimTrainingLibrary.install(host)
-    host.registerLibrary(
-      "optim",
-      optimizers().merging(schedules()) { a, _ in a }.merging(OptimTrainingLibrary.functions()) {
-        a, _ in a
-      })
+    var functions = optimizers().merging(schedules()) { a, _ in a }.merging(
+      OptimTrainingLibrary.functions()
+    ) { a, _ in a }
+    functions["LambdaLR"] = LambdaLRBinding.make(host)
+    host.registerLibrary("optim", functions)
   }
 
   // MARK: Optimizers
@@ -220,11 +220,13 @@ enum OptimLibrary {
     return value
   }
 
-  static func schedulerClass() -> LuaClassSpec {
+  static func schedulerClass(_ host: LuaHost) -> LuaClassSpec {
     var spec = LuaClassSpec()
     spec.methods = [
-      "step": { lua in
-        try lua.object(1, .scheduler, as: LRSchedule.self, "step").step()
+      "step": { [unowned host] lua in
+        let s = try lua.object(1, .scheduler, as: LRSchedule.self, "step")
+        // LambdaLR calls back into Lua: on this thread (a coroutine's, if it runs in one).
+        try host.withCallbackThread(lua.L) { try s.step() }
         return 0
       },
       // The lr the schedule gives for its current epoch (PyTorch's get_last_lr).

@@ -5,6 +5,7 @@ import MoonlabTensor
 extension LuaClass {
   public static let plateau = LuaClass("moonlab.ReduceLROnPlateau")
   public static let ema = LuaClass("moonlab.EMA")
+  public static let lookahead = LuaClass("moonlab.Lookahead")
 }
 
 /// The optimizers beyond SGD and Adam (RMSprop, Adagrad), the schedules beyond the step
@@ -21,6 +22,7 @@ enum OptimTrainingLibrary {
   static func install(_ host: LuaHost) {
     host.register(.plateau, plateauClass())
     host.register(.ema, emaClass())
+    host.register(.lookahead, lookaheadClass())
   }
 
   static func functions() -> [String: LuaFunction] {
@@ -115,6 +117,15 @@ enum OptimTrainingLibrary {
         lua.push(try EMA(params, decay: try lua.number(2, fn)), as: .ema)
         return 1
       },
+      // Lookahead(model or tensor list): airbench's LookaheadState.
+      "Lookahead": { lua in
+        let fn = "Lookahead"
+        let la =
+          try (lua.anyObject(1) as? Module).map { try Lookahead($0) }
+          ?? Lookahead(try TensorLibrary.tensorList(lua, 1, fn))
+        lua.push(la, as: .lookahead)
+        return 1
+      },
       "clip_grad_norm": { lua in
         let fn = "clip_grad_norm"
         let params = try TensorLibrary.tensorList(lua, 1, fn)
@@ -193,6 +204,32 @@ enum OptimTrainingLibrary {
       case "applied": lua.push(e.isApplied)
       default: return 0
       }
+      return 1
+    }
+    return spec
+  }
+
+  static func lookaheadClass() -> LuaClassSpec {
+    var spec = LuaClassSpec()
+    spec.methods = [
+      // update(decay): ema ← lerp(ema, net, 1 − decay), then net ← ema.
+      "update": { lua in
+        let la = try lua.object(1, .lookahead, as: Lookahead.self, "update")
+        try la.update(decay: try lua.number(2, "update"))
+        return 0
+      }
+    ]
+    spec.metamethods = [
+      "__tostring": { lua in
+        let la = try lua.object(1, .lookahead, as: Lookahead.self, "tostring")
+        lua.push("Lookahead(\(la.tensors.count) tensors, \(la.updates) updates)")
+        return 1
+      }
+    ]
+    spec.getField = { lua, key in
+      let la = try lua.object(1, .lookahead, as: Lookahead.self, "__index")
+      guard key == "num_updates" else { return 0 }
+      lua.push(la.updates)
       return 1
     }
     return spec

@@ -11,10 +11,11 @@ enum TensorLibrary {
     host.register(.tensor, spec)
     let library = functions().merging(TensorIndexing.functions()) { a, _ in a }.merging(
       TensorMath.functions()
-    ) { a, _ in a }
+    ) { a, _ in a }.merging(TensorLinalg.functions()) { a, _ in a }
     // PyTorch's function forms (`torch.eq(a, b)`, `torch.transpose(t, 0, 1)`): each method
     // takes its tensor as argument 1, so `tensor.eq(a, b)` is `a:eq(b)`.
     host.registerLibrary("tensor", spec.methods.merging(library) { _, function in function })
+    TensorLinalg.install(host)
   }
 
   // MARK: Library functions

@@ -4,7 +4,7 @@ import MoonlabTensor
 /// `torch.optim.swa_utils.AveragedModel` with `get_ema_multi_avg_fn(decay)`: the first
 /// `update()` copies the parameters, each later one does
 ///
-///     avg = decay · avg + (1 − decay) · p
+///     avg = decay · avg + (1 − decay) · p   (PyTorch's lerp_, TensorCopies.lerp)
 ///
 /// `apply()` swaps the averages into the parameters (to evaluate or save them) and
 /// `restore()` puts the training values back. Buffers (BatchNorm statistics) are not
@@ -37,15 +37,8 @@ public final class EMA {
       throw TensorError(
         "EMA.update: the averages are applied; restore() the training weights first")
     }
-    let d = Float(decay)
-    for (p, a) in zip(parameters, averages) {
-      let (src, dst) = (p.data, a.data)
-      if updates == 0 {
-        dst.update(from: src, count: p.count)
-      } else {
-        for i in 0..<p.count { dst[i] = d * dst[i] + (1 - d) * src[i] }
-      }
-    }
+    // AveragedModel's EMA is `_foreach_lerp_(avg, p, 1 − decay)`; the first copies.
+    TensorCopies.lerp(averages, toward: parameters, weight: updates == 0 ? 1 : 1 - decay)
     updates += 1
   }
 
@@ -53,26 +46,13 @@ public final class EMA {
   public func apply() throws {
     guard updates > 0 else { throw TensorError("EMA.apply: no update() yet, nothing averaged") }
     guard saved == nil else { throw TensorError("EMA.apply: the averages are already applied") }
-    saved = parameters.map { p in
-      let copy = Tensor(zeros: p.shape)
-      copy.data.update(from: p.data, count: p.count)
-      return copy
-    }
-    copy(averages)
+    saved = TensorCopies.snapshot(parameters)
+    TensorCopies.overwrite(parameters, with: averages)
   }
 
   public func restore() throws {
     guard let saved else { throw TensorError("EMA.restore: the averages are not applied") }
-    copy(saved)
+    TensorCopies.overwrite(parameters, with: saved)
     self.saved = nil
-  }
-
-  /// Writes `values` into the parameters' storage (same tensors, so optimizers and
-  /// modules keep pointing at them).
-  private func copy(_ values: [Tensor]) {
-    for (p, v) in zip(parameters, values) {
-      p.data.update(from: v.data, count: p.count)
-      p.markWritten()
-    }
   }
 }

@@ -17,7 +17,7 @@ public final class CosineLR: LRSchedule {
     }
     self.tMax = tMax
     self.minLR = minLR
-    super.init(optimizer)
+    try super.init(optimizer)
   }
 
   public override func lr(at epoch: Int, base: Double) -> Double {

@@ -9,7 +9,7 @@ public final class ExponentialLR: LRSchedule {
   public init(_ optimizer: Optimizer, gamma: Double) throws {
     try checkGamma(gamma, op: "ExponentialLR")
     self.gamma = gamma
-    super.init(optimizer)
+    try super.init(optimizer)
   }
 
   public override func lr(at epoch: Int, base: Double) -> Double {

@@ -7,7 +7,7 @@ import MoonlabTensor
 /// epoch and sets its lr, group by group.
 ///
 ///     let sched = try MultiStepLR(opt, milestones: [30, 60], gamma: 0.1)
-///     for epoch in 0..<90 { train(); sched.step() }
+///     for epoch in 0..<90 { train(); try sched.step() }
 open class LRSchedule {
   public let optimizer: Optimizer
   /// Each group's lr when the optimizer's first schedule was made (PyTorch's `base_lrs`).
@@ -21,23 +21,29 @@ open class LRSchedule {
   public var baseLR: Double { baseLRs[0] }
 
   /// Subclasses set their own fields first, then call this, which applies epoch 0's lr.
-  public init(_ optimizer: Optimizer) {
+  public init(_ optimizer: Optimizer) throws {
     self.optimizer = optimizer
     baseLRs = optimizer.initialLRs ?? optimizer.groupLRs
+    try apply()
     optimizer.initialLRs = baseLRs
-    apply()
   }
 
   /// The learning rate for `epoch` (0 = before the first `step()`) of a group whose base
   /// lr is `base`.
   open func lr(at epoch: Int, base: Double) -> Double { base }
 
+  /// Runs before `lr(at: epoch, …)` is read for a new epoch: where a schedule's factor
+  /// comes from code that can fail (LambdaLR's Lua function), it is computed here, so
+  /// `lr(at:base:)` stays a plain lookup. Schedules wrapping others pass it on.
+  open func prepare(epoch: Int) throws {}
+
   /// The first group's lr for the current epoch (PyTorch's `get_last_lr()[0]`).
   public var currentLR: Double { lr(at: epoch, base: baseLR) }
 
-  public func step() {
+  public func step() throws {
+    try prepare(epoch: epoch + 1)
     epoch += 1
-    apply()
+    setLRs()
   }
 
   /// Continues from a checkpoint taken after `epoch` steps (docs/lab.md, "Resuming a
@@ -46,11 +52,17 @@ open class LRSchedule {
     guard epoch >= 0 else {
       throw TensorError("\(typeName): epoch \(epoch) to resume at must be ≥ 0")
     }
+    try prepare(epoch: epoch)
     self.epoch = epoch
-    apply()
+    setLRs()
   }
 
-  func apply() {
+  func apply() throws {
+    try prepare(epoch: epoch)
+    setLRs()
+  }
+
+  private func setLRs() {
     optimizer.groupLRs = baseLRs.map { lr(at: epoch, base: $0) }
   }
 }

@@ -25,7 +25,7 @@ public final class LinearLR: LRSchedule {
     self.startFactor = startFactor
     self.endFactor = endFactor
     self.totalIters = totalIters
-    super.init(optimizer)
+    try super.init(optimizer)
   }
 
   public override func lr(at epoch: Int, base: Double) -> Double {

@@ -15,7 +15,7 @@ public final class MultiStepLR: LRSchedule {
     try checkGamma(gamma, op: "MultiStepLR")
     self.milestones = milestones.sorted()
     self.gamma = gamma
-    super.init(optimizer)
+    try super.init(optimizer)
   }
 
   public override func lr(at epoch: Int, base: Double) -> Double {

@@ -49,7 +49,7 @@ public final class OneCycleLR: LRSchedule {
     self.maxLR = maxLR
     self.totalSteps = totalSteps
     self.anneal = anneal
-    super.init(optimizer)
+    try super.init(optimizer)
   }
 
   public override func lr(at epoch: Int, base: Double) -> Double {

@@ -31,11 +31,22 @@ public final class SequentialLR: LRSchedule {
     }
     self.schedules = schedules
     self.milestones = milestones
-    super.init(optimizer)
+    try super.init(optimizer)
+  }
+
+  /// The schedule running at `epoch` and its own epoch count there.
+  private func running(at epoch: Int) -> (LRSchedule, Int) {
+    let i = milestones.prefix { $0 <= epoch }.count
+    return (schedules[i], epoch - (i == 0 ? 0 : milestones[i - 1]))
+  }
+
+  public override func prepare(epoch: Int) throws {
+    let (s, t) = running(at: epoch)
+    try s.prepare(epoch: t)
   }
 
   public override func lr(at epoch: Int, base: Double) -> Double {
-    let i = milestones.prefix { $0 <= epoch }.count
-    return schedules[i].lr(at: epoch - (i == 0 ? 0 : milestones[i - 1]), base: base)
+    let (s, t) = running(at: epoch)
+    return s.lr(at: t, base: base)
   }
 }

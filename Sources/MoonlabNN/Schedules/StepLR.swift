@@ -12,7 +12,7 @@ public final class StepLR: LRSchedule {
     try checkGamma(gamma, op: "StepLR")
     self.stepSize = stepSize
     self.gamma = gamma
-    super.init(optimizer)
+    try super.init(optimizer)
   }
 
   public override func lr(at epoch: Int, base: Double) -> Double {

@@ -18,8 +18,10 @@ public final class Warmup: LRSchedule {
     guard steps >= 1 else { throw TensorError("Warmup: steps \(steps) must be ≥ 1") }
     self.inner = inner
     self.steps = steps
-    super.init(inner.optimizer)
+    try super.init(inner.optimizer)
   }
+
+  public override func prepare(epoch: Int) throws { try inner.prepare(epoch: epoch) }
 
   public override func lr(at epoch: Int, base: Double) -> Double {
     inner.lr(at: epoch, base: base) * min(1, Double(epoch + 1) / Double(steps))
