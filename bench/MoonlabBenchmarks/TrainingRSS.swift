@@ -11,12 +11,13 @@ import MoonlabTensor
 /// `--rss-workload NAME --rss-steps N`, which trains N steps and prints its peak. Each
 /// workload is measured at N and 4N steps; bench/torch/ prints the same line.
 public enum TrainingRSS {
-  /// The networks of TrainStepBench with their batch and N (the issue measured LeNet at 15
-  /// and 60 steps, VGG-small at 3 and 12).
+  /// The networks of TrainStepBench and SpeedrunStepBench with their batch and N (the issue
+  /// measured LeNet at 15 and 60 steps, VGG-small at 3 and 12).
   static let workloads: [String: (batch: Int, steps: Int, model: () throws -> Module)] = [
     "lenet": (256, 15, LeNetBench.model),
     "vgg": (128, 3, CIFARNetBench.vggSmall),
     "resnet20": (128, 3, CIFARNetBench.resnet20),
+    "speedrun_step": (1024, 1, { try SpeedrunStepBench.net().model }),
   ]
 
   /// Prints `NAME_rss: P MiB (N steps; 4N steps: Q MiB, +D %)`.
