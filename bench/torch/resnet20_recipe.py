@@ -7,6 +7,9 @@ per epoch and accuracy. Not a *_bench.py: bench/run.sh does not run it.
   3072 bytes of CHW pixels), all 50k training images, batch 128, SGD lr 0.1 momentum 0.9
   weight decay 1e-4, lr / 10 at 1/2 and 3/4 of --iterations (32k, 48k of 64k), per-channel
   normalisation, pad-4 random crop + horizontal flip, test accuracy on the 10k test images.
+  Activations and weights channels_last by default (--memory-format nchw for the plain
+  layout): it was 1.2-1.3x faster in the quieter rounds of docs/EXPERIMENTS.md, though not
+  in every busy one.
 
     .venv-bench/bin/python bench/torch/resnet20_recipe.py --epochs-timed 1     # time one epoch
     .venv-bench/bin/python bench/torch/resnet20_recipe.py --iterations 2000    # a short schedule
@@ -112,20 +115,21 @@ def main():
                    help="with --epochs-timed: time only this many steps of each epoch, extrapolated to a whole epoch")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--shortcut", choices=["A", "B"], default="A")
-    p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--memory-format", choices=["channels_last", "nchw"], default="channels_last",
+                   help="channels_last was the faster in the quiet rounds of docs/EXPERIMENTS.md")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--root", default=os.path.join(os.environ.get("MOONLAB_DATA", "data"), "cifar10"))
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    fmt = torch.channels_last if args.memory_format == "channels_last" else torch.contiguous_format
 
     xtr, ytr = read_cifar(args.root, [f"data_batch_{i}.bin" for i in range(1, 6)])
     xte, yte = read_cifar(args.root, ["test_batch.bin"])
     net = resnet20(args.shortcut).to(memory_format=fmt)
     n_params = sum(q.numel() for q in net.parameters())
     print(f"ResNet-20, option {args.shortcut}: {n_params} parameters; torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, {'channels_last' if args.channels_last else 'NCHW'}", flush=True)
+          f"{torch.get_num_threads()} threads, {args.memory_format}", flush=True)
     opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
     milestones = [args.iterations // 2, args.iterations * 3 // 4]
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones, 0.1)  # stepped per iteration
