@@ -12,8 +12,9 @@
 --   * init: MSRA / He et al. 2015 (N(0, 2/fan_in)) for every conv weight, as the paper says
 --     ("we initialize the weights as in [13]"); BN γ = 1, β = 0; the final Linear keeps the
 --     default U(±1/√64) weight, bias 0 (the paper does not say);
---   * SGD lr 0.1, momentum 0.9, weight decay 1e-4 (on every parameter, BN's included, as in
---     the original Torch code), batch 128, lr ÷ 10 at 32k and 48k iterations, stop at 64k;
+--   * SGD lr 0.1, momentum 0.9, weight decay 1e-4 (on every parameter, BN's included: SGD's
+--     weight_decay, as in the common reimplementations), batch 128, lr ÷ 10 at 32k and 48k
+--     iterations, stop at 64k;
 --   * input: the usual per-channel Normalize (mean/std of the training set), not the paper's
 --     per-pixel mean subtraction; augmentation: 4-pixel zero padding + random 32×32 crop,
 --     random horizontal flip (data.PadCrop, data.HFlip).
