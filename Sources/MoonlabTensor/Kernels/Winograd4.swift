@@ -25,14 +25,14 @@ enum Winograd4 {
   static func tileRows(_ g: ConvGeometry) -> Int { (g.height + 3) / 4 }
   static func tilesPerImage(_ g: ConvGeometry) -> Int { tileRows(g) * tileColumns(g) }
 
-  /// Length of a phase row: a tile per column, one more (the shifted phase), and the slack
-  /// of a vector load past the last tile.
-  static func span(_ g: ConvGeometry) -> Int { tileColumns(g) + 1 + lanes }
+  /// Length of a column array: one float per tile of an image, and slack for a vector
+  /// past the last tile and a split row's spill (`transformInput`).
+  static func columnLength(_ g: ConvGeometry) -> Int { tilesPerImage(g) + 2 * lanes }
 
-  /// Per-thread row scratch: 6 rows × 4 phases per tile row, a row of zeros and a
-  /// zero-tailed copy of one plane (as `Winograd.rowScratch`).
+  /// Per-thread row scratch: 36 column arrays (6 rows × 6 tile columns), a row of zeros
+  /// and a zero-tailed copy of one plane (as `Winograd.rowScratch`).
   static func rowScratch(_ g: ConvGeometry) -> Int {
-    24 * span(g) * tileRows(g) + (g.height + 1) * Winograd.paddedWidth(g)
+    36 * columnLength(g) + (g.height + 1) * Winograd.paddedWidth(g)
   }
 
   /// weight [Cout, Cin, 3, 3] → U [36][Cout][Cin]; `transposed`: the flipped,
@@ -134,17 +134,18 @@ enum Winograd4 {
     _ g: ConvGeometry, channels: Int, images: UnsafePointer<Float>, count: Int,
     into v: UnsafeMutablePointer<Float>, rowStride: Int, rows: UnsafeMutablePointer<Float>
   ) {
-    let (tw, th, tiles, span) = (tileColumns(g), tileRows(g), tilesPerImage(g), span(g))
-    // Per tile row: the 6 rows t_i = (Bᵀ d)_i, each as phases P0, P1, P2 (P_p[k] =
-    // t_i(4k + p)) and P3 shifted by one (P3[k] = t_i(4k − 1)); tile tx's columns are
-    // P3[tx], P0[tx], P1[tx], P2[tx], P3[tx+1], P0[tx+1]. As in `Winograd`, a whole
-    // plane is split before any of it is read back (store forwarding).
-    let rowSet = 24 * span
+    let (tw, th, tiles, length) = (tileColumns(g), tileRows(g), tilesPerImage(g), columnLength(g))
+    // For each of the 6 rows t_i = (Bᵀ d)_i of every tile row: column arrays C_j[tile] =
+    // t_i(4tx + j − 1), all tiles of the plane in a row so the second pass runs over whole
+    // vectors even when a tile row has 1–4 tiles (the speedrun's 3, 7, 15). A split row
+    // spills up to 3 floats into the next tile row's first slots, which that row rewrites
+    // (C_0[0], the left padding, is zeroed again). As in `Winograd`, a whole plane is split
+    // before any of it is read back (store forwarding).
     let channelStride = channels * rowStride
     let padded = Winograd.paddedWidth(g)
-    let zeros = rows + th * rowSet
+    let zeros = rows + 36 * length
     let copy = zeros + padded
-    rows.update(repeating: 0, count: th * rowSet + (g.height + 1) * padded)
+    rows.update(repeating: 0, count: 36 * length + (g.height + 1) * padded)
     for image in 0..<count {
       for c in 0..<channels {
         var plane = images + (image * channels + c) * g.inPlane
@@ -161,39 +162,39 @@ enum Winograd4 {
           }
           let (p0, p1, p2) = (inputRow(0), inputRow(1), inputRow(2))
           let (p3, p4, p5) = (inputRow(3), inputRow(4), inputRow(5))
-          let set = rows + ty * rowSet
+          let row = rows + ty * tw
+          for i in 0..<6 { row[6 * i * length] = 0 }
           for x in stride(from: 0, to: padded, by: lanes) {
             let (d0, d1, d2) = (Vector8.load(p0 + x), Vector8.load(p1 + x), Vector8.load(p2 + x))
             let (d3, d4, d5) = (Vector8.load(p3 + x), Vector8.load(p4 + x), Vector8.load(p5 + x))
-            let k = x / 4
-            splitPhases(4 * d0 - 5 * d2 + d4, set + k, span, shiftLast: true)
-            splitPhases(d3 + d4 - 4 * (d1 + d2), set + 4 * span + k, span, shiftLast: true)
-            splitPhases(4 * (d1 - d2) - d3 + d4, set + 8 * span + k, span, shiftLast: true)
-            splitPhases(2 * (d3 - d1) - d2 + d4, set + 12 * span + k, span, shiftLast: true)
-            splitPhases(2 * (d1 - d3) - d2 + d4, set + 16 * span + k, span, shiftLast: true)
-            splitPhases(4 * d1 - 5 * d3 + d5, set + 20 * span + k, span, shiftLast: true)
+            let at = row + x / 4
+            let first = x == 0
+            splitColumns(4 * d0 - 5 * d2 + d4, at, length, first)
+            splitColumns(d3 + d4 - 4 * (d1 + d2), at + 6 * length, length, first)
+            splitColumns(4 * (d1 - d2) - d3 + d4, at + 12 * length, length, first)
+            splitColumns(2 * (d3 - d1) - d2 + d4, at + 18 * length, length, first)
+            splitColumns(2 * (d1 - d3) - d2 + d4, at + 24 * length, length, first)
+            splitColumns(4 * d1 - 5 * d3 + d5, at + 30 * length, length, first)
           }
         }
-        for ty in 0..<th {
-          let set = rows + ty * rowSet
-          let column = image * tiles + ty * tw
-          for i in 0..<6 {
-            let phase = set + 4 * i * span
-            let out = v + 6 * i * channelStride + c * rowStride + column
-            for tx in stride(from: 0, to: tw, by: lanes) {
-              let c0 = Vector8.load(phase + 3 * span + tx)
-              let c1 = Vector8.load(phase + tx)
-              let c2 = Vector8.load(phase + span + tx)
-              let c3 = Vector8.load(phase + 2 * span + tx)
-              let c4 = Vector8.load(phase + 3 * span + tx + 1)
-              let c5 = Vector8.load(phase + tx + 1)
-              Vector8.store(4 * c0 - 5 * c2 + c4, out + tx)
-              Vector8.store(c3 + c4 - 4 * (c1 + c2), out + channelStride + tx)
-              Vector8.store(4 * (c1 - c2) - c3 + c4, out + 2 * channelStride + tx)
-              Vector8.store(2 * (c3 - c1) - c2 + c4, out + 3 * channelStride + tx)
-              Vector8.store(2 * (c1 - c3) - c2 + c4, out + 4 * channelStride + tx)
-              Vector8.store(4 * c1 - 5 * c3 + c5, out + 5 * channelStride + tx)
-            }
+        for i in 0..<6 {
+          let column = rows + 6 * i * length
+          let out = v + 6 * i * channelStride + c * rowStride + image * tiles
+          for t in stride(from: 0, to: tiles, by: lanes) {
+            let (c0, c1, c2) = (
+              Vector8.load(column + t), Vector8.load(column + length + t),
+              Vector8.load(column + 2 * length + t)
+            )
+            let (c3, c4, c5) = (
+              Vector8.load(column + 3 * length + t), Vector8.load(column + 4 * length + t),
+              Vector8.load(column + 5 * length + t)
+            )
+            Vector8.store(4 * c0 - 5 * c2 + c4, out + t)
+            Vector8.store(c3 + c4 - 4 * (c1 + c2), out + channelStride + t)
+            Vector8.store(4 * (c1 - c2) - c3 + c4, out + 2 * channelStride + t)
+            Vector8.store(2 * (c3 - c1) - c2 + c4, out + 3 * channelStride + t)
+            Vector8.store(2 * (c1 - c3) - c2 + c4, out + 4 * channelStride + t)
+            Vector8.store(4 * c1 - 5 * c3 + c5, out + 5 * channelStride + t)
           }
         }
       }
@@ -207,45 +208,46 @@ enum Winograd4 {
     bias: UnsafePointer<Float>?, into output: UnsafeMutablePointer<Float>,
     rows: UnsafeMutablePointer<Float>
   ) {
-    let (tw, th, tiles, span) = (tileColumns(g), tileRows(g), tilesPerImage(g), span(g))
+    let (tw, th, tiles, length) = (tileColumns(g), tileRows(g), tilesPerImage(g), columnLength(g))
     let channelStride = channels * rowStride
-    // Y[r][s] of 8 tiles at rows + (4r + s)·span, then 16 floats (4 tiles) of the
-    // last, partial stretch of a row at `tail`.
-    let tail = rows + 16 * span
+    // Y[r][s] of all tiles of a plane at rows + (4r + s)·length (whole vectors however
+    // short the tile rows), then 16 floats (4 tiles) of a row's partial stretch at `tail`.
+    let tail = rows + 16 * length
     for image in 0..<count {
       for c in 0..<channels {
         let b = SIMD8(repeating: bias?[c] ?? 0)
         let plane = output + (image * channels + c) * g.inPlane
-        for ty in 0..<th {
-          let src = m + c * rowStride + image * tiles + ty * tw
-          for tx in stride(from: 0, to: tw, by: lanes) {
-            @inline(__always) func at(_ i: Int, _ j: Int) -> SIMD8<Float> {
-              Vector8.load(src + (i * 6 + j) * channelStride + tx)
-            }
-            // Aᵀ along i for each column j (c_j = rows 0…3 of column j), then along j.
-            @inline(__always) func column(_ j: Int) -> Four {
-              aT(at(0, j), at(1, j), at(2, j), at(3, j), at(4, j), at(5, j))
-            }
-            let (c0, c1, c2, c3, c4, c5) = (column(0), column(1), column(2), column(3), column(4), column(5))
-            @inline(__always) func put(_ y: Four, _ r: Int) {
-              let row = rows + 4 * r * span + tx
-              Vector8.store(y.0 + b, row)
-              Vector8.store(y.1 + b, row + span)
-              Vector8.store(y.2 + b, row + 2 * span)
-              Vector8.store(y.3 + b, row + 3 * span)
-            }
-            put(aT(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0), 0)
-            put(aT(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1), 1)
-            put(aT(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2), 2)
-            put(aT(c0.3, c1.3, c2.3, c3.3, c4.3, c5.3), 3)
+        let src = m + c * rowStride + image * tiles
+        for t in stride(from: 0, to: tiles, by: lanes) {
+          @inline(__always) func at(_ i: Int, _ j: Int) -> SIMD8<Float> {
+            Vector8.load(src + (i * 6 + j) * channelStride + t)
           }
+          // Aᵀ along i for each column j (c_j = rows 0…3 of column j), then along j.
+          @inline(__always) func column(_ j: Int) -> Four {
+            aT(at(0, j), at(1, j), at(2, j), at(3, j), at(4, j), at(5, j))
+          }
+          let (c0, c1, c2) = (column(0), column(1), column(2))
+          let (c3, c4, c5) = (column(3), column(4), column(5))
+          @inline(__always) func put(_ y: Four, _ r: Int) {
+            let row = rows + 4 * r * length + t
+            Vector8.store(y.0 + b, row)
+            Vector8.store(y.1 + b, row + length)
+            Vector8.store(y.2 + b, row + 2 * length)
+            Vector8.store(y.3 + b, row + 3 * length)
+          }
+          put(aT(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0), 0)
+          put(aT(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1), 1)
+          put(aT(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2), 2)
+          put(aT(c0.3, c1.3, c2.3, c3.3, c4.3, c5.3), 3)
+        }
+        for ty in 0..<th {
           for r in 0..<4 where 4 * ty + r < g.height {
-            let phase = rows + 4 * r * span
+            let phase = rows + 4 * r * length + ty * tw
             let out = plane + (4 * ty + r) * g.width
             // Four tiles (16 floats) per step: a 4×4 transpose of the phases.
             var tx = 0
             while 4 * tx < g.width {
-              let (lo, hi) = interleave4(phase + tx, span)
+              let (lo, hi) = interleave4(phase + tx, length)
               if 4 * tx + 16 <= g.width {
                 Vector8.store(lo, out + 4 * tx)
                 Vector8.store(hi, out + 4 * tx + 8)
@@ -264,20 +266,21 @@ enum Winograd4 {
 
   /// gradOutput [count][C][H][W] → Z [36][C][rowStride]: Z = A g Aᵀ of every 4×4 output
   /// tile (zero outside the image). `rows` is `rowScratch` floats. A vector of 8 tiles
-  /// past a row's last lands in columns written later or in the row stride's slack.
+  /// past an image's last lands in columns written later or in the row stride's slack.
   static func transformGradient(
     _ g: ConvGeometry, channels: Int, _ gradOutput: UnsafePointer<Float>, count: Int,
     into z: UnsafeMutablePointer<Float>, rowStride: Int, rows: UnsafeMutablePointer<Float>
   ) {
-    let (tw, th, tiles, span) = (tileColumns(g), tileRows(g), tilesPerImage(g), span(g))
-    // Per tile row: h_i = (A g)_i over its 4 rows, each as phases P_s[k] = h_i(4k + s):
-    // column s of tiles tx… is P_s[tx…]. Split a whole plane first (store forwarding).
-    let rowSet = 24 * span
+    let (tw, th, tiles, length) = (tileColumns(g), tileRows(g), tilesPerImage(g), columnLength(g))
+    // h_i = (A g)_i over a tile row's 4 rows, as column arrays D_s[tile] = h_i(4tx + s)
+    // over all tiles of the plane (as in `transformInput`); a row's spill past its last
+    // tile is zeros (columns ≥ W) into slots the next row rewrites. Split a whole plane
+    // first (store forwarding).
     let channelStride = channels * rowStride
     let padded = Winograd.paddedWidth(g)
-    let zeros = rows + th * rowSet
+    let zeros = rows + 24 * length
     let copy = zeros + padded
-    rows.update(repeating: 0, count: th * rowSet + (g.height + 1) * padded)
+    rows.update(repeating: 0, count: 24 * length + (g.height + 1) * padded)
     for image in 0..<count {
       for c in 0..<channels {
         var plane = gradOutput + (image * channels + c) * g.inPlane
@@ -293,36 +296,33 @@ enum Winograd4 {
             return y < g.height ? plane + y * padded : UnsafePointer(zeros)
           }
           let (p0, p1, p2, p3) = (gradRow(0), gradRow(1), gradRow(2), gradRow(3))
-          let set = rows + ty * rowSet
+          let row = rows + ty * tw
           for x in stride(from: 0, to: padded, by: lanes) {
-            let h = a(Vector8.load(p0 + x), Vector8.load(p1 + x), Vector8.load(p2 + x),
+            let h = a(
+              Vector8.load(p0 + x), Vector8.load(p1 + x), Vector8.load(p2 + x),
               Vector8.load(p3 + x))
-            let k = x / 4
-            splitPhases(h.0, set + k, span, shiftLast: false)
-            splitPhases(h.1, set + 4 * span + k, span, shiftLast: false)
-            splitPhases(h.2, set + 8 * span + k, span, shiftLast: false)
-            splitPhases(h.3, set + 12 * span + k, span, shiftLast: false)
-            splitPhases(h.4, set + 16 * span + k, span, shiftLast: false)
-            splitPhases(h.5, set + 20 * span + k, span, shiftLast: false)
+            let at = row + x / 4
+            splitPhases(h.0, at, length)
+            splitPhases(h.1, at + 4 * length, length)
+            splitPhases(h.2, at + 8 * length, length)
+            splitPhases(h.3, at + 12 * length, length)
+            splitPhases(h.4, at + 16 * length, length)
+            splitPhases(h.5, at + 20 * length, length)
           }
         }
-        for ty in 0..<th {
-          let set = rows + ty * rowSet
-          let column = image * tiles + ty * tw
-          for i in 0..<6 {
-            let phase = set + 4 * i * span
-            let out = z + 6 * i * channelStride + c * rowStride + column
-            for tx in stride(from: 0, to: tw, by: lanes) {
-              let zi = a(
-                Vector8.load(phase + tx), Vector8.load(phase + span + tx),
-                Vector8.load(phase + 2 * span + tx), Vector8.load(phase + 3 * span + tx))
-              Vector8.store(zi.0, out + tx)
-              Vector8.store(zi.1, out + channelStride + tx)
-              Vector8.store(zi.2, out + 2 * channelStride + tx)
-              Vector8.store(zi.3, out + 3 * channelStride + tx)
-              Vector8.store(zi.4, out + 4 * channelStride + tx)
-              Vector8.store(zi.5, out + 5 * channelStride + tx)
-            }
+        for i in 0..<6 {
+          let phase = rows + 4 * i * length
+          let out = z + 6 * i * channelStride + c * rowStride + image * tiles
+          for t in stride(from: 0, to: tiles, by: lanes) {
+            let zi = a(
+              Vector8.load(phase + t), Vector8.load(phase + length + t),
+              Vector8.load(phase + 2 * length + t), Vector8.load(phase + 3 * length + t))
+            Vector8.store(zi.0, out + t)
+            Vector8.store(zi.1, out + channelStride + t)
+            Vector8.store(zi.2, out + 2 * channelStride + t)
+            Vector8.store(zi.3, out + 3 * channelStride + t)
+            Vector8.store(zi.4, out + 4 * channelStride + t)
+            Vector8.store(zi.5, out + 5 * channelStride + t)
           }
         }
       }
@@ -350,19 +350,42 @@ enum Winograd4 {
     return (g0, even1 + odd1, even1 - odd1, even2 + odd2, even2 - odd2, g3)
   }
 
-  /// Lanes p and p + 4 of `v` (columns 4k + p and 4k + 4 + p) to phase row p at `row`
-  /// (phase p's row is p·span further); phase 3 one to the right when `shiftLast`.
+  /// The pairs of lanes (p, p + 4) of `v` as SIMD2: p = 0, 1, 2, 3.
   @inline(__always)
-  static func splitPhases(
-    _ v: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ span: Int, shiftLast: Bool
+  static func lanePairs(_ v: SIMD8<Float>) -> (
+    SIMD2<Float>, SIMD2<Float>, SIMD2<Float>, SIMD2<Float>
   ) {
     let (lo, hi) = (v.lowHalf, v.highHalf)
     let first = SIMD4(lo[0], hi[0], lo[1], hi[1])
     let second = SIMD4(lo[2], hi[2], lo[3], hi[3])
-    store2(first.lowHalf, row)
-    store2(first.highHalf, row + span)
-    store2(second.lowHalf, row + 2 * span)
-    store2(second.highHalf, row + 3 * span + (shiftLast ? 1 : 0))
+    return (first.lowHalf, first.highHalf, second.lowHalf, second.highHalf)
+  }
+
+  /// Columns 4k + p and 4k + 4 + p of `v` (k = the vector's first column / 4) to phase
+  /// array p at `at` (array p is p·length further).
+  @inline(__always)
+  static func splitPhases(_ v: SIMD8<Float>, _ at: UnsafeMutablePointer<Float>, _ length: Int) {
+    let (p0, p1, p2, p3) = lanePairs(v)
+    store2(p0, at)
+    store2(p1, at + length)
+    store2(p2, at + 2 * length)
+    store2(p3, at + 3 * length)
+  }
+
+  /// `transformInput`'s split of t(x … x + 7), x = 4k, into the column arrays C_j[tile] =
+  /// t(4tx + j − 1) at `at` (C_j j·length further): C_1, C_2, C_3 at k, C_0 at k + 1,
+  /// C_4 at k, C_5 at k − 1 (only its second at the row's start, `first`).
+  @inline(__always)
+  static func splitColumns(
+    _ v: SIMD8<Float>, _ at: UnsafeMutablePointer<Float>, _ length: Int, _ first: Bool
+  ) {
+    let (p0, p1, p2, p3) = lanePairs(v)
+    store2(p3, at + 1)
+    store2(p0, at + length)
+    store2(p1, at + 2 * length)
+    store2(p2, at + 3 * length)
+    store2(p3, at + 4 * length)
+    if first { at[5 * length] = p0[1] } else { store2(p0, at + 5 * length - 1) }
   }
 
   /// Four tiles of one output row from its four phase rows (`span` apart): the 16 floats
