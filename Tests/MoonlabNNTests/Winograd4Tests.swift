@@ -60,7 +60,11 @@ final class Winograd4Tests: XCTestCase {
     let r = naiveConv(x, conv.weight, conv.bias, g, stride: 1, padding: 1)
     assertClose(y.toArray(), r.y, rtol: 1e-4, atol: 1e-5, "output, \(name)")
     assertClose(dx.toArray(), r.dx, rtol: 1e-4, atol: 1e-5, "dx, \(name)")
-    assertClose(dw.toArray(), r.dw, rtol: 1e-4, atol: 1e-4, "dw, \(name)")
+    // F(4×4)'s dW is ~10× F(2×2)'s error: against a Double reference, max |error| / max
+    // |dW| measured 1.4–5.0e-6 (F(2×2) 0.2–0.5e-6; this Float loop itself 0.6–1.9e-6),
+    // so a dW element near zero among elements of ~100 needs atol scaled by the largest.
+    let dwTolerance = max(1e-4, 1e-5 * (r.dw.map(abs).max() ?? 0))
+    assertClose(dw.toArray(), r.dw, rtol: 1e-4, atol: dwTolerance, "dw, \(name)")
     if bias { assertClose(db.toArray(), r.db, rtol: 1e-4, atol: 1e-4, "db, \(name)") }
   }
 }

@@ -36,7 +36,9 @@ enum WinogradVariantsBench {
             backward.cpu * 1e3))
       }
       let chosen = ConvPlan(g, outChannels: cout, batch: batch).description
-      print("winograd_\(name): CPU ms forward + backward: \(cells.joined(separator: ", ")); plan \(chosen)")
+      print(
+        "winograd_\(name): CPU ms forward + backward: \(cells.joined(separator: ", ")); plan \(chosen)"
+      )
     }
   }
 }

@@ -17,7 +17,9 @@ extension ConvPlan {
   ) throws {
     let (g, cin, cout, ld) = (geometry, geometry.channels, outChannels, tileStride)
     // Shared: U. Per chunk: V, M, row scratch.
-    let (uCount, vCount, mCount) = (positions * cout * cin, positions * cin * ld, positions * cout * ld)
+    let (uCount, vCount, mCount) = (
+      positions * cout * cin, positions * cin * ld, positions * cout * ld
+    )
     let perChunk = vCount + mCount + rowScratch
     let u = try scratch.pointer(uCount + chunks * perChunk, op: "Conv2d")
     transformWeights(

@@ -53,7 +53,8 @@ public struct ConvPlan {
     chunks = batchChunks(batch, workPerItem: work)
     let largestChunk = (batch + chunks - 1) / chunks
     let perImage =
-      !winograd ? lowering.columns
+      !winograd
+      ? lowering.columns
       : self.winograd4 ? Winograd4.tilesPerImage(g) : Winograd.tilesPerImage(g)
     group = max(1, min(largestChunk, (winograd ? Self.groupTiles : Self.groupColumns) / perImage))
   }

@@ -15,9 +15,12 @@ enum Winograd4 {
   static let positions = 36
   static let lanes = Winograd.lanes
 
-  /// Whether `ConvPlan` runs this variant rather than F(2×2) on a Winograd layer.
+  /// Whether `ConvPlan` runs this variant rather than F(2×2) on a Winograd layer, from
+  /// `moonlab bench winograd_variants` (docs/nn.md, "Performance"): F(4×4) won at 31, 32, 16
+  /// and 15 wide and at 7 wide with 256 channels (long GEMMs), lost at 8 wide with 64
+  /// channels (the transforms dominate) and at 3×3 (a 6×6 tile for 9 outputs).
   static func preferred(_ g: ConvGeometry, outChannels: Int) -> Bool {
-    true
+    g.width >= 12 || (g.width >= 5 && g.channels >= 128)
   }
 
   /// Tiles per image row and column: ⌈W/4⌉ and ⌈H/4⌉.
@@ -71,7 +74,8 @@ enum Winograd4 {
   static func g(_ w0: SIMD8<Float>, _ w1: SIMD8<Float>, _ w2: SIMD8<Float>) -> Six {
     (
       w0 / 4, -(w0 + w1 + w2) / 6, -(w0 - w1 + w2) / 6, w0 / 24 + w1 / 12 + w2 / 6,
-      w0 / 24 - w1 / 12 + w2 / 6, w2)
+      w0 / 24 - w1 / 12 + w2 / 6, w2
+    )
   }
 
   typealias Four = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
