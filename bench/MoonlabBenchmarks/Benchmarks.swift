@@ -26,6 +26,10 @@ public enum Benchmarks {
     ),
     ("conv_layers", "VGG-small and ResNet-20 convolutions alone at batch 128", ConvLayersBench.run),
     (
+      "winograd_variants", "conv_layers' Winograd layers with F(2×2) and F(4×4) forced",
+      WinogradVariantsBench.run
+    ),
+    (
       "mlp_step", "one SGD step of the MLP 784-100-100-10 at batch 1, 16 and 1024", MLPStepBench.run
     ),
   ]

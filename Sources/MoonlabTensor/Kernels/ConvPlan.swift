@@ -14,8 +14,10 @@ public struct ConvPlan {
   public let lowering: ConvLowering
   /// Forward and the weight gradient run `DirectConv`'s kernels instead of GEMMs.
   public let direct: Bool
-  /// All three passes run Winograd's F(2×2, 3×3) (`Winograd`) instead of im2col.
+  /// All three passes run Winograd's F(2×2, 3×3) (`Winograd`) or F(4×4, 3×3)
+  /// (`Winograd4`, when `winograd4`) instead of im2col.
   public let winograd: Bool
+  public let winograd4: Bool
   /// The input gradient runs `DirectConv` on the transposed convolution.
   public let directInput: Bool
   /// Images lowered (or Winograd-transformed) side by side into one GEMM.
@@ -33,13 +35,16 @@ public struct ConvPlan {
   /// (docs/nn.md, "Performance").
   public static let winogradChannels = 8
 
-  public init(_ g: ConvGeometry, outChannels: Int, batch: Int) {
+  /// `winograd4` forces F(4×4) (true) or F(2×2) (false) on a Winograd layer, for tests and
+  /// benchmarks; nil picks by shape (`Winograd4.preferred`).
+  public init(_ g: ConvGeometry, outChannels: Int, batch: Int, winograd4: Bool? = nil) {
     geometry = g
     self.outChannels = outChannels
     self.batch = batch
     lowering = ConvLowering(g)
     direct = DirectConv.applies(g, outChannels: outChannels)
     winograd = Winograd.applies(g) && g.channels >= Self.winogradChannels
+    self.winograd4 = winograd && (winograd4 ?? Winograd4.preferred(g, outChannels: outChannels))
     directInput =
       g.isSquare && g.stride == 1 && g.padding == 0
       && DirectConv.applies(
@@ -47,13 +52,18 @@ public struct ConvPlan {
     work = outChannels * g.patchSize * g.outPlane
     chunks = batchChunks(batch, workPerItem: work)
     let largestChunk = (batch + chunks - 1) / chunks
-    let perImage = winograd ? Winograd.tilesPerImage(g) : lowering.columns
+    let perImage =
+      !winograd
+      ? lowering.columns
+      : self.winograd4 ? Winograd4.tilesPerImage(g) : Winograd.tilesPerImage(g)
     group = max(1, min(largestChunk, (winograd ? Self.groupTiles : Self.groupColumns) / perImage))
   }
 
   /// What runs, for tests and benchmarks: "direct", or the lowering and group size.
   public var description: String {
-    (direct ? "direct" : "\(winograd ? "winograd" : "\(lowering.kind)") x\(group)")
+    (direct
+      ? "direct"
+      : "\(winograd ? (winograd4 ? "winograd4" : "winograd") : "\(lowering.kind)") x\(group)")
       + (directInput ? ", direct dX" : "")
   }
 
