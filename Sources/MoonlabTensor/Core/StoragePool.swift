@@ -25,6 +25,16 @@ enum StoragePool {
   static let minimumSlackBytes = 64 << 20
   /// What the pool keeps at most.
   static let capacityBytes = TensorMemory.physicalBytes / 4
+  /// Live plus pooled bytes stay below this, whatever the capacity: with live tensors at
+  /// the default limit (3/4 of memory) the pool may keep only 1/8, so a script that fills
+  /// memory gets the limit's Lua error, never the kernel's OOM killer.
+  static let residentBytes = TensorMemory.physicalBytes / 8 * 7
+
+  /// What the pool may keep next to the live tensors (a block being allocated counts as
+  /// live already).
+  private static func keepable(_ wanted: Int) -> Int {
+    min(wanted, max(0, residentBytes - live.load(ordering: .relaxed)))
+  }
 
   /// Bytes of all live tensor storage, pooled blocks not included.
   static let live = Atomic<Int>(0)
@@ -55,7 +65,7 @@ enum StoragePool {
       if zeroed { memset(reused, 0, bytes) }
       return reused
     }
-    let evicted = evict(keeping: max(minimumSlackBytes, live.load(ordering: .relaxed)))
+    let evicted = evict(keeping: keepable(max(minimumSlackBytes, live.load(ordering: .relaxed))))
     mappedBlocks += 1
     lock.unlock()
     for block in evicted { munmap(block.pointer, block.bytes) }
@@ -71,7 +81,7 @@ enum StoragePool {
     lock.lock()
     blocks.append((bytes, block))
     heldBytes += bytes
-    let evicted = evict(keeping: capacityBytes)
+    let evicted = evict(keeping: keepable(capacityBytes))
     lock.unlock()
     for block in evicted { munmap(block.pointer, block.bytes) }
   }
