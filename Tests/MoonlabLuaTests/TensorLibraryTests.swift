@@ -145,6 +145,34 @@ final class TensorLibraryTests: XCTestCase {
     XCTAssertEqual(out, ["4194304", "integer"])
   }
 
+  /// A training loop written in Lua takes no tensor memory from the system once its
+  /// outputs go back to the pool as soon as they are dead: here a full collection after
+  /// each step. (With the collector's own pacing they come back in batches a few hundred
+  /// steps later and the pool serves most, not all, of each step: docs/architecture.md,
+  /// "Memory".)
+  func testLuaTrainingLoopTakesNoTensorMemoryOnceCollected() throws {
+    let out = try host.run(
+      """
+      tensor.seed(2)
+      local model = nn.Sequential{nn.Linear(784, 100), nn.Tanh(), nn.Linear(100, 100), nn.Tanh(),
+        nn.Linear(100, 10), nn.Sigmoid()}
+      local loss, opt = nn.BCELoss(), optim.SGD(model:parameters(), {lr = 0.1})
+      local x, y = tensor.rand{16, 784}, tensor.zeros{16, 10}
+      local function step()
+        opt:zero_grad()
+        local l = loss(model(x), y)
+        l:backward()
+        opt:step()
+        collectgarbage()
+      end
+      for _ = 1, 2 do step() end
+      local before = tensor.memory().allocations
+      for _ = 1, 50 do step() end
+      return math.type(before), tensor.memory().allocations - before
+      """)
+    XCTAssertEqual(out, ["integer", "0"])
+  }
+
   func testNoGradRestoresGradModeEvenAfterAnError() throws {
     let out = try host.run(
       """

@@ -33,11 +33,13 @@ enum TensorLibrary {
       },
       // Bytes held by tensor storage (docs/architecture.md, "Memory").
       "memory": { lua in
-        lua.newTable(hash: 2)
+        lua.newTable(hash: 3)
         lua.push(TensorMemory.liveBytes)
         lua.setField(-2, "live")
         lua.push(TensorMemory.pooledBytes)
         lua.setField(-2, "pooled")
+        lua.push(TensorMemory.systemAllocations)
+        lua.setField(-2, "allocations")
         return 1
       },
       "from": { lua in

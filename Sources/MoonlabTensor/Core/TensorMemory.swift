@@ -7,6 +7,9 @@ public enum TensorMemory {
   public static var liveBytes: Int { StoragePool.live.load(ordering: .relaxed) }
   /// Bytes of freed blocks the pool keeps for reuse.
   public static var pooledBytes: Int { StoragePool.held }
+  /// Blocks tensor storage took from the system (malloc or mmap) since the process
+  /// started; the rest came from the pool. A steady-state training step adds none.
+  public static var systemAllocations: Int { StoragePool.systemBlocks.load(ordering: .relaxed) }
 
   /// This machine's memory.
   public static let physicalBytes = Int(clamping: ProcessInfo.processInfo.physicalMemory)
