@@ -30,11 +30,16 @@ func moonlabBinary() throws -> URL {
 
 /// Starts `moonlab ARGS` in `cwd` with stdout and stderr going to `log` (for tests that
 /// kill it midway).
-func startMoonlab(_ arguments: [String], in cwd: URL, log: URL) throws -> Process {
+func startMoonlab(
+  _ arguments: [String], in cwd: URL, log: URL, environment: [String: String] = [:]
+) throws -> Process {
   let p = Process()
   p.executableURL = try moonlabBinary()
   p.arguments = arguments
   p.currentDirectoryURL = cwd
+  if !environment.isEmpty {
+    p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  }
   FileManager.default.createFile(atPath: log.path, contents: nil)
   let handle = try FileHandle(forWritingTo: log)
   p.standardOutput = handle

@@ -54,23 +54,9 @@ struct GitState: Equatable {
 
   /// git's standard output, or nil when git is missing or fails.
   private static func git(_ arguments: [String], in dir: String) -> String? {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["git", "-C", dir] + arguments
     // No index refresh (it would take git's lock in someone else's repository).
-    var env = ProcessInfo.processInfo.environment
-    env["GIT_OPTIONAL_LOCKS"] = "0"
-    env["LC_ALL"] = "C"
-    p.environment = env
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    p.standardInput = FileHandle.nullDevice
-    do { try p.run() } catch { return nil }
-    // Read before waiting: a large diff would fill the pipe and block git.
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { return nil }
-    return String(decoding: data, as: UTF8.self)
+    let r = ExternalCommand.run(
+      "git", ["-C", dir] + arguments, environment: ["GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"])
+    return r.status == 0 ? r.output : nil
   }
 }

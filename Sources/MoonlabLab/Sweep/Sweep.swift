@@ -5,7 +5,8 @@ import MoonlabTensor
 
 /// lab.sweep{…}: works out the trials, then — as `moonlab sweep` asked — runs the
 /// unfinished ones here or in worker processes (all or one shard), runs a single trial
-/// (a worker), gathers results (--merge), or writes an sbatch script (--emit-slurm).
+/// (a worker), gathers results (--merge), writes an sbatch script (--emit-slurm) or
+/// submits it and waits for it (--slurm).
 /// Each trial is a run directory runs/SWEEP/<id>/ (under `moonlab run`: RUN/sweeps/SWEEP/<id>/)
 /// whose DONE marks it finished; the
 /// sweep folder gets sweep.json, results.csv, results.md and report.html/md.
@@ -67,12 +68,28 @@ struct Sweep {
     try Folder.create(dir)
     try AtomicFile.write(
       sweepJSON.serialized(pretty: true) + "\n", to: dir.appendingPathComponent("sweep.json"))
-    if options.emitSlurm {
+    if options.emitSlurm || options.slurm != nil {
       let file = try SlurmScript.write(self)
-      print("sweep \(spec.name): \(spec.trials.count) trials; submit with: sbatch \(file.path)")
-      return stop(success: true, "")
+      guard let slurm = options.slurm else {
+        print("sweep \(spec.name): \(spec.trials.count) trials; submit with: sbatch \(file.path)")
+        return stop(success: true, "")
+      }
+      let todo = spec.trials.filter { !isDone($0) }.count
+      if todo > 0 {
+        let job = try SlurmJob.submit(file)
+        print(
+          "sweep \(spec.name): \(spec.trials.count) trials, \(spec.trials.count - todo) already done; submitted slurm job \(job) with \(SlurmScript.shards(self)) array tasks (logs: \(dir.path)/slurm-\(job)_TASK.out)"
+        )
+        guard slurm.wait else {
+          print(
+            "sweep \(spec.name): not waiting; once job \(job) has ended, gather the results with `moonlab sweep \(session.request.scriptPath) --out \(dir.path) --merge`"
+          )
+          return stop(success: true, "")
+        }
+        try SlurmJob.wait(job, sweep: self, pollSeconds: slurm.pollSeconds)
+      }
     }
-    if !options.merge {
+    if !options.merge && options.slurm == nil {
       var mine = spec.trials
       if let shard = options.shard { mine = mine.filter { $0.index % shard.count == shard.index } }
       let todo = mine.filter { !isDone($0) }
