@@ -55,7 +55,9 @@ let package = Package(
   targets: [
     // System libraries from Debian (scripts/setup.sh installs them).
     .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
-    .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    // OpenBLAS's headers from Debian's multiarch include folder; the library is linked by
+    // MoonlabTensor below.
+    .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     // The C error trampoline and allocator/hook for Lua (docs/architecture.md, "The Lua bridge").
     .target(name: "LuaShim", dependencies: ["CLua"]),
@@ -65,7 +67,15 @@ let package = Package(
     // `data fetch`'s download, through libcurl loaded on first use (docs/data.md, "Fetching").
     .target(name: "HTTPGet", linkerSettings: [.linkedLibrary("dl")]),
 
-    .target(name: "MoonlabTensor", dependencies: ["CBLAS"], swiftSettings: release),
+    // OpenBLAS linked statically into release builds: its ~12,000 symbol relocations were
+    // most of the dynamic loader's work at every start (docs/architecture.md, "Start-up and
+    // the release binary"); debug builds link the shared library.
+    .target(
+      name: "MoonlabTensor", dependencies: ["CBLAS"], swiftSettings: release,
+      linkerSettings: [
+        .linkedLibrary("openblas", .when(configuration: .debug)),
+        .unsafeFlags(["-Xlinker", "-l:libopenblas.a"], .when(configuration: .release)),
+      ]),
     .target(name: "MoonlabNN", dependencies: ["MoonlabTensor"], swiftSettings: release),
     .target(
       name: "MoonlabData", dependencies: ["MoonlabTensor", "CZlib", "HTTPGet"],

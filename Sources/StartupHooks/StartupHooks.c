@@ -1,16 +1,17 @@
-// OpenBLAS starts a thread per core in its library constructor, before main, and each one
-// spins for a while waiting for work: a `moonlab --version` paid for threads it never
-// used. Moonlab sets OpenBLAS's thread count itself from each run's context
-// (docs/architecture.md, "Run context"), and OpenBLAS starts the extra threads then, so
+// OpenBLAS starts a thread per core in its constructor, before main, and each one spins
+// for a while waiting for work: a `moonlab --version` paid for threads it never used.
+// Moonlab keeps OpenBLAS on one thread for good (docs/architecture.md, "Run context"), so
 // the constructor only needs to see OPENBLAS_NUM_THREADS=1.
 //
-// The executable's .preinit_array runs before every library constructor, but setenv there
-// is lost: libc's own initialisation, which runs next, points `environ` back at the array
+// The executable's .preinit_array runs before every constructor, but setenv there is
+// lost: libc's own initialisation, which runs next, points `environ` back at the array
 // the kernel passed. So the hook writes into that array in place: the slot of
 // OPENBLAS_NUM_THREADS if the user set it, else the slot of a variable no library reads
-// while initialising (`_`, SHLVL, OLDPWD, PWD), and the executable's constructor, which
-// runs after all the libraries', puts the original entry back before main. With none of
-// those variables (`env -i`), OpenBLAS starts as it always did.
+// while initialising (`_`, SHLVL, OLDPWD, PWD), and `moonlab_restore_environment()`, the
+// first thing `main` does, puts the original entry back. Not a constructor of ours: the
+// release binary links OpenBLAS statically, so its constructor runs from the executable's
+// own init array, after those of our objects. With none of those variables (`env -i`),
+// OpenBLAS starts as it always did.
 #include "StartupHooks.h"
 
 #include <string.h>
@@ -49,7 +50,7 @@ __attribute__((section(".preinit_array"), used)) static void (*preinit)(int, cha
 
 // A constructor that called setenv meanwhile made libc copy the array: look for the
 // pinned entry wherever `environ` now points.
-__attribute__((constructor)) static void restore_environment(void) {
+void moonlab_restore_environment(void) {
   if (!displaced) return;
   for (char **e = environ; e && *e; e++)
     if (*e == pinned_entry) {

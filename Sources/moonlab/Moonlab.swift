@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MoonlabLab
 import MoonlabLua
+import StartupHooks
 
 @main
 struct Moonlab: ParsableCommand {
@@ -26,6 +27,7 @@ struct Moonlab: ParsableCommand {
   /// Standard output is line-buffered even into a file or pipe, so a run stopped by a
   /// signal has printed every finished line (epoch lines were lost with `> log`).
   static func main() {
+    moonlab_restore_environment()
     // `--version` answers before ArgumentParser builds its command tree, which costs more
     // than the rest of such a run (docs/architecture.md, "Start-up and the release binary").
     if CommandLine.arguments.dropFirst() == ["--version"] {

@@ -47,15 +47,19 @@ enum Provenance {
     guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {
       return nil
     }
-    func field(_ name: String) -> String? {
-      for line in text.split(separator: "\n") {
-        let parts = line.split(separator: ":", maxSplits: 1)
-        if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
-          return parts[1].trimmingCharacters(in: .whitespaces)
-        }
+    // The first processor's block (up to the first blank line) has every field read here,
+    // and is all that is parsed: the file grows with the core count, and this runs at
+    // every start.
+    var fields: [String: String] = [:]
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.isEmpty { break }
+      let parts = line.split(separator: ":", maxSplits: 1)
+      if parts.count == 2 {
+        fields[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(
+          in: .whitespaces)
       }
-      return nil
     }
+    func field(_ name: String) -> String? { fields[name] }
     // ARM kernels say "Features" and may have no model name.
     let model = field("model name") ?? field("CPU part") ?? "unknown"
     // One string as /proc/cpuinfo has it: a list of ~100 words would fill config.json.

@@ -1,6 +1,9 @@
 // Process start-up hooks of the moonlab executable (StartupHooks.c; docs/architecture.md,
-// "Start-up and the release binary"). They run from the executable's init arrays by
-// themselves: linking the target in is all it takes, there is nothing to call.
+// "Start-up and the release binary"): a .preinit_array entry that runs by itself, and the
+// function `main` calls first to undo what it did to the environment.
 #ifndef MOONLAB_STARTUPHOOKS_H
 #define MOONLAB_STARTUPHOOKS_H
+
+void moonlab_restore_environment(void);
+
 #endif
