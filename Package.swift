@@ -66,6 +66,8 @@ let package = Package(
     .target(name: "StartupHooks"),
     // `data fetch`'s download, through libcurl loaded on first use (docs/data.md, "Fetching").
     .target(name: "HTTPGet", linkerSettings: [.linkedLibrary("dl")]),
+    // Open MPI loaded on first use, for data-parallel training (docs/scale-out.md).
+    .target(name: "MPIShim", linkerSettings: [.linkedLibrary("dl")]),
 
     // OpenBLAS linked statically into release builds: its ~12,000 symbol relocations were
     // most of the dynamic loader's work at every start (docs/architecture.md, "Start-up and
@@ -85,7 +87,8 @@ let package = Package(
       name: "MoonlabLua",
       dependencies: ["CLua", "LuaShim", "MoonlabTensor", "MoonlabNN", "MoonlabData"],
       swiftSettings: release),
-    .target(name: "MoonlabLab", dependencies: ["MoonlabLua", "CZlib"], swiftSettings: release),
+    .target(
+      name: "MoonlabLab", dependencies: ["MoonlabLua", "CZlib", "MPIShim"], swiftSettings: release),
     .executableTarget(
       name: "moonlab",
       dependencies: [

@@ -51,18 +51,9 @@ for tool in slurmctld slurmd sbatch squeue scancel sinfo munged; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if ((${#missing[@]})); then
-  sudo=()
-  [[ $(id -u) -eq 0 ]] || sudo=(sudo -n)
-  if ! command -v apt-get >/dev/null; then
-    echo "slurm_cluster: ${missing[*]} missing and no apt-get to install Slurm" >&2
-    exit 77
-  fi
-  echo "slurm_cluster: installing Slurm and munge (missing: ${missing[*]})" >&2
-  if ! { "${sudo[@]}" apt-get update -q && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" \
-    apt-get install -y -q slurmctld slurmd slurm-client munge; } >&2; then
-    echo "slurm_cluster: apt-get could not install Slurm" >&2
-    exit 77
-  fi
+  echo "slurm_cluster: missing ${missing[*]}" >&2
+  "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh" slurm_cluster slurmctld slurmd slurm-client munge ||
+    exit $?
 fi
 
 # A port nobody listens on (checked in /proc/net/tcp*), from a range Slurm doesn't default to.

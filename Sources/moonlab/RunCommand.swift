@@ -8,8 +8,32 @@ struct RunCommand: ParsableCommand {
 
   @OptionGroup var options: ScriptOptions
   @Option(help: "Run directory (default: runs/NAME-YYYYmmdd-HHMMSS).") var out: String?
+  @Option(
+    parsing: .unconditional,
+    help: "Train data-parallel over this many processes, started with Open MPI's mpirun.")
+  var np: Int?
+
+  func validate() throws {
+    if let np, !(1...4096).contains(np) {
+      throw ValidationError("--np must be from 1 to 4096, got \(np)")
+    }
+  }
 
   func run() throws {
+    if let np {
+      // Without --threads each rank gets its share of the cores, not all of them.
+      var forwarded = options.forwarded
+      let threadsGiven = CommandLine.arguments.contains {
+        $0 == "--threads" || $0.hasPrefix("--threads=")
+      }
+      if !threadsGiven, let i = forwarded.firstIndex(of: "--threads") {
+        forwarded[i + 1] = String(max(1, ScriptOptions.cores / np))
+      }
+      let rest = options.scriptArguments.isEmpty ? [] : ["--"] + options.scriptArguments
+      try MPIRun.exec(
+        ranks: np,
+        arguments: ["run", options.script] + forwarded + (out.map { ["--out", $0] } ?? []) + rest)
+    }
     var request = try options.request()
     request.outDir = out
     try execute(request)

@@ -185,6 +185,29 @@ final class SlurmSweepTests: XCTestCase {
     XCTAssertFalse(text.split(separator: "\n").contains { $0.hasPrefix("echo pwned") }, text)
   }
 
+  /// A Slurm job step launches a data-parallel run: `srun --mpi=pmix -n 2 moonlab run`
+  /// records one run trained by 2 ranks, with the losses of `moonlab run --np 2`.
+  func testSrunLaunchesDataParallelRun() throws {
+    let env = try environment()
+    if let reason = DataParallelTests.mpiUnavailable { throw XCTSkip(reason) }
+    let folder = try TestPaths.temporaryDirectory()
+    try writeScript(DataParallelTests.script, "dp.lua", in: folder)
+    let args = ["run", "dp.lua", "--threads", "1", "--set", "steps=10"]
+    let r = try runProcess(
+      URL(fileURLWithPath: "/usr/bin/env"),
+      ["srun", "--mpi=pmix", "-n", "2", try moonlabBinary().path] + args + ["--out", "srun"],
+      environment: ProcessInfo.processInfo.environment.merging(env) { $1 },
+      currentDirectory: folder)
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let np = try runMoonlab(args + ["--np", "2", "--out", "np"], in: folder)
+    XCTAssertEqual(np.status, 0, np.output)
+    let config = read(folder.appendingPathComponent("srun/config.json"))
+    XCTAssertTrue(config.contains("\"mpi_ranks\": 2"), config)
+    let losses = try DataParallelTests.losses(folder.appendingPathComponent("srun"))
+    XCTAssertEqual(losses.count, 10)
+    XCTAssertEqual(losses, try DataParallelTests.losses(folder.appendingPathComponent("np")))
+  }
+
   /// Without sbatch on PATH, --slurm says what to do instead.
   func testSlurmWithoutSbatchSaysSo() throws {
     let folder = try TestPaths.temporaryDirectory()

@@ -32,6 +32,10 @@ public enum Benchmarks {
     (
       "mlp_step", "one SGD step of the MLP 784-100-100-10 at batch 1, 16 and 1024", MLPStepBench.run
     ),
+    (
+      "data_parallel", "LeNet on MNIST: one process vs 2 MPI ranks, and the gradient sum's cost",
+      DataParallelBench.run
+    ),
   ]
 
   /// Names and one-line descriptions, in running order.

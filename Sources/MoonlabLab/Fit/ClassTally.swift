@@ -18,6 +18,12 @@ struct ClassTally {
     confusion = Array(repeating: 0, count: classes * classes)
   }
 
+  /// A tally with these counts (another rank's, in data-parallel training).
+  init(classes: Int, k: Int, topkHits: Int, samples: Int, confusion: [Int]) {
+    (self.classes, self.k, self.topkHits, self.samples) = (classes, k, topkHits, samples)
+    self.confusion = confusion
+  }
+
   /// The labels as 0-based classes when `out` is class scores [N, C > 1] for them and
   /// every label is a class 1…C; nil otherwise (a regression or an autoencoder).
   static func labels(_ out: Tensor, _ labels: Tensor) -> [Int]? {
@@ -44,6 +50,13 @@ struct ClassTally {
       if higher < k { topkHits += 1 }
     }
     samples += labels.count
+  }
+
+  /// Adds another tally of the same classes.
+  mutating func add(_ other: ClassTally) {
+    for i in confusion.indices { confusion[i] += other.confusion[i] }
+    topkHits += other.topkHits
+    samples += other.samples
   }
 
   var correct: Int { (0..<classes).reduce(0) { $0 + confusion[$1 * classes + $1] } }

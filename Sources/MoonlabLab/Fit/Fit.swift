@@ -17,6 +17,8 @@ final class Fit {
   let session: LabSession
   let lua: Lua
   let model: Module
+  /// lab.fit or lab.evaluate, for messages.
+  let fn: String
   /// Stack slots (absolute) of the Lua helpers and loaders.
   private let batchesFn: Int32, stepFn: Int32
 
@@ -42,6 +44,7 @@ final class Fit {
       )
     }
     model = m
+    self.fn = fn
     try session.host.load(Data(Fit.helpers.utf8), chunkname: "=lab.fit", on: lua)
     lua.pushValue(modelIndex)
     if lossIndex != 0 { lua.pushValue(lossIndex) } else { lua.pushNil() }
@@ -68,6 +71,8 @@ final class Fit {
   var steps = 0
   /// Set when a callback asked to stop: the epoch ends after the current step.
   var stopRequested = false
+  /// Data-parallel training over MPI ranks (lab.fit's `distributed`); nil in one process.
+  var parallel: DataParallel?
 
   /// Loss sums and class counts over an epoch's batches (skipped ones not counted).
   struct Totals {
@@ -91,6 +96,7 @@ final class Fit {
     var pending = 0
     var pendingLoss = 0.0
     func takeStep(_ optimizer: Optimizer) throws {
+      try parallel?.sumGradients(optimizer.parameters)
       try optimizer.step()
       steps += 1
       let meanLoss = pendingLoss / Double(pending)
@@ -109,15 +115,17 @@ final class Fit {
     }
     while true {
       guard try nextBatch(iterator) else { break }
+      done += 1
+      let share = try parallel?.narrowBatch(lua, batch: done, fn)
       if pending == 0 { optimizer?.zeroGrad() }
       let (y, out, loss) = try forward()
-      let value = try loss.item()
-      done += 1
+      let local = try loss.item()
+      let value = try share.map { try parallel!.meanLoss(local, $0, batch: done, fn) } ?? Double(local)
       if optimizer != nil, !value.isFinite {
         switch onNonFinite {
         case .stop:
           throw LuaError(
-            "lab.fit: the loss is \(JSON.format(Double(value))) at batch \(done) of epoch \(epoch); stopped before that step, so the weights are those before it (on_nan = 'skip' drops such batches, 'continue' trains on)"
+            "lab.fit: the loss is \(JSON.format(value)) at batch \(done) of epoch \(epoch); stopped before that step, so the weights are those before it (on_nan = 'skip' drops such batches, 'continue' trains on)"
           )
         case .skip:
           totals.skipped += 1
@@ -127,13 +135,15 @@ final class Fit {
         }
       }
       if let optimizer {
-        try loss.backward(accumulate > 1 ? Tensor(scalar: 1 / Float(accumulate)) : nil)
+        // This rank's share of the global batch's mean, and of the accumulated steps'.
+        let seed = (share?.weight ?? 1) / Float(accumulate)
+        try loss.backward(seed != 1 ? Tensor(scalar: seed) : nil)
         pending += 1
-        pendingLoss += Double(value)
+        pendingLoss += value
         if pending == accumulate { try takeStep(optimizer) }
       }
-      let n = out.rank > 0 ? out.shape[0] : 1
-      totals.loss += Double(value) * Double(n)
+      let n = share?.total ?? (out.rank > 0 ? out.shape[0] : 1)
+      totals.loss += value * Double(n)
       totals.samples += n
       if let labels = ClassTally.labels(out, y) {
         if totals.classes == nil { totals.classes = ClassTally(classes: out.shape[1], k: topk) }
@@ -149,6 +159,7 @@ final class Fit {
     }
     // An epoch's last batches, fewer than `accumulate`, still make a step.
     if let optimizer, pending > 0, !stopRequested { try takeStep(optimizer) }
+    if let parallel { totals.classes = try parallel.merge(totals.classes) }
     progress?.finish()
     return totals
   }

@@ -20,11 +20,13 @@ enum FitLibrary {
     // A plain table as argument 3 is the options (losses are userdata).
     let optionsIndex: Int32 = lua.type(3) == LUA_TTABLE ? 3 : 4
     let lossIndex: Int32 = optionsIndex == 3 || lua.isNoneOrNil(3) ? 0 : 3
-    try lua.checkOptions(optionsIndex, fn, allowed: ["topk"])
+    try lua.checkOptions(optionsIndex, fn, allowed: ["topk", "distributed"])
     let topk = try lua.integerOption(optionsIndex, "topk", fn)
     if let topk, topk < 1 { throw LuaError("\(fn): option 'topk' must be ≥ 1, got \(topk)") }
     let fit = try Fit(lua, session: session, modelIndex: 1, lossIndex: lossIndex, fn: fn)
     fit.topk = topk ?? 1
+    fit.parallel = try parallel(lua, fn, options: optionsIndex, loss: lossIndex)
+    try fit.parallel?.syncBuffers(fit.model, .rank0)
     let t = try fit.evaluate(loader)
     lua.newTable()
     lua.push(t.meanLoss)
@@ -51,7 +53,7 @@ enum FitLibrary {
       1, fn,
       allowed: FitControl.options.union([
         "model", "loss", "optimizer", "scheduler", "train", "val", "epochs", "checkpoint_every",
-        "on_nan",
+        "on_nan", "distributed", "bn_stats",
       ]), required: true)
     let record = try session.requireRecord(fn)
     func field(_ key: String, required: Bool = true) throws -> Int32 {
@@ -100,6 +102,11 @@ enum FitLibrary {
     var control = try FitControl(lua, fn)
     let fit = try Fit(lua, session: session, modelIndex: modelIndex, lossIndex: lossIndex, fn: fn)
     fit.onNonFinite = onNonFinite
+    fit.parallel = try parallel(lua, fn, loss: lossIndex)
+    let bnStats = try lua.stringOption(1, "bn_stats", fn) ?? "rank0"
+    guard let bufferSync = DataParallel.BufferSync(rawValue: bnStats) else {
+      throw LuaError("\(fn): option 'bn_stats' must be 'rank0' or 'mean', got '\(bnStats)'")
+    }
     fit.accumulate = control.accumulate
     fit.onStep = control.onStep
     record.add(.section("Training"))
@@ -143,9 +150,13 @@ enum FitLibrary {
       let lr = optimizer.lr
       let start = Date()
       fit.model.train()
-      let progress = Progress(label: "epoch \(e)/\(epochs)", total: train.count)
+      // Only rank 0 speaks for a data-parallel run.
+      let progress =
+        (fit.parallel?.world.rank ?? 0) == 0
+        ? Progress(label: "epoch \(e)/\(epochs)", total: train.count) : nil
       let t = try fit.epoch(trainIndex, optimizer: optimizer, progress: progress, epoch: epoch)
       let trainSeconds = Date().timeIntervalSince(start)
+      try fit.parallel?.syncBuffers(fit.model, bufferSync)
       let v = hasVal ? try fit.evaluate(valIndex) : nil
       try scheduler?.step()
       if let plateau { plateau.step(plateauMetric(plateau, train: t, val: v)) }
@@ -224,6 +235,26 @@ enum FitLibrary {
       lua.setField(-2, "best")
     }
     return 1
+  }
+
+  /// The run's data-parallel state when it runs under MPI and option `distributed` (true
+  /// by default there) asks for it; nil otherwise (docs/scale-out.md, "Training across
+  /// processes"). Ranks' shares are weighted as parts of a mean, so a summed loss is refused.
+  static func parallel(_ lua: Lua, _ fn: String, options: Int32 = 1, loss: Int32) throws
+    -> DataParallel?
+  {
+    let asked =
+      lua.type(options) == LUA_TTABLE ? try lua.booleanOption(options, "distributed", fn) : nil
+    guard asked ?? true, let parallel = try DataParallel.joined() else { return nil }
+    if loss != 0, let l = lua.anyObject(loss) as? Loss,
+      let reduction = Mirror(reflecting: l).descendant("reduction") as? Reduction,
+      reduction != .mean
+    {
+      throw LuaError(
+        "\(fn): data-parallel training needs a loss with reduction 'mean' (each rank's mean is weighted by its share of the batch), got '\(reduction.rawValue)'"
+      )
+    }
+    return parallel
   }
 
   /// Why training stops after this epoch, if it does: a callback returned false or 'stop'

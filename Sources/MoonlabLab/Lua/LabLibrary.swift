@@ -26,6 +26,20 @@ enum LabLibrary {
           if let dir = try live().record?.dir.path { lua.push(dir) } else { lua.pushNil() }
           return 1
         },
+        // {rank=, size=} of a data-parallel run ({rank=0, size=1} in one process) and its
+        // gradient sums so far: count, seconds and bytes sent per rank.
+        "distributed": { lua in
+          let parallel = try DataParallel.joined()
+          lua.push(
+            json: .object([
+              .init("rank", .number(Double(parallel?.world.rank ?? 0))),
+              .init("size", .number(Double(parallel?.world.size ?? 1))),
+              .init("gradient_sums", .number(Double(parallel?.sums ?? 0))),
+              .init("gradient_sum_seconds", .number(parallel?.sumSeconds ?? 0)),
+              .init("gradient_sum_bytes", .number(Double(parallel?.sumBytes ?? 0))),
+            ]))
+          return 1
+        },
         "fit": { lua in try FitLibrary.fit(lua, try live()) },
         "evaluate": { lua in try FitLibrary.evaluate(lua, try live()) },
         "lr_find": { lua in try LRFind.run(lua, try live()) },

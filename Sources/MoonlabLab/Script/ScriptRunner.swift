@@ -105,19 +105,36 @@ public enum ScriptRunner {
     guard let script = FileManager.default.contents(atPath: request.scriptPath) else {
       throw ScriptNotFound(path: request.scriptPath)
     }
+    let world = try MPIWorld.joined()
+    if let world, request.sweep != nil || request.resume {
+      throw ScriptFailed(
+        message:
+          "moonlab: \(request.sweep != nil ? "sweep" : "resume") does not run under MPI (rank \(world.rank) of \(world.size)); data-parallel training is `moonlab run --np N`",
+        runDir: nil)
+    }
+    // Ranks other than 0 keep their record in a temporary folder and print nothing: the
+    // run's record and output are rank 0's (docs/scale-out.md, "Training across processes").
+    let peer = world.flatMap { $0.rank == 0 ? nil : $0 }
+    if peer != nil { try silenceStandardOutput() }
+    let peerDir = try peer.map { try Folder.temporary("moonlab-rank-\($0.rank)") }
+    defer { if let peerDir { try? FileManager.default.removeItem(at: peerDir) } }
     let session = try LabSession(request: request, script: script)
     if request.sweep == nil {
       let dir =
-        request.outDir.map { URL(fileURLWithPath: $0) }
+        peerDir?.appendingPathComponent("run")
+        ?? request.outDir.map { URL(fileURLWithPath: $0) }
         ?? RunRecord.defaultDir(name: request.scriptName)
       if request.resume {
         session.record = try RunResume.reopen(dir) { note in
           FileHandle.standardError.write(Data("moonlab: \(note)\n".utf8))
         }
       } else {
-        session.record = try RunRecord(
-          dir: dir, provenance: session.provenance(name: request.scriptName), script: script)
-        FileHandle.standardError.write(Data("moonlab: recording to \(dir.path)\n".utf8))
+        var provenance = session.provenance(name: request.scriptName)
+        if let world { provenance.append(.init("mpi_ranks", .number(Double(world.size)))) }
+        session.record = try RunRecord(dir: dir, provenance: provenance, script: script)
+        if peer == nil {
+          FileHandle.standardError.write(Data("moonlab: recording to \(dir.path)\n".utf8))
+        }
       }
     }
     do {
@@ -128,8 +145,9 @@ public enum ScriptRunner {
         if exit.success { return nil }
         throw ScriptFailed(message: exit.message, runDir: nil)
       }
-      let message = explain(error, request)
-      let dir = session.record?.dir
+      // Another rank's error names its rank; its record is a temporary one.
+      let message = (peer.map { "rank \($0.rank) of \($0.size): " } ?? "") + explain(error, request)
+      let dir = peer == nil ? session.record?.dir : nil
       if let signal = Interrupts.pending {
         try? session.record?.finish(.interrupted(message), config: session.labConfig())
         throw ScriptFailed(message: message, runDir: dir, exitCode: 128 + signal)
@@ -138,6 +156,7 @@ public enum ScriptRunner {
         // os.exit(0) or os.exit(true) ends the script as finished; another code as failed.
         if code == 0 {
           try session.record?.finish(.finished, config: session.labConfig())
+          MPIWorld.finalize()
           return dir
         }
         try? session.record?.finish(.failed(message), config: session.labConfig())
@@ -148,7 +167,18 @@ public enum ScriptRunner {
     }
     // Under `moonlab sweep` the record (if any) is the sweep folder's, made by lab.sweep.
     try session.record?.finish(.finished, config: session.labConfig())
-    return session.record?.dir
+    MPIWorld.finalize()
+    return peer == nil ? session.record?.dir : nil
+  }
+
+  /// Points standard output at /dev/null (a rank other than 0 of a data-parallel run).
+  static func silenceStandardOutput() throws {
+    let null = open("/dev/null", O_WRONLY)
+    guard null >= 0, dup2(null, STDOUT_FILENO) >= 0 else {
+      throw LabError(
+        "moonlab: can't point standard output at /dev/null: \(String(cString: strerror(errno)))")
+    }
+    close(null)
   }
 
   /// The message for the user: repeated recursion prefixes condensed, and Lua's "not

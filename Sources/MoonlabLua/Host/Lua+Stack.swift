@@ -6,6 +6,11 @@ import LuaShim
 extension Lua {
   public func pushValue(_ i: Int32) { lua_pushvalue(L, i) }
   public func setTop(_ i: Int32) { lua_settop(L, i) }
+  /// Pops the value on top into slot `i`.
+  public func replace(_ i: Int32) {
+    lua_copy(L, -1, i)
+    pop()
+  }
   public func absIndex(_ i: Int32) -> Int32 { lua_absindex(L, i) }
 
   /// The number at `i` as a Double, and whether Lua holds it as an integer.

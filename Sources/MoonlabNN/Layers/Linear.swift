@@ -3,15 +3,15 @@ import MoonlabTensor
 /// y = x·Wᵀ + b over the last dimension (input [N, in] or [*, in]).
 /// Weight [out, in] and bias [out] start as U(±1/√in), PyTorch's default.
 ///
-/// The rows are split into one chunk per thread (for batches big enough, `batchChunks`),
-/// each a single-threaded GEMM (dW and db
-/// as per-chunk partial sums added in chunk order), like Conv2d: OpenBLAS's own threads
-/// then never wake, so they never spin against our pool (docs/nn.md, "Linear").
+/// The forward pass and dX split the rows into one chunk per thread (for batches big
+/// enough, `batchChunks`); dW and db split the output features instead, each chunk one
+/// GEMM over every row. Each chunk is a single-threaded GEMM, so OpenBLAS's own threads
+/// never wake to spin against our pool, and no chunk needs partial sums to be added
+/// afterwards: dW is the same whatever the thread count (docs/nn.md, "Linear").
 public final class Linear: Module {
   public let inFeatures, outFeatures: Int
   public let weight: Tensor
   public let bias: Tensor?
-  private let scratch = Workspace()
 
   public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) throws {
     guard inFeatures > 0, outFeatures > 0 else {
@@ -54,49 +54,40 @@ public final class Linear: Module {
       [
         x = x.detach(), needX = x.requiresGrad,
         needW = weight.requiresGrad || (bias?.requiresGrad ?? false), weight,
-        hasBias = bias != nil, scratch
+        hasBias = bias != nil
       ] g in
       let gx = needX ? Tensor(uninitialized: x.shape) : nil
       // Frozen weight and bias (docs/nn.md, "Containers, sharing and freezing"): no dW GEMM.
       let gw = needW ? Tensor(uninitialized: weight.shape) : nil
       let gb = needW ? Tensor(uninitialized: [nOut]) : nil
-      let chunks = batchChunks(rows, workPerItem: work)
-      // One chunk writes dW and db straight into the gradients; several write partial
-      // sums, added in chunk order afterwards.
-      let direct = chunks == 1
-      let perChunk = nOut * nIn + nOut
-      let partials = try scratch.pointer(needW && !direct ? chunks * perChunk : 0, op: "Linear")
-      let (px, pw, pg, pgx) = (x.data, weight.data, g.data, gx?.data)
-      let (pgw, pgb) = (gw?.data, gb?.data)
-      forBatchChunks(rows, workPerItem: work) { chunk, r in
-        let (gr, xr) = (pg + r.lowerBound * nOut, px + r.lowerBound * nIn)
-        if needW {
-          let dw = direct ? pgw ?? partials : partials + chunk * perChunk
-          let db = direct ? pgb ?? partials : dw + nOut * nIn
-          db.update(repeating: 0, count: nOut)
-          if r.isEmpty {  // an empty batch: no GEMM to overwrite dW
-            dw.update(repeating: 0, count: nOut * nIn)
-          } else {
-            // dW = g[r]ᵀ·x[r], db = Σ_r g
-            sgemm(
-              transA: true, transB: false, m: nOut, n: nIn, k: r.count, a: gr, lda: nOut, b: xr,
-              ldb: nIn, c: dw, ldc: nIn)
-            for i in 0..<r.count {
-              let row = gr + i * nOut
-              for o in 0..<nOut { db[o] += row[o] }
-            }
+      let (px, pw, pg) = (x.data, weight.data, g.data)
+      if let pgw = gw?.data, let pgb = gb?.data {
+        forBatchChunks(nOut, workPerItem: rows * nIn) { _, o in
+          guard !o.isEmpty else { return }
+          let (dw, db) = (pgw + o.lowerBound * nIn, pgb + o.lowerBound)
+          db.update(repeating: 0, count: o.count)
+          guard rows > 0 else {  // an empty batch: no GEMM to overwrite dW
+            dw.update(repeating: 0, count: o.count * nIn)
+            return
+          }
+          // dW[o] = g[:, o]ᵀ·x, db[o] = Σ_rows g[:, o]
+          sgemm(
+            transA: true, transB: false, m: o.count, n: nIn, k: rows, a: pg + o.lowerBound,
+            lda: nOut, b: px, ldb: nIn, c: dw, ldc: nIn)
+          for i in 0..<rows {
+            let row = pg + i * nOut + o.lowerBound
+            for j in 0..<o.count { db[j] += row[j] }
           }
         }
-        if let pgx, !r.isEmpty {
+      }
+      if let pgx = gx?.data {
+        forBatchChunks(rows, workPerItem: work) { _, r in
+          guard !r.isEmpty else { return }
           // dx[r] = g[r]·W
           sgemm(
-            transA: false, transB: false, m: r.count, n: nIn, k: nOut, a: gr, lda: nOut, b: pw,
-            ldb: nIn,
-            c: pgx + r.lowerBound * nIn, ldc: nIn)
+            transA: false, transB: false, m: r.count, n: nIn, k: nOut, a: pg + r.lowerBound * nOut,
+            lda: nOut, b: pw, ldb: nIn, c: pgx + r.lowerBound * nIn, ldc: nIn)
         }
-      }
-      if let gw, let gb, !direct {
-        addChunkPartials(partials, chunks: chunks, stride: perChunk, into: [gw, gb])
       }
       return hasBias ? [gx, gw, gb] : [gx, gw]
     }

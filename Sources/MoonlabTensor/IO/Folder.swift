@@ -21,4 +21,16 @@ public enum Folder {
       }
     }
   }
+
+  /// A new empty folder PREFIX-XXXXXX under $TMPDIR (or /tmp) that only this user can read.
+  public static func temporary(_ prefix: String) throws -> URL {
+    let root =
+      ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    var template = Array("\(root)/\(prefix)-XXXXXX".utf8CString)
+    guard mkdtemp(&template) != nil else {
+      throw TensorError(
+        "can't create a temporary folder in \(root): \(String(cString: strerror(errno)))")
+    }
+    return URL(fileURLWithPath: String(cString: template))
+  }
 }
