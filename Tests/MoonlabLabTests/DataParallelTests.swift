@@ -46,16 +46,23 @@ final class DataParallelTests: XCTestCase {
         nn.Flatten(), nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
         nn.Linear(84, 10),
       }
+    elseif cfg.model == 'lenet_bn' then
+      net = nn.Sequential{
+        nn.Conv2d(1, 6, 5), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(256, 84), nn.BatchNorm1d(84), nn.ReLU(), nn.Linear(84, 10),
+      }
     else
       net = nn.Sequential{
         nn.Flatten(), nn.Linear(784, 100), nn.Tanh(), nn.Linear(100, 100), nn.Tanh(),
         nn.Linear(100, 10),
       }
     end
-    local opt = optim.SGD(net:parameters(), {lr = 0.05, momentum = 0.9, weight_decay = 5e-4})
+    local opt = optim.SGD(net:parameters(), {lr = cfg.lr or 0.05, momentum = 0.9, weight_decay = 5e-4})
     local d = lab.distributed()
     lab.fit{
       model = net, loss = nn.CrossEntropyLoss(), optimizer = opt, epochs = cfg.epochs or 1,
+      bn_stats = cfg.bn_stats,
       train = data.Loader(ds, {batch_size = 256, shuffle = true, seed = 1}),
       on_step = function(step, loss)
         lab.log{step = step, loss = loss}
@@ -69,6 +76,7 @@ final class DataParallelTests: XCTestCase {
     if cfg.sums then
       local s = 0
       for _, p in ipairs(net:parameters()) do s = s + p:sum():item() end
+      for _, b in ipairs(net:buffers()) do s = s + b:sum():item() end
       local o = io.open(cfg.sums .. '.' .. d.rank, 'w'); o:write(string.format('%.17g', s)); o:close()
     end
     """
@@ -82,12 +90,13 @@ final class DataParallelTests: XCTestCase {
       }
   }
 
-  /// Acceptance: 2 ranks against one process, 50 steps, within 1e-5 relative per step.
-  func compareWithOneProcess(model: String) throws {
+  /// Acceptance: 2 ranks against one process, 50 steps, within 1e-5 relative per step
+  /// (with `equal`; otherwise only that the run ends well).
+  func compareWithOneProcess(model: String, settings: [String] = [], equal: Bool = true) throws {
     try requireMPI()
     let folder = try TestPaths.temporaryDirectory()
     try writeScript(Self.script, "dp.lua", in: folder)
-    let common = ["--threads", "1", "--set", "model=\(model)"]
+    let common = ["--threads", "1", "--set", "model=\(model)"] + settings
     let one = try runMoonlab(["run", "dp.lua", "--out", "one"] + common, in: folder)
     XCTAssertEqual(one.status, 0, one.output)
     let two = try runMoonlab(
@@ -102,8 +111,11 @@ final class DataParallelTests: XCTestCase {
     XCTAssertEqual(b.count, 50)
     var worst = 0.0
     for (x, y) in zip(a, b) { worst = max(worst, abs(x - y) / abs(x)) }
-    XCTAssertLessThanOrEqual(worst, 1e-5, "\(model): worst relative difference \(worst)")
-    print("data-parallel \(model): worst relative loss difference over 50 steps \(worst)")
+    if equal {
+      XCTAssertLessThanOrEqual(worst, 1e-5, "\(model): worst relative difference \(worst)")
+    }
+    print(
+      "data-parallel \(model) \(settings): worst relative loss difference over 50 steps \(worst)")
     // Every rank holds the same weights, bit for bit.
     XCTAssertEqual(
       read(folder.appendingPathComponent("sum.0")), read(folder.appendingPathComponent("sum.1")))
@@ -118,6 +130,18 @@ final class DataParallelTests: XCTestCase {
 
   func testMLPOverTwoRanksMatchesOneProcess() throws { try compareWithOneProcess(model: "mlp") }
   func testLeNetOverTwoRanksMatchesOneProcess() throws { try compareWithOneProcess(model: "lenet") }
+
+  /// With SyncBatchNorm a BatchNorm net trains as in one process; with per-rank batch
+  /// statistics (the default) the ranks still end with the same weights and buffers.
+  /// (At lr 0.01: at 0.05 the rounding differences grow to ~10⁻³ by step 40 in this net,
+  /// docs/scale-out.md "What is deterministic".)
+  func testSyncBatchNormMatchesOneProcess() throws {
+    try compareWithOneProcess(
+      model: "lenet_bn", settings: ["--set", "bn_stats=sync", "--set", "lr=0.01"])
+  }
+  func testPerRankBatchNormKeepsRanksEqual() throws {
+    try compareWithOneProcess(model: "lenet_bn", equal: false)
+  }
 
   /// The same 2-rank run twice gives the same losses, bit for bit.
   func testTwoRankRunsRepeatExactly() throws {

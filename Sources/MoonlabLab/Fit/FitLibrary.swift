@@ -105,8 +105,11 @@ enum FitLibrary {
     fit.parallel = try parallel(lua, fn, loss: lossIndex)
     let bnStats = try lua.stringOption(1, "bn_stats", fn) ?? "rank0"
     guard let bufferSync = DataParallel.BufferSync(rawValue: bnStats) else {
-      throw LuaError("\(fn): option 'bn_stats' must be 'rank0' or 'mean', got '\(bnStats)'")
+      throw LuaError(
+        "\(fn): option 'bn_stats' must be 'rank0', 'mean' or 'sync', got '\(bnStats)'")
     }
+    let syncedNorms = bufferSync == .sync ? fit.parallel?.synchronizeBatchNorm(fit.model) ?? [] : []
+    defer { for n in syncedNorms { n.crossProcessSum = nil } }
     fit.accumulate = control.accumulate
     fit.onStep = control.onStep
     record.add(.section("Training"))

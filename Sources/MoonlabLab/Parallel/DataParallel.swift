@@ -10,10 +10,13 @@ import MoonlabTensor
 /// every rank takes the same optimizer step and the weights stay identical everywhere.
 final class DataParallel {
   let world: MPIWorld
-  /// What evaluation sees of BatchNorm's running statistics, which each rank updates from
-  /// its own rows: rank 0's (PyTorch DDP's `broadcast_buffers`) or the mean over ranks.
+  /// BatchNorm across ranks (lab.fit's `bn_stats`): each rank normalises with its own
+  /// rows' statistics and after each epoch the running statistics become rank 0's
+  /// (PyTorch DDP's `broadcast_buffers`) or the ranks' mean; or, with `sync`, every rank
+  /// normalises with the whole global batch's statistics (PyTorch's SyncBatchNorm), which
+  /// keeps the running statistics equal everywhere.
   enum BufferSync: String, CaseIterable {
-    case rank0, mean
+    case rank0, mean, sync
   }
 
   /// The gradient sum's buffers, kept across steps: [P presence flags, gradients…] padded
@@ -167,8 +170,28 @@ final class DataParallel {
     return merged
   }
 
-  /// Makes every rank's buffers (BatchNorm's running statistics) rank 0's or their mean.
+  /// Adds `values` over the ranks in rank order: the same sums, bit for bit, on every rank.
+  func sumOverRanks(_ values: inout [Double]) throws {
+    let all = try world.allgather(values)
+    for i in values.indices {
+      var sum = all[i]
+      for r in 1..<world.size { sum += all[r * values.count + i] }
+      values[i] = sum
+    }
+  }
+
+  /// Makes the model's BatchNorm layers normalise with every rank's batch statistics
+  /// (`bn_stats = 'sync'`); returns them, for `crossProcessSum = nil` when the fit ends.
+  func synchronizeBatchNorm(_ model: Module) -> [BatchNorm] {
+    let norms = model.modules().compactMap { $0 as? BatchNorm }
+    for n in norms { n.crossProcessSum = { [self] in try sumOverRanks(&$0) } }
+    return norms
+  }
+
+  /// Makes every rank's buffers (BatchNorm's running statistics) rank 0's or their mean;
+  /// under `sync` they are equal already.
   func syncBuffers(_ model: Module, _ mode: BufferSync) throws {
+    guard mode != .sync else { return }
     for (name, b) in model.namedBuffers() where b.count > 0 {
       guard b.isContiguous else {
         throw LuaError(
@@ -178,7 +201,7 @@ final class DataParallel {
       case .rank0:
         try world.broadcast(
           UnsafeMutableRawPointer(b.data), bytes: b.count * MemoryLayout<Float>.stride)
-      case .mean:
+      case .mean, .sync:
         let all = try world.allgather(Array(UnsafeBufferPointer(start: b.data, count: b.count)))
         for i in 0..<b.count {
           var s: Float = 0

@@ -92,26 +92,34 @@ enum NNModuleClass {
     return out
   }
 
+  /// Pushes `tensors` as a list, or as a table by name iterated in order by pairs().
+  static func pushTensors(_ lua: Lua, _ tensors: [(name: String, tensor: Tensor)], named: Bool)
+    -> Int32
+  {
+    lua.newTable(array: named ? 0 : tensors.count, hash: named ? tensors.count : 0)
+    for (k, (name, t)) in tensors.enumerated() {
+      lua.push(t)
+      if named { lua.setField(-2, name) } else { lua.setIndex(-2, k + 1) }
+    }
+    if named { lua.setOrderedPairs(-1, keys: tensors.map(\.name)) }
+    return 1
+  }
+
   static func methods() -> [String: LuaFunction] {
     [
       "parameters": { lua in
-        let ps = try NNLibrary.module(lua, 1, "parameters").parameters()
-        lua.newTable(array: ps.count)
-        for (k, p) in ps.enumerated() {
-          lua.push(p)
-          lua.setIndex(-2, k + 1)
-        }
-        return 1
+        pushTensors(lua, try NNLibrary.module(lua, 1, "parameters").namedParameters(), named: false)
       },
       "named_parameters": { lua in
-        let ps = try NNLibrary.module(lua, 1, "named_parameters").namedParameters()
-        lua.newTable(hash: ps.count)
-        for (name, p) in ps {
-          lua.push(p)
-          lua.setField(-2, name)
-        }
-        lua.setOrderedPairs(-1, keys: ps.map(\.name))
-        return 1
+        pushTensors(
+          lua, try NNLibrary.module(lua, 1, "named_parameters").namedParameters(), named: true)
+      },
+      // Running statistics and counters (BatchNorm's), as PyTorch's buffers().
+      "buffers": { lua in
+        pushTensors(lua, try NNLibrary.module(lua, 1, "buffers").namedBuffers(), named: false)
+      },
+      "named_buffers": { lua in
+        pushTensors(lua, try NNLibrary.module(lua, 1, "named_buffers").namedBuffers(), named: true)
       },
       "num_parameters": { lua in
         lua.push(try NNLibrary.module(lua, 1, "num_parameters").numParameters)

@@ -11,6 +11,11 @@ public class BatchNorm: Module {
   public let numFeatures: Int
   public let momentum, eps: Float
   public let weight, bias, runningMean, runningVar, numBatchesTracked: Tensor
+  /// Adds per-channel sums over the processes of a data-parallel run, in the same order on
+  /// every process, so that training normalises with the whole global batch's statistics
+  /// (PyTorch's SyncBatchNorm; lab.fit{bn_stats = 'sync'}, docs/scale-out.md). nil: this
+  /// process's batch only.
+  public var crossProcessSum: ((inout [Double]) throws -> Void)?
 
   init(features numFeatures: Int, momentum: Float, eps: Float) throws {
     guard numFeatures > 0, eps > 0, momentum >= 0, momentum <= 1 else {
@@ -94,11 +99,17 @@ public class BatchNorm: Module {
     let y = Tensor(uninitialized: x.shape)
     let (px, py, pw, pb, pr) = (x.data, y.data, weight.data, bias.data, residual?.data)
     let eps = eps
+    // The values per channel behind the batch statistics: every rank's under sync.
+    let sync = useBatch ? crossProcessSum : nil
+    var count = m
+    if let sync {
+      count = try synchronizedStatistics(kernel, x: px, minChannels: minChannels, sync, pm, pv, pi)
+    }
     // Statistics and normalisation one channel at a time: the channel's values (512 KB at
     // batch 128, 32×32) are still in L2 for the second and third pass over them.
     Parallel.forChunks(channels, minChunk: minChannels) { range in
       for c in range {
-        if useBatch {
+        if useBatch, sync == nil {
           kernel.statistics(c..<c + 1, x: px, mean: pm, variance: pv)
           pi[c] = 1 / (pv[c] + eps).squareRoot()
         }
@@ -108,7 +119,7 @@ public class BatchNorm: Module {
       }
     }
     if useBatch {
-      let unbias = Float(m) / Float(m - 1)
+      let unbias = Float(count) / Float(count - 1)
       for c in 0..<channels {
         runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * pm[c]
         runningVar.data[c] = (1 - momentum) * runningVar.data[c] + momentum * pv[c] * unbias
@@ -132,14 +143,77 @@ public class BatchNorm: Module {
       let gb = Tensor(uninitialized: [channels])
       let (px, py, pw, pg) = (x.data, y?.data, weight.data, g.data)
       let (pgx, pgr, pgw, pgb) = (gx?.data, gr?.data, gw.data, gb.data)
-      Parallel.forChunks(channels, minChunk: minChannels) {
-        kernel.backward(
-          $0, batchStatistics: useBatch, x: px, mean: mean.data, invstd: invstd.data, gamma: pw,
-          gradOutput: pg, reluOutput: py.map { UnsafePointer($0) }, gradInput: pgx,
-          gradResidual: y != nil ? pgr : nil, gradGamma: pgw, gradBeta: pgb)
+      let (py0, pgr0) = (py.map { UnsafePointer($0) }, y != nil ? pgr : nil)
+      guard let sync else {
+        Parallel.forChunks(channels, minChunk: minChannels) {
+          kernel.backward(
+            $0, batchStatistics: useBatch, x: px, mean: mean.data, invstd: invstd.data,
+            gamma: pw, gradOutput: pg, reluOutput: py0, gradInput: pgx, gradResidual: pgr0,
+            gradGamma: pgw, gradBeta: pgb)
+        }
+        return [gx, gw, gb] + (hasResidual ? [gr] : [])
+      }
+      // SyncBatchNorm: dγ and dβ stay this rank's (the gradient sum adds the ranks'); dx
+      // needs Σg and Σg·(x − mean) over every rank's values.
+      var sums = [Double](repeating: 0, count: 2 * channels)
+      sums.withUnsafeMutableBufferPointer { s in
+        Parallel.forChunks(channels, minChunk: minChannels) { range in
+          for c in range {
+            (s[2 * c], s[2 * c + 1]) = kernel.gradientSums(
+              c, x: px, mean: mean.data[c], gradOutput: pg, reluOutput: py0, gradResidual: pgr0)
+            pgw[c] = Float(s[2 * c + 1] * Double(invstd.data[c]))
+            pgb[c] = Float(s[2 * c])
+          }
+        }
+      }
+      try sync(&sums)
+      if let pgx {
+        Parallel.forChunks(channels, minChunk: minChannels) { range in
+          for c in range {
+            kernel.inputGradient(
+              c, batchStatistics: true, sums: (sums[2 * c], sums[2 * c + 1]), count: count,
+              x: px, mean: mean.data[c], invstd: invstd.data[c], gamma: pw[c], gradOutput: pg,
+              reluOutput: py0, gradResidual: pgr0, gradInput: pgx)
+          }
+        }
       }
       return [gx, gw, gb] + (hasResidual ? [gr] : [])
     }
+  }
+}
+
+extension BatchNorm {
+  /// Batch mean, variance and 1/√(var + eps) over every rank's values (`sync` adds the
+  /// ranks' per-channel sums): Σx, then Σ(x − mean)², as `BatchNormKernel.statistics`
+  /// takes them over one batch. Returns how many values per channel that was.
+  func synchronizedStatistics(
+    _ kernel: BatchNormKernel, x: UnsafePointer<Float>, minChannels: Int,
+    _ sync: (inout [Double]) throws -> Void, _ mean: UnsafeMutablePointer<Float>,
+    _ variance: UnsafeMutablePointer<Float>, _ invstd: UnsafeMutablePointer<Float>
+  ) throws -> Int {
+    let channels = numFeatures
+    var sums = [Double](repeating: 0, count: channels + 1)
+    sums.withUnsafeMutableBufferPointer { s in
+      Parallel.forChunks(channels, minChunk: minChannels) { range in
+        for c in range { s[c] = kernel.sum(c, x: x) }
+      }
+    }
+    sums[channels] = Double(kernel.perChannel)
+    try sync(&sums)
+    let count = sums[channels]
+    for c in 0..<channels { mean[c] = Float(sums[c] / count) }
+    var squares = [Double](repeating: 0, count: channels)
+    squares.withUnsafeMutableBufferPointer { s in
+      Parallel.forChunks(channels, minChunk: minChannels) { range in
+        for c in range { s[c] = kernel.squaredDeviations(c, x: x, from: mean[c]) }
+      }
+    }
+    try sync(&squares)
+    for c in 0..<channels {
+      variance[c] = Float(squares[c] / count)
+      invstd[c] = 1 / (variance[c] + eps).squareRoot()
+    }
+    return Int(count)
   }
 }
 

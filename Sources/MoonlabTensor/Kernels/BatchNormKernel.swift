@@ -45,16 +45,26 @@ public struct BatchNormKernel {
     variance: UnsafeMutablePointer<Float>
   ) {
     for c in range {
-      var sum = LaneSum()
-      forEachRow(c, flush: { sum.flush() }) { sum.add(x + $0, length) }
-      let mu = Float(sum.total / Double(perChannel))
-      var squares = LaneSum()
-      forEachRow(c, flush: { squares.flush() }) {
-        squares.addSquaredDeviations(x + $0, length, from: mu)
-      }
+      let mu = Float(sum(c, x: x) / Double(perChannel))
       mean[c] = mu
-      variance[c] = Float(squares.total / Double(perChannel))
+      variance[c] = Float(squaredDeviations(c, x: x, from: mu) / Double(perChannel))
     }
+  }
+
+  /// Σx over channel c (the first pass of `statistics`; SyncBatchNorm adds the ranks').
+  public func sum(_ c: Int, x: UnsafePointer<Float>) -> Double {
+    var sum = LaneSum()
+    forEachRow(c, flush: { sum.flush() }) { sum.add(x + $0, length) }
+    return sum.total
+  }
+
+  /// Σ(x − mean)² over channel c (the second pass).
+  public func squaredDeviations(_ c: Int, x: UnsafePointer<Float>, from mean: Float) -> Double {
+    var squares = LaneSum()
+    forEachRow(c, flush: { squares.flush() }) {
+      squares.addSquaredDeviations(x + $0, length, from: mean)
+    }
+    return squares.total
   }
 
   /// y = (x − mean) · invstd · γ + β, then `+ residual[i]` if given, then ReLU if `relu`.
@@ -111,46 +121,71 @@ public struct BatchNormKernel {
     gradGamma: UnsafeMutablePointer<Float>, gradBeta: UnsafeMutablePointer<Float>
   ) {
     for c in range {
-      let mu = mean[c]
-      let istd = invstd[c]
-      var sumG = LaneSum()
-      var sumGCentered = LaneSum()
-      forEachRow(c, flush: { (sumG.flush(), sumGCentered.flush()) }) { offset in
-        let (g, xc) = (gradOutput + offset, x + offset)
-        if let y = reluOutput, let gr = gradResidual {
-          // Store the masked gradient once; the dx pass below reads it back.
-          LaneSum.mask(g, by: y + offset, into: gr + offset, length)
-          LaneSum.addGradients(gr + offset, nil, xc, length, around: mu, &sumG, &sumGCentered)
-        } else {
-          LaneSum.addGradients(
-            g, reluOutput.map { $0 + offset }, xc, length, around: mu, &sumG, &sumGCentered)
-        }
-      }
-      // Σ g·x̂ = invstd · Σ g·(x − mean)
-      let sumGXhat = sumGCentered.total * Double(istd)
-      gradGamma[c] = Float(sumGXhat)
-      gradBeta[c] = Float(sumG.total)
+      let (sumG, sumGCentered) = gradientSums(
+        c, x: x, mean: mean[c], gradOutput: gradOutput, reluOutput: reluOutput,
+        gradResidual: gradResidual)
+      gradGamma[c] = Float(sumGCentered * Double(invstd[c]))
+      gradBeta[c] = Float(sumG)
       guard let gradInput else { continue }
-      let scale = gamma[c] * istd
-      let meanG = batchStatistics ? Float(sumG.total / Double(perChannel)) : 0
-      // x̂ · Σ(g·x̂)/M = (x − mean) · invstd · Σ(g·x̂)/M
-      let slope = batchStatistics ? Float(sumGXhat / Double(perChannel)) * istd : 0
-      for n in 0..<batch {
-        let offset = row(n, c)
-        let (xc, dx) = (x + offset, gradInput + offset)
-        if let gr = gradResidual, reluOutput != nil {
-          let gm = UnsafePointer(gr + offset)
-          for i in 0..<length { dx[i] = scale * (gm[i] - meanG - (xc[i] - mu) * slope) }
-        } else if let y = reluOutput {
-          let (g, y) = (gradOutput + offset, y + offset)
-          for i in 0..<length {
-            let gm = y[i] > 0 ? g[i] : 0
-            dx[i] = scale * (gm - meanG - (xc[i] - mu) * slope)
-          }
-        } else {
-          let g = gradOutput + offset
-          for i in 0..<length { dx[i] = scale * (g[i] - meanG - (xc[i] - mu) * slope) }
+      inputGradient(
+        c, batchStatistics: batchStatistics, sums: (sumG, sumGCentered), count: perChannel,
+        x: x, mean: mean[c], invstd: invstd[c], gamma: gamma[c], gradOutput: gradOutput,
+        reluOutput: reluOutput, gradResidual: gradResidual, gradInput: gradInput)
+    }
+  }
+
+  /// Σg and Σg·(x − mean) over channel c, g masked by ReLU where `reluOutput` is given
+  /// (and then stored in `gradResidual`, if given: the residual's gradient). The first
+  /// pass of `backward`; SyncBatchNorm adds the ranks' sums before the second.
+  public func gradientSums(
+    _ c: Int, x: UnsafePointer<Float>, mean mu: Float, gradOutput: UnsafePointer<Float>,
+    reluOutput: UnsafePointer<Float>?, gradResidual: UnsafeMutablePointer<Float>?
+  ) -> (Double, Double) {
+    var sumG = LaneSum()
+    var sumGCentered = LaneSum()
+    forEachRow(c, flush: { (sumG.flush(), sumGCentered.flush()) }) { offset in
+      let (g, xc) = (gradOutput + offset, x + offset)
+      if let y = reluOutput, let gr = gradResidual {
+        // Store the masked gradient once; the dx pass below reads it back.
+        LaneSum.mask(g, by: y + offset, into: gr + offset, length)
+        LaneSum.addGradients(gr + offset, nil, xc, length, around: mu, &sumG, &sumGCentered)
+      } else {
+        LaneSum.addGradients(
+          g, reluOutput.map { $0 + offset }, xc, length, around: mu, &sumG, &sumGCentered)
+      }
+    }
+    return (sumG.total, sumGCentered.total)
+  }
+
+  /// dx of channel c from `sums` = (Σg, Σg·(x − mean)) over the `count` values the batch
+  /// statistics came from (this batch's, or every rank's under SyncBatchNorm).
+  public func inputGradient(
+    _ c: Int, batchStatistics: Bool, sums: (Double, Double), count: Int,
+    x: UnsafePointer<Float>, mean mu: Float, invstd istd: Float, gamma: Float,
+    gradOutput: UnsafePointer<Float>, reluOutput: UnsafePointer<Float>?,
+    gradResidual: UnsafeMutablePointer<Float>?, gradInput: UnsafeMutablePointer<Float>
+  ) {
+    // Σ g·x̂ = invstd · Σ g·(x − mean)
+    let sumGXhat = sums.1 * Double(istd)
+    let scale = gamma * istd
+    let meanG = batchStatistics ? Float(sums.0 / Double(count)) : 0
+    // x̂ · Σ(g·x̂)/M = (x − mean) · invstd · Σ(g·x̂)/M
+    let slope = batchStatistics ? Float(sumGXhat / Double(count)) * istd : 0
+    for n in 0..<batch {
+      let offset = row(n, c)
+      let (xc, dx) = (x + offset, gradInput + offset)
+      if let gr = gradResidual, reluOutput != nil {
+        let gm = UnsafePointer(gr + offset)
+        for i in 0..<length { dx[i] = scale * (gm[i] - meanG - (xc[i] - mu) * slope) }
+      } else if let y = reluOutput {
+        let (g, y) = (gradOutput + offset, y + offset)
+        for i in 0..<length {
+          let gm = y[i] > 0 ? g[i] : 0
+          dx[i] = scale * (gm - meanG - (xc[i] - mu) * slope)
         }
+      } else {
+        let g = gradOutput + offset
+        for i in 0..<length { dx[i] = scale * (g[i] - meanG - (xc[i] - mu) * slope) }
       }
     }
   }
