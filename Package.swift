@@ -32,13 +32,14 @@ let release: [SwiftSetting] = [
   .unsafeFlags(["-Ounchecked"] + hostVectorFlags, .when(configuration: .release))
 ]
 
-/// The Swift runtime and Foundation linked statically into the release executable
+/// The Swift runtime and Foundation linked statically into the release executable, which
+/// is position-dependent (`-no-pie`: no relative relocations to apply at each start)
 /// (docs/architecture.md, "Start-up and the release binary"). `-static-stdlib` alone picks
 /// the static libraries but not what the static Foundation needs behind it (the compiler
 /// records those only when every module is compiled with the flag, which the dynamically
 /// linked test bundles can't be), so they are named here.
 let staticStdlib = [
-  "-static-stdlib",
+  "-static-stdlib", "-Xclang-linker", "-no-pie",
   "-lFoundationEssentials", "-lFoundationInternationalization", "-lCoreFoundation",
   "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections",
   "-lswiftSynchronization",

@@ -35,6 +35,24 @@ struct Moonlab: ParsableCommand {
       return
     }
     setvbuf(stdout, nil, _IOLBF, 0)
+    // `moonlab run` parses only its own options: building the whole command tree, and
+    // ArgumentParser's check for a completion-script request, took a fifth of an empty run.
+    if CommandLine.arguments.dropFirst().first == "run" {
+      do {
+        var command = try RunCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst(2)))
+        try command.run()
+      } catch {
+        // Parsed on its own, the command calls itself "run" where users type "moonlab run".
+        let message = RunCommand.fullMessage(for: error).replacingOccurrences(
+          of: "See 'run ", with: "See 'moonlab run ")
+        let code = RunCommand.exitCode(for: error)
+        if !message.isEmpty {
+          FileHandle(fileDescriptor: code == .success ? 1 : 2).write(Data((message + "\n").utf8))
+        }
+        Glibc.exit(code.rawValue)
+      }
+      return
+    }
     main(nil)
   }
 }

@@ -1,10 +1,15 @@
 import ArgumentParser
 import Foundation
 import MoonlabLab
+import MoonlabLua
 
 struct RunCommand: ParsableCommand {
+  // `_superCommandName`: `moonlab run` is also parsed on its own, without the command tree
+  // (Moonlab.main), and its usage and help still say "moonlab run".
   static let configuration = CommandConfiguration(
-    commandName: "run", abstract: "Run a Lua experiment script, recording it in a run directory.")
+    commandName: "run", _superCommandName: "moonlab",
+    abstract: "Run a Lua experiment script, recording it in a run directory.",
+    version: MoonlabVersion.string)
 
   @OptionGroup var options: ScriptOptions
   @Option(help: "Run directory (default: runs/NAME-YYYYmmdd-HHMMSS).") var out: String?

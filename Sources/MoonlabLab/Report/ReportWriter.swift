@@ -24,9 +24,13 @@ public enum ReportWriter {
         + [.init("blocks", .array(input.blocks.map(\.json)))])
     try AtomicFile.write(
       saved.serialized(pretty: true) + "\n", to: input.dir.appendingPathComponent("report.json"))
-    try AtomicFile.write(html(input, blocks), to: input.dir.appendingPathComponent("report.html"))
+    // report.html and report.md (and the charts) render from report.json and the other
+    // records, so they skip the fsyncs (docs/architecture.md, "Files").
     try AtomicFile.write(
-      try markdown(input, blocks), to: input.dir.appendingPathComponent("report.md"))
+      html(input, blocks), to: input.dir.appendingPathComponent("report.html"), durable: false)
+    try AtomicFile.write(
+      try markdown(input, blocks), to: input.dir.appendingPathComponent("report.md"),
+      durable: false)
   }
 
   /// Re-renders a run directory from config.json, report.json and metrics.jsonl; in a
@@ -202,7 +206,8 @@ public enum ReportWriter {
       case .plot(let p):
         plotCount += 1
         let file = plots + String(format: "%03d.svg", plotCount)
-        try AtomicFile.write(SVGChart.render(p), to: dir.appendingPathComponent(file))
+        try AtomicFile.write(
+          SVGChart.render(p), to: dir.appendingPathComponent(file), durable: false)
         md += "![\(p.title)](\(file))\n\n"
       case .image(let title, let file, _, _): md += "![\(title)](\(file))\n\n"
       case .confusion(let c): md += c.markdown + "\n"

@@ -8,7 +8,10 @@ import Foundation
 /// a device or a folder would not write *through* it but replace it: `-o /dev/stdout`
 /// run as root used to turn /dev/stdout into a regular file.
 public enum AtomicFile {
-  public static func write(_ data: Data, to url: URL) throws {
+  /// `durable: false` skips the two fsyncs (file, then folder): for files rendered from
+  /// others, which `moonlab report` can render again. A killed process still leaves the old
+  /// file or the whole new one; only a machine that loses power may lose the newest one.
+  public static func write(_ data: Data, to url: URL, durable: Bool = true) throws {
     try refuseNonRegular(url)
     let dir = url.deletingLastPathComponent()
     try Folder.create(dir)
@@ -31,7 +34,7 @@ public enum AtomicFile {
         offset += n
       }
     }
-    ok = ok && fsync(fd) == 0
+    ok = ok && (!durable || fsync(fd) == 0)
     close(fd)
     guard ok, rename(tmp.path, url.path) == 0 else {
       let reason = String(cString: strerror(errno))
@@ -39,6 +42,7 @@ public enum AtomicFile {
       throw TensorError("can't write \(url.path): \(reason)")
     }
     // Make the rename itself durable.
+    guard durable else { return }
     let dfd = open(dir.path, O_RDONLY)
     if dfd >= 0 {
       fsync(dfd)
@@ -46,8 +50,8 @@ public enum AtomicFile {
     }
   }
 
-  public static func write(_ text: String, to url: URL) throws {
-    try write(Data(text.utf8), to: url)
+  public static func write(_ text: String, to url: URL, durable: Bool = true) throws {
+    try write(Data(text.utf8), to: url, durable: durable)
   }
 
   /// Throws unless `url` names nothing yet or a regular file (checked without following a
