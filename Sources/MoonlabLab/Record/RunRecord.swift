@@ -78,10 +78,12 @@ public final class RunRecord {
     try Folder.create(dir)
     // A leftover metrics log of an unfinished run in the same place would mix two runs.
     try? fm.removeItem(at: dir.appendingPathComponent("metrics.jsonl"))
-    try AtomicFile.write(script, to: dir.appendingPathComponent("script.lua"))
+    // The record's files sync themselves but not the folder: DONE, written last, syncs it
+    // (docs/architecture.md, "Files").
+    try AtomicFile.write(script, to: dir.appendingPathComponent("script.lua"), sync: .file)
     try AtomicFile.write(
       JSON.object(provenance).serialized(pretty: true) + "\n",
-      to: dir.appendingPathComponent("config.json"))
+      to: dir.appendingPathComponent("config.json"), sync: .file)
     metrics = try MetricsLog(url: dir.appendingPathComponent("metrics.jsonl"))
   }
 
@@ -105,7 +107,7 @@ public final class RunRecord {
     set("resumed", .array((provenance.first { $0.key == "resumed" }?.value.items ?? []) + [resume]))
     set("status", .string("running"))
     try AtomicFile.write(
-      JSON.object(provenance).serialized(pretty: true) + "\n", to: configURL)
+      JSON.object(provenance).serialized(pretty: true) + "\n", to: configURL, sync: .file)
   }
 
   public var name: String {
@@ -139,9 +141,13 @@ public final class RunRecord {
     set("status", .string(status.name))
     try AtomicFile.write(
       JSON.object(provenance).serialized(pretty: true) + "\n",
-      to: dir.appendingPathComponent("config.json"))
+      to: dir.appendingPathComponent("config.json"), sync: .file)
     try writeReport(status)
-    if status == .finished { try AtomicFile.write("", to: dir.appendingPathComponent("DONE")) }
+    if status == .finished {
+      try AtomicFile.write("", to: dir.appendingPathComponent("DONE"))
+    } else {
+      AtomicFile.syncFolder(dir)
+    }
   }
 
   /// Sets one config.json field and writes the file again (a dataset opened mid-run).
@@ -149,7 +155,7 @@ public final class RunRecord {
     set(key, value)
     try AtomicFile.write(
       JSON.object(provenance).serialized(pretty: true) + "\n",
-      to: dir.appendingPathComponent("config.json"))
+      to: dir.appendingPathComponent("config.json"), sync: .file)
   }
 
   private func set(_ key: String, _ value: JSON) {

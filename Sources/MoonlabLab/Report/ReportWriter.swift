@@ -23,14 +23,15 @@ public enum ReportWriter {
       [.init("title", .string(input.title))] + input.status.json
         + [.init("blocks", .array(input.blocks.map(\.json)))])
     try AtomicFile.write(
-      saved.serialized(pretty: true) + "\n", to: input.dir.appendingPathComponent("report.json"))
+      saved.serialized(pretty: true) + "\n", to: input.dir.appendingPathComponent("report.json"),
+      sync: .file)
     // report.html and report.md (and the charts) render from report.json and the other
     // records, so they skip the fsyncs (docs/architecture.md, "Files").
     try AtomicFile.write(
-      html(input, blocks), to: input.dir.appendingPathComponent("report.html"), durable: false)
+      html(input, blocks), to: input.dir.appendingPathComponent("report.html"), sync: .none)
     try AtomicFile.write(
       try markdown(input, blocks), to: input.dir.appendingPathComponent("report.md"),
-      durable: false)
+      sync: .none)
   }
 
   /// Re-renders a run directory from config.json, report.json and metrics.jsonl; in a
@@ -207,7 +208,7 @@ public enum ReportWriter {
         plotCount += 1
         let file = plots + String(format: "%03d.svg", plotCount)
         try AtomicFile.write(
-          SVGChart.render(p), to: dir.appendingPathComponent(file), durable: false)
+          SVGChart.render(p), to: dir.appendingPathComponent(file), sync: .none)
         md += "![\(p.title)](\(file))\n\n"
       case .image(let title, let file, _, _): md += "![\(title)](\(file))\n\n"
       case .confusion(let c): md += c.markdown + "\n"

@@ -8,10 +8,20 @@ import Foundation
 /// a device or a folder would not write *through* it but replace it: `-o /dev/stdout`
 /// run as root used to turn /dev/stdout into a regular file.
 public enum AtomicFile {
-  /// `durable: false` skips the two fsyncs (file, then folder): for files rendered from
-  /// others, which `moonlab report` can render again. A killed process still leaves the old
-  /// file or the whole new one; only a machine that loses power may lose the newest one.
-  public static func write(_ data: Data, to url: URL, durable: Bool = true) throws {
+  /// What a write waits for before it returns. A killed process leaves the old file or the
+  /// whole new one in every case; they differ in what a machine that loses power keeps.
+  public enum Sync {
+    /// fsync the file, then its folder: the new file is there after a power loss.
+    case fileAndFolder
+    /// fsync the file only: after a power loss the name holds the old file or the whole
+    /// new one; the rename becomes durable with the folder's next sync (a later
+    /// `.fileAndFolder` write in it, such as a run's DONE).
+    case file
+    /// No fsync: for files rendered from others, which `moonlab report` renders again.
+    case none
+  }
+
+  public static func write(_ data: Data, to url: URL, sync: Sync = .fileAndFolder) throws {
     try refuseNonRegular(url)
     let dir = url.deletingLastPathComponent()
     try Folder.create(dir)
@@ -34,7 +44,7 @@ public enum AtomicFile {
         offset += n
       }
     }
-    ok = ok && (!durable || fsync(fd) == 0)
+    ok = ok && (sync == .none || fsync(fd) == 0)
     close(fd)
     guard ok, rename(tmp.path, url.path) == 0 else {
       let reason = String(cString: strerror(errno))
@@ -42,7 +52,11 @@ public enum AtomicFile {
       throw TensorError("can't write \(url.path): \(reason)")
     }
     // Make the rename itself durable.
-    guard durable else { return }
+    if sync == .fileAndFolder { syncFolder(dir) }
+  }
+
+  /// Makes the renames done in `dir` so far durable (fsync of the folder).
+  public static func syncFolder(_ dir: URL) {
     let dfd = open(dir.path, O_RDONLY)
     if dfd >= 0 {
       fsync(dfd)
@@ -50,8 +64,8 @@ public enum AtomicFile {
     }
   }
 
-  public static func write(_ text: String, to url: URL, durable: Bool = true) throws {
-    try write(Data(text.utf8), to: url, durable: durable)
+  public static func write(_ text: String, to url: URL, sync: Sync = .fileAndFolder) throws {
+    try write(Data(text.utf8), to: url, sync: sync)
   }
 
   /// Throws unless `url` names nothing yet or a regular file (checked without following a
