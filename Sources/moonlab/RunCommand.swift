@@ -26,6 +26,10 @@ struct RunCommand: ParsableCommand {
 
   func run() throws {
     if let np {
+      // Said once here, not once per rank.
+      guard FileManager.default.isReadableFile(atPath: options.script) else {
+        throw fail(ScriptNotFound(path: options.script).description, code: 2)
+      }
       // Without --threads each rank gets its share of the cores, not all of them.
       var forwarded = options.forwarded
       let threadsGiven = CommandLine.arguments.contains {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoonlabLab
+import MoonlabTensor
 
 /// The options every command that runs a script shares (run, sweep).
 struct ScriptOptions: ParsableArguments {
@@ -26,9 +27,8 @@ struct ScriptOptions: ParsableArguments {
   @Argument(parsing: .postTerminator, help: "Arguments passed to the script (after --).")
   var scriptArguments: [String] = []
 
-  /// The default of `--threads`, read once: ArgumentParser makes several instances while
-  /// parsing, and each reading is a look at the cgroup's CPU quota.
-  static let cores = ProcessInfo.processInfo.activeProcessorCount
+  /// The default of `--threads` (ArgumentParser makes several instances while parsing).
+  static let cores = RunContext.processorCount
 
   /// The wall-time cap of `--sandbox` without `--time-limit`: a script from elsewhere that
   /// never ends still ends.

@@ -234,6 +234,10 @@ final class DataParallelTests: XCTestCase {
     let one = try runMoonlab(["run", "d.lua", "--out", "one"], in: folder)
     XCTAssertEqual(one.status, 0, one.output)
     XCTAssertTrue(one.output.contains("0\t1\t0"), one.output)
+    let missing = try runMoonlab(["run", "nothere.lua", "--np", "2"], in: folder)
+    XCTAssertEqual(missing.status, 2, missing.output)
+    XCTAssertEqual(
+      missing.output, "moonlab: cannot open nothere.lua: no such file or not readable\n")
     let bad = try runMoonlab(["run", "d.lua", "--np", "0"], in: folder)
     XCTAssertEqual(bad.status, 64, bad.output)
     XCTAssertTrue(bad.output.contains("--np must be from 1 to 4096"), bad.output)

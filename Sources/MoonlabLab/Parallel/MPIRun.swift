@@ -1,4 +1,5 @@
 import Foundation
+import MoonlabTensor
 
 /// `moonlab run --np N`: replaces this process with Open MPI's `mpirun` starting N copies
 /// of `moonlab run` (docs/scale-out.md, "Training across processes"). mpirun then owns
@@ -8,7 +9,7 @@ public enum MPIRun {
     if MPIWorld.launched {
       throw LabError("moonlab run --np: this process already runs under mpirun; drop --np")
     }
-    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let cores = RunContext.processorCount
     var argv = ["mpirun", "-np", String(ranks), "--bind-to", "none"]
     // Open MPI refuses more ranks than cores, and root, unless told.
     if ranks > cores { argv.append("--oversubscribe") }

@@ -44,20 +44,15 @@ enum Provenance {
 
   /// {"model", "flags" (space-separated), "logical_cores"} from /proc/cpuinfo (Linux), nil elsewhere.
   static var cpu: JSON? {
-    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {
-      return nil
-    }
     // The first processor's block (up to the first blank line) has every field read here,
-    // and is all that is parsed: the file grows with the core count, and this runs at
-    // every start.
+    // and is all that is read and parsed: the file grows with the core count, and this
+    // runs at every start (Foundation's file reading and trimming were ~4 % of an empty
+    // run).
+    guard let text = firstBlock(of: "/proc/cpuinfo") else { return nil }
     var fields: [String: String] = [:]
-    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      if line.isEmpty { break }
-      let parts = line.split(separator: ":", maxSplits: 1)
-      if parts.count == 2 {
-        fields[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(
-          in: .whitespaces)
-      }
+    for line in text.split(separator: "\n") {
+      guard let colon = line.firstIndex(of: ":") else { continue }
+      fields[trimmed(line[..<colon])] = trimmed(line[line.index(after: colon)...])
     }
     func field(_ name: String) -> String? { fields[name] }
     // ARM kernels say "Features" and may have no model name.
@@ -66,8 +61,36 @@ enum Provenance {
     let flags = field("flags") ?? field("Features") ?? ""
     return .object([
       .init("model", .string(model)), .init("flags", .string(flags)),
-      .init("logical_cores", .number(Double(ProcessInfo.processInfo.activeProcessorCount))),
+      .init("logical_cores", .number(Double(RunContext.processorCount))),
     ])
+  }
+
+  /// The file at `path` up to its first blank line (all of it if it has none).
+  static func firstBlock(of path: String) -> Substring? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while bytes.count < 1 << 20 {
+      let n = read(fd, &chunk, chunk.count)
+      guard n > 0 else { break }
+      bytes += chunk[..<n]
+      if let end = bytes.indices.dropLast().first(where: { bytes[$0] == 10 && bytes[$0 + 1] == 10 })
+      {
+        return Substring(String(decoding: bytes[..<end], as: UTF8.self))
+      }
+    }
+    return Substring(String(decoding: bytes, as: UTF8.self))
+  }
+
+  /// `text` without leading and trailing spaces and tabs.
+  static func trimmed(_ text: Substring) -> String {
+    let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+    guard let first = text.firstIndex(where: { !blank($0) }),
+      let last = text.lastIndex(where: { !blank($0) })
+    else { return "" }
+    return String(text[first...last])
   }
 
   /// The machine fields of config.json, in their order there.

@@ -89,7 +89,17 @@ struct SHA256 {
     let saved = length
     tail.withUnsafeBytes { update($0) }
     length = saved
-    return h.map { String(format: "%08x", $0) }.joined()
+    // Eight hex digits a word, without String(format:), which goes through Foundation's
+    // formatter (a sixth of a millisecond at every run's start).
+    let digits = Array("0123456789abcdef".utf8)
+    var hex = [UInt8]()
+    hex.reserveCapacity(64)
+    for word in h {
+      for shift in stride(from: 28, through: 0, by: -4) {
+        hex.append(digits[Int((word >> UInt32(shift)) & 0xf)])
+      }
+    }
+    return String(decoding: hex, as: UTF8.self)
   }
 
   /// Runs the compression function over `blocks` 64-byte blocks at `p`.

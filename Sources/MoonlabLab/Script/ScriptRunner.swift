@@ -9,7 +9,7 @@ public struct RunRequest {
   public var scriptPath: String
   public var arguments: [String] = []
   public var seed: UInt64 = 0
-  public var threads = ProcessInfo.processInfo.activeProcessorCount
+  public var threads = RunContext.processorCount
   public var config: [(key: String, value: ConfigValue)] = []
   public var sandbox = false
   /// Cap on the Lua heap; 0 = none (the CLI sets 512 MB under --sandbox).

@@ -59,6 +59,9 @@ public final class RunContext {
 
   /// Code outside any host: tests, `moonlab bench`'s Swift benchmarks. One thread.
   public static let processDefault = RunContext()
+  /// The CPUs this process may use (Foundation's count, which honours a cgroup's quota),
+  /// read once: each reading looks at the cgroup's files.
+  public static let processorCount = ProcessInfo.processInfo.activeProcessorCount
 
   /// OpenBLAS on one thread, set once before any context exists: our kernels split GEMMs
   /// over the run's threads themselves. OpenBLAS's own idle threads spin (sched_yield)
