@@ -167,11 +167,13 @@ final class DataParallelTests: XCTestCase {
     try writeScript(Self.script, "dp.lua", in: folder)
     let pidfile = folder.appendingPathComponent("rank1.pid")
     let log = folder.appendingPathComponent("log.txt")
+    let tmp = folder.appendingPathComponent("tmp")
+    try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
     let p = try startMoonlab(
       [
         "run", "dp.lua", "--np", "2", "--threads", "1", "--out", "run", "--set", "steps=20",
         "--set", "epochs=1000", "--set", "pidfile=\(pidfile.path)",
-      ], in: folder, log: log)
+      ], in: folder, log: log, environment: ["TMPDIR": tmp.path])
     defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
     let deadline = Date().addingTimeInterval(60)
     while !FileManager.default.fileExists(atPath: pidfile.path), p.isRunning, Date() < deadline {
@@ -196,6 +198,15 @@ final class DataParallelTests: XCTestCase {
     print(
       "data-parallel: the other rank stopped \(String(format: "%.1f", took)) s after rank 1 was killed"
     )
+    // The killed rank's temporary record is left; the next data-parallel run removes it.
+    let left = try FileManager.default.contentsOfDirectory(atPath: tmp.path)
+    XCTAssertEqual(left.filter { $0.hasPrefix("moonlab-rank-") }.count, 1, "\(left)")
+    let next = try runMoonlab(
+      ["run", "dp.lua", "--np", "2", "--threads", "1", "--out", "next", "--set", "steps=2"],
+      in: folder, environment: ["TMPDIR": tmp.path])
+    XCTAssertEqual(next.status, 0, next.output)
+    let after = try FileManager.default.contentsOfDirectory(atPath: tmp.path)
+    XCTAssertEqual(after.filter { $0.hasPrefix("moonlab-rank-") }, [], "\(after)")
   }
 
   /// Options a data-parallel fit refuses, with messages that say why.

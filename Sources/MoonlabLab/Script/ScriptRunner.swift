@@ -116,7 +116,7 @@ public enum ScriptRunner {
     // run's record and output are rank 0's (docs/scale-out.md, "Training across processes").
     let peer = world.flatMap { $0.rank == 0 ? nil : $0 }
     if peer != nil { try silenceStandardOutput() }
-    let peerDir = try peer.map { try Folder.temporary("moonlab-rank-\($0.rank)") }
+    let peerDir = try peer.map { _ in try peerFolder() }
     defer { if let peerDir { try? FileManager.default.removeItem(at: peerDir) } }
     let session = try LabSession(request: request, script: script)
     if request.sweep == nil {
@@ -169,6 +169,23 @@ public enum ScriptRunner {
     try session.record?.finish(.finished, config: session.labConfig())
     MPIWorld.finalize()
     return peer == nil ? session.record?.dir : nil
+  }
+
+  /// A rank other than 0 records into $TMPDIR/moonlab-rank-PID-XXXXXX, removed when it
+  /// ends; those of ranks that were killed (mpirun stops a job's ranks when one dies) are
+  /// removed by the next one that finds them.
+  static func peerFolder() throws -> URL {
+    let prefix = "moonlab-rank-"
+    let dir = try Folder.temporary(prefix + String(getpid()))
+    let root = dir.deletingLastPathComponent()
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+    where name.hasPrefix(prefix) {
+      guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid != getpid(),
+        kill(pid, 0) != 0, errno == ESRCH
+      else { continue }
+      try? FileManager.default.removeItem(at: root.appendingPathComponent(name))
+    }
+    return dir
   }
 
   /// Points standard output at /dev/null (a rank other than 0 of a data-parallel run).
