@@ -153,6 +153,37 @@ final class SlurmSweepTests: XCTestCase {
       read(sweep.appendingPathComponent("results.csv")).split(separator: "\n").count, 7)
   }
 
+  /// Submitting a sweep again while its earlier job is still queued is refused (its
+  /// unfinished trials would run twice), naming the job to wait for or cancel.
+  func testResubmittingWhileQueuedIsRefused() throws {
+    let env = try environment()
+    let folder = try TestPaths.temporaryDirectory()
+    try writeScript(SweepTests.script, "sweep.lua", in: folder)
+    let args = [
+      "sweep", "sweep.lua", "--threads", "1", "--out", "q", "--slurm", "--shards", "3",
+      "--set", "spin=1.5", "--no-wait",
+    ]
+    let first = try runMoonlab(args, in: folder, environment: env)
+    XCTAssertEqual(first.status, 0, first.output)
+    let job = try XCTUnwrap(
+      first.output.range(of: #"submitted slurm job (\d+)"#, options: .regularExpression).map {
+        String(first.output[$0].split(separator: " ").last!)
+      }, first.output)
+    defer {
+      _ = try? slurm(["scancel", job])
+      let deadline = Date().addingTimeInterval(30)
+      while let q = try? slurm(["squeue", "-h", "-j", job]), q.status == 0,
+        !q.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, Date() < deadline
+      {
+        usleep(100_000)
+      }
+    }
+    let second = try runMoonlab(args, in: folder, environment: env)
+    XCTAssertEqual(second.status, 1, second.output)
+    XCTAssertTrue(second.output.contains("slurm job \(job) of"), second.output)
+    XCTAssertTrue(second.output.contains("scancel \(job)"), second.output)
+  }
+
   func testSlurmOptionsThatClashAreUsageErrors() throws {
     let folder = try TestPaths.temporaryDirectory()
     try writeScript(SweepTests.script, "sweep.lua", in: folder)

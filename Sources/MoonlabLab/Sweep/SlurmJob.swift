@@ -7,8 +7,16 @@ import MoonlabLua
 /// verdict is the exit file its script leaves; Slurm's accounting (sacct) is not needed,
 /// so clusters without it work the same.
 enum SlurmJob {
-  /// Submits the script; returns the job id.
+  /// Submits the script; returns the job id. Refuses while a job of the same script is
+  /// still queued: its unfinished trials would run twice, side by side.
   static func submit(_ script: URL) throws -> String {
+    let earlier = queuedJobs(of: script)
+    if !earlier.isEmpty {
+      let list = earlier.joined(separator: " ")
+      throw LuaError(
+        "lab.sweep --slurm: slurm job \(list) of \(script.path) is still in the queue; submitting again now would run its unfinished trials twice. Wait for it (`moonlab sweep … --merge` gathers its results), or cancel it first: scancel \(list)"
+      )
+    }
     let r = ExternalCommand.run("sbatch", ["--parsable", script.path])
     if r.status == 127 {
       throw LuaError(
@@ -25,6 +33,20 @@ enum SlurmJob {
           .trimmingCharacters(in: .whitespacesAndNewlines))
     }
     return id
+  }
+
+  /// The ids of queued jobs whose batch script is `script` (squeue's command field); none
+  /// when squeue can't tell.
+  static func queuedJobs(of script: URL) -> [String] {
+    let r = ExternalCommand.run("squeue", ["-h", "-o", "%A|%o"])
+    guard r.status == 0 else { return [] }
+    let path = script.standardizedFileURL.path
+    var ids: [String] = []
+    for line in r.output.split(whereSeparator: \.isNewline) {
+      let parts = line.split(separator: "|", maxSplits: 1).map(String.init)
+      if parts.count == 2, parts[1] == path, !ids.contains(parts[0]) { ids.append(parts[0]) }
+    }
+    return ids
   }
 
   /// The job's array tasks still queued: pending, and running (or starting, completing,
