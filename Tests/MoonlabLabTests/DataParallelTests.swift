@@ -209,6 +209,34 @@ final class DataParallelTests: XCTestCase {
     XCTAssertEqual(after.filter { $0.hasPrefix("moonlab-rank-") }, [], "\(after)")
   }
 
+  /// A rank whose script catches an error inside lab.fit (pcall) and goes on alone leaves
+  /// the other waiting: the wait ends after MOONLAB_MPI_TIMEOUT with an error saying so,
+  /// and rank 0's record says failed — no hang.
+  func testRankThatLeavesTheFitAloneEndsTheWait() throws {
+    try requireMPI()
+    let folder = try TestPaths.temporaryDirectory()
+    try writeScript(
+      """
+      local ds = data.mnist{split = 'train'}:subset(1, 256 * 10)
+      local net = nn.Sequential{nn.Flatten(), nn.Linear(784, 10)}
+      local d = lab.distributed()
+      local fit = d.rank == 1 and function(o) return pcall(lab.fit, o) end or lab.fit
+      fit{model = net, loss = nn.CrossEntropyLoss(), epochs = 1,
+        optimizer = optim.SGD(net:parameters(), {lr = 0.1}),
+        train = data.Loader(ds, {batch_size = 256}),
+        on_step = function(step) if d.rank == 1 and step == 3 then error('only rank 1') end end}
+      """, "alone.lua", in: folder)
+    let start = Date()
+    let r = try runMoonlab(
+      ["run", "alone.lua", "--np", "2", "--threads", "1", "--out", "run"], in: folder,
+      environment: ["MOONLAB_MPI_TIMEOUT": "3"])
+    XCTAssertNotEqual(r.status, 0, r.output)
+    XCTAssertLessThan(Date().timeIntervalSince(start), 30)
+    XCTAssertTrue(r.output.contains("rank 0 of 2 waited 3.0 s for the other ranks"), r.output)
+    let config = read(folder.appendingPathComponent("run/config.json"))
+    XCTAssertTrue(config.contains("\"status\": \"failed\""), config)
+  }
+
   /// Options a data-parallel fit refuses, with messages that say why.
   func testRefusesWhatItCannotShard() throws {
     try requireMPI()
@@ -249,6 +277,9 @@ final class DataParallelTests: XCTestCase {
     XCTAssertEqual(missing.status, 2, missing.output)
     XCTAssertEqual(
       missing.output, "moonlab: cannot open nothere.lua: no such file or not readable\n")
+    let many = try runMoonlab(["run", "d.lua", "--np", "4096"], in: folder)
+    XCTAssertEqual(many.status, 1, many.output)
+    XCTAssertTrue(many.output.contains("--np starts every rank on it"), many.output)
     let bad = try runMoonlab(["run", "d.lua", "--np", "0"], in: folder)
     XCTAssertEqual(bad.status, 64, bad.output)
     XCTAssertTrue(bad.output.contains("--np must be from 1 to 4096"), bad.output)

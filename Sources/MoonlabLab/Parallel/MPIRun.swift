@@ -10,6 +10,13 @@ public enum MPIRun {
       throw LabError("moonlab run --np: this process already runs under mpirun; drop --np")
     }
     let cores = RunContext.processorCount
+    // Outside a Slurm allocation every rank runs here: thousands of copies of the process
+    // would only exhaust the machine's memory.
+    if ProcessInfo.processInfo.environment["SLURM_JOB_ID"] == nil, ranks > 4 * cores {
+      throw LabError(
+        "moonlab run --np \(ranks): this machine has \(cores) cores, and --np starts every rank on it (at most \(4 * cores) here); for more, run mpirun with a hostfile, or --np inside a Slurm allocation"
+      )
+    }
     var argv = ["mpirun", "-np", String(ranks), "--bind-to", "none"]
     // Open MPI refuses more ranks than cores, and root, unless told.
     if ranks > cores { argv.append("--oversubscribe") }

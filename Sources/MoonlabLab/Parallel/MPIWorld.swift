@@ -10,8 +10,10 @@ final class MPIWorld {
   let rank: Int
   let size: Int
   /// Seconds a collective waits for the other ranks before the run stops with an error
-  /// (MOONLAB_MPI_TIMEOUT; 0 = no limit). mpirun already stops every rank when one dies;
-  /// this bounds the wait where nothing does (srun without --kill-on-bad-exit).
+  /// (MOONLAB_MPI_TIMEOUT, default 300; 0 = no limit). mpirun already stops every rank
+  /// when one dies; this bounds the wait where nothing does: srun without
+  /// --kill-on-bad-exit, or a rank whose script caught an error inside lab.fit (pcall) and
+  /// went on without the others.
   let timeout: Double
 
   /// This process's world, made by the first call under MPI; nil outside MPI.
@@ -34,9 +36,11 @@ final class MPIWorld {
       throw LabError(String(cString: error))
     }
     let limit = ProcessInfo.processInfo.environment["MOONLAB_MPI_TIMEOUT"].flatMap(Double.init)
-    shared = MPIWorld(rank: Int(rank), size: Int(size), timeout: max(0, limit ?? 0))
+    shared = MPIWorld(rank: Int(rank), size: Int(size), timeout: max(0, limit ?? defaultTimeout))
     return shared
   }
+
+  static let defaultTimeout = 300.0
 
   private init(rank: Int, size: Int, timeout: Double) {
     (self.rank, self.size, self.timeout) = (rank, size, timeout)
