@@ -90,12 +90,15 @@ let package = Package(
       swiftSettings: release),
     .target(
       name: "MoonlabLab", dependencies: ["MoonlabLua", "CZlib", "MPIShim"], swiftSettings: release),
-    .executableTarget(
-      name: "moonlab",
+    // The commands (swift-argument-parser), a library so that tests can call their parsing.
+    .target(
+      name: "MoonlabCLI",
       dependencies: [
-        "MoonlabLab", "MoonlabBenchmarks", "StartupHooks",
+        "MoonlabLab", "MoonlabBenchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
+      ]),
+    .executableTarget(
+      name: "moonlab", dependencies: ["MoonlabCLI", "StartupHooks"],
       // Runs without the toolchain and starts without loading its libraries (see above).
       linkerSettings: [.unsafeFlags(staticStdlib, .when(configuration: .release))]),
     // The suite behind `moonlab bench` (bench/README.md).
@@ -112,6 +115,8 @@ let package = Package(
       name: "MoonlabNNTests", dependencies: ["MoonlabNN", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "MoonlabDataTests", dependencies: ["MoonlabData", "TestSupport"]),
     .testTarget(name: "MoonlabLuaTests", dependencies: ["MoonlabLua", "TestSupport"]),
-    .testTarget(name: "MoonlabLabTests", dependencies: ["MoonlabLab", "TestSupport"]),
+    .testTarget(
+      name: "MoonlabLabTests", dependencies: ["MoonlabLab", "TestSupport"], exclude: ["Scripts"]),
+    .testTarget(name: "MoonlabCLITests", dependencies: ["MoonlabCLI", "TestSupport"]),
   ]
 )

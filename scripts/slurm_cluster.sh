@@ -50,10 +50,13 @@ missing=()
 for tool in slurmctld slurmd sbatch squeue scancel sinfo munged; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
+# `srun --mpi=pmix`: Slurm's plugin dlopens the unversioned libpmix.so, which only
+# libpmix-dev installs (libpmix2, which Open MPI pulls in, has libpmix.so.2).
+compgen -G "/usr/lib/*/libpmix.so" >/dev/null || missing+=(libpmix.so)
 if ((${#missing[@]})); then
   echo "slurm_cluster: missing ${missing[*]}" >&2
-  "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh" slurm_cluster slurmctld slurmd slurm-client munge ||
-    exit $?
+  "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh" slurm_cluster slurmctld slurmd slurm-client munge \
+    libpmix-dev || exit $?
 fi
 
 # A port nobody listens on (checked in /proc/net/tcp*), from a range Slurm doesn't default to.

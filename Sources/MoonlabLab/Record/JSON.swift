@@ -87,6 +87,12 @@ public indirect enum JSON: Equatable {
 
   static func quote(_ s: String, into out: inout String) {
     out += "\""
+    // Most keys and values need no escape: appended whole, not scalar by scalar.
+    guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+      out += s
+      out += "\""
+      return
+    }
     for u in s.unicodeScalars {
       switch u {
       case "\"": out += "\\\""

@@ -78,7 +78,7 @@ public final class RunRecord {
     try Folder.create(dir)
     // A leftover metrics log of an unfinished run in the same place would mix two runs.
     try? fm.removeItem(at: dir.appendingPathComponent("metrics.jsonl"))
-    // The record's files sync themselves but not the folder: DONE, written last, syncs it
+    // The record's files sync themselves but not the folder: `finish` syncs it
     // (docs/architecture.md, "Files").
     try AtomicFile.write(script, to: dir.appendingPathComponent("script.lua"), sync: .file)
     try AtomicFile.write(
@@ -144,10 +144,11 @@ public final class RunRecord {
       to: dir.appendingPathComponent("config.json"), sync: .file)
     try writeReport(status)
     if status == .finished {
-      try AtomicFile.write("", to: dir.appendingPathComponent("DONE"))
-    } else {
-      AtomicFile.syncFolder(dir)
+      // Empty, so only its name has to last: the folder's sync below, after the files
+      // above were synced, makes it durable.
+      try AtomicFile.write("", to: dir.appendingPathComponent("DONE"), sync: .none)
     }
+    AtomicFile.syncFolder(dir)
   }
 
   /// Sets one config.json field and writes the file again (a dataset opened mid-run).

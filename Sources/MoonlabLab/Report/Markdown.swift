@@ -2,6 +2,7 @@ import Foundation
 
 enum HTML {
   static func escape(_ s: String) -> String {
+    guard s.utf8.contains(where: { "&<>\"".utf8.contains($0) }) else { return s }
     var out = ""
     out.reserveCapacity(s.count)
     for c in s {

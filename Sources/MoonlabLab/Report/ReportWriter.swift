@@ -221,6 +221,7 @@ public enum ReportWriter {
   /// A table cell's text with `|` escaped and line breaks as spaces (a plain loop: through
   /// Foundation's replacingOccurrences this was ~2 % of an empty run's start-up).
   static func markdownCell(_ text: String) -> String {
+    guard text.utf8.contains(where: { "|\r\n".utf8.contains($0) }) else { return text }
     var out = ""
     out.reserveCapacity(text.utf8.count)
     for c in text {

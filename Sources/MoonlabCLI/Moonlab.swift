@@ -2,11 +2,10 @@ import ArgumentParser
 import Foundation
 import MoonlabLab
 import MoonlabLua
-import StartupHooks
 
-@main
-struct Moonlab: ParsableCommand {
-  static let configuration = CommandConfiguration(
+/// The `moonlab` command tree; Sources/moonlab/main.swift calls `Moonlab.main()`.
+public struct Moonlab: ParsableCommand {
+  public static let configuration = CommandConfiguration(
     commandName: "moonlab",
     abstract: "Run Lua deep-learning experiments on a Swift engine.",
     version: MoonlabVersion.string,
@@ -24,10 +23,11 @@ struct Moonlab: ParsableCommand {
       BenchCommand.self,
     ])
 
+  public init() {}
+
   /// Standard output is line-buffered even into a file or pipe, so a run stopped by a
   /// signal has printed every finished line (epoch lines were lost with `> log`).
-  static func main() {
-    moonlab_restore_environment()
+  public static func main() {
     // `--version` answers before ArgumentParser builds its command tree, which costs more
     // than the rest of such a run (docs/architecture.md, "Start-up and the release binary").
     if CommandLine.arguments.dropFirst() == ["--version"] {
@@ -37,9 +37,12 @@ struct Moonlab: ParsableCommand {
     setvbuf(stdout, nil, _IOLBF, 0)
     // `moonlab run` parses only its own options: building the whole command tree, and
     // ArgumentParser's check for a completion-script request, took a fifth of an empty run.
+    // Plain arguments skip ArgumentParser altogether (RunCommand.parsePlain).
     if CommandLine.arguments.dropFirst().first == "run" {
+      let arguments = Array(CommandLine.arguments.dropFirst(2))
       do {
-        var command = try RunCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst(2)))
+        var command: ParsableCommand =
+          try RunCommand.parsePlain(arguments) ?? RunCommand.parseAsRoot(arguments)
         try command.run()
       } catch {
         // Parsed on its own, the command calls itself "run" where users type "moonlab run".

@@ -9,7 +9,7 @@ struct ScriptOptions: ParsableArguments {
   // `.unconditional`: a value such as "-5" is read as the value (and refused by
   // `validate`), not taken for an unknown flag ("Missing value for '--seed'").
   @Option(parsing: .unconditional, help: "Seed of the run's random generator (0 to 2^64-1).")
-  var seed: String = "0"
+  var seed: String = ScriptOptions.defaultSeed
   @Option(parsing: .unconditional, help: "Threads for OpenBLAS and Moonlab's kernels (1 to 256).")
   var threads: Int = ScriptOptions.cores
   @Option(name: .customLong("set"), help: "key=value into lab.config (repeatable).")
@@ -29,6 +29,7 @@ struct ScriptOptions: ParsableArguments {
 
   /// The default of `--threads` (ArgumentParser makes several instances while parsing).
   static let cores = RunContext.processorCount
+  static let defaultSeed = "0"
 
   /// The wall-time cap of `--sandbox` without `--time-limit`: a script from elsewhere that
   /// never ends still ends.
