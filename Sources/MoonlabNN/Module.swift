@@ -13,10 +13,14 @@ open class Module {
   /// Train mode (batch statistics, dropout on) or eval mode.
   public private(set) var training = true
 
-  public init() {}
+  /// The class's name, found once: losses name their tape nodes with it at every step,
+  /// and `String(describing:)` goes through reflection.
+  private var className = ""
+
+  public init() { className = String(describing: type(of: self)) }
 
   /// The module's name in summaries and error messages ("Conv2d").
-  open var typeName: String { String(describing: type(of: self)) }
+  open var typeName: String { className }
 
   /// Extra text for `tostring` and `nn.summary` ("3 -> 6, kernel 5").
   open var extraDescription: String { "" }

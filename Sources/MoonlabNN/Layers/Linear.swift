@@ -38,6 +38,8 @@ public final class Linear: Module {
     let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [nOut])
     let (px, pw, py, pb) = (x.data, weight.data, y.data, bias?.data)
     let work = nIn * nOut
+    // A batch of a few rows skips OpenBLAS's packing (SmallGEMM), in all three products.
+    let small = rows <= SmallGEMM.rowLimit
     forBatchChunks(rows, workPerItem: work) { _, r in
       guard !r.isEmpty else { return }
       if let pb {
@@ -47,14 +49,14 @@ public final class Linear: Module {
       sgemm(
         transA: false, transB: true, m: r.count, n: nOut, k: nIn, a: px + r.lowerBound * nIn,
         lda: nIn, b: pw,
-        ldb: nIn, beta: pb == nil ? 0 : 1, c: py + r.lowerBound * nOut, ldc: nOut)
+        ldb: nIn, beta: pb == nil ? 0 : 1, c: py + r.lowerBound * nOut, ldc: nOut, small: small)
     }
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return Autograd.record("Linear", output: y, inputs: inputs) {
       [
         x = x.detach(), needX = x.requiresGrad,
         needW = weight.requiresGrad || (bias?.requiresGrad ?? false), weight,
-        hasBias = bias != nil
+        hasBias = bias != nil, small
       ] g in
       let gx = needX ? Tensor(uninitialized: x.shape) : nil
       // Frozen weight and bias (docs/nn.md, "Containers, sharing and freezing"): no dW GEMM.
@@ -73,7 +75,7 @@ public final class Linear: Module {
           // dW[o] = g[:, o]ᵀ·x, db[o] = Σ_rows g[:, o]
           sgemm(
             transA: true, transB: false, m: o.count, n: nIn, k: rows, a: pg + o.lowerBound,
-            lda: nOut, b: px, ldb: nIn, c: dw, ldc: nIn)
+            lda: nOut, b: px, ldb: nIn, c: dw, ldc: nIn, small: small)
           for i in 0..<rows {
             let row = pg + i * nOut + o.lowerBound
             for j in 0..<o.count { db[j] += row[j] }
@@ -86,7 +88,7 @@ public final class Linear: Module {
           // dx[r] = g[r]·W
           sgemm(
             transA: false, transB: false, m: r.count, n: nIn, k: nOut, a: pg + r.lowerBound * nOut,
-            lda: nOut, b: pw, ldb: nIn, c: pgx + r.lowerBound * nIn, ldc: nIn)
+            lda: nOut, b: pw, ldb: nIn, c: pgx + r.lowerBound * nIn, ldc: nIn, small: small)
         }
       }
       return hasBias ? [gx, gw, gb] : [gx, gw]

@@ -20,7 +20,9 @@ public final class Tensor {
   /// Where element 0 lives in `storage`.
   public let offset: Int
   /// Storage elements between neighbours along each dimension (0 along an expanded one).
-  public let strides: [Int]
+  /// Worked out when asked for a contiguous tensor, whose creation then makes no array.
+  public var strides: [Int] { viewStrides ?? Shape.strides(shape) }
+  private let viewStrides: [Int]?
   /// Whether the tensor shares another tensor's elements (made by a view op), so an
   /// in-place change would also change that tensor.
   public let isView: Bool
@@ -39,7 +41,7 @@ public final class Tensor {
     self.count = Shape.count(shape)
     self.storage = storage
     self.offset = offset
-    self.strides = Shape.strides(shape)
+    self.viewStrides = nil
     self.isView = isView
     self.dense = nil
   }
@@ -51,7 +53,7 @@ public final class Tensor {
     count = layout.count
     self.storage = storage
     offset = layout.offset
-    strides = layout.strides
+    viewStrides = layout.strides
     isView = true
     self.dense = dense ?? DenseCopy(layout)
   }

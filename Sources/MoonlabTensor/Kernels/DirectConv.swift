@@ -231,15 +231,4 @@ public enum DirectConv {
     a = mulAdd(u, h, a)
     c = mulAdd(v, h, c)
   }
-
-  /// a·b + c: one fused instruction where the build targets FMA (Package.swift), else a
-  /// multiply and an add (Float.addingProduct would become a libm call per lane there).
-  @inline(__always)
-  static func mulAdd(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>) -> SIMD8<Float> {
-    #if MOONLAB_FMA
-      c.addingProduct(a, b)
-    #else
-      c + a * b
-    #endif
-  }
 }

@@ -10,3 +10,14 @@ enum Vector8 {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
   }
 }
+
+/// a·b + c lane by lane: one fused instruction where the build targets FMA (Package.swift),
+/// else a multiply and an add (`addingProduct` would become a libm call per lane there).
+@inline(__always)
+func mulAdd<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar: FloatingPoint {
+  #if MOONLAB_FMA
+    c.addingProduct(a, b)
+  #else
+    c + a * b
+  #endif
+}

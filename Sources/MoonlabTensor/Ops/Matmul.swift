@@ -1,13 +1,21 @@
 import CBLAS
 
 /// Row-major GEMM wrapper: C[m,n] = alpha · op(A) · op(B) + beta · C.
-/// Every matrix product in Moonlab (linear, conv via im2col) goes through here.
+/// Every matrix product in Moonlab (linear, conv via im2col) goes through here. `small`:
+/// the caller's product has a batch of at most `SmallGEMM.rowLimit` rows — decided on the
+/// whole batch, not on a thread's chunk of it — and runs SmallGEMM's loops, not OpenBLAS.
 @inline(__always)
 public func sgemm(
   transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, small: Bool = false
 ) {
+  if small {
+    SmallGEMM.run(
+      transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
+      ldb: ldb, beta: beta, c: c, ldc: ldc)
+    return
+  }
   cblas_sgemm(
     CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
