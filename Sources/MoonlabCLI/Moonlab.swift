@@ -41,9 +41,12 @@ public struct Moonlab: ParsableCommand {
     if CommandLine.arguments.dropFirst().first == "run" {
       let arguments = Array(CommandLine.arguments.dropFirst(2))
       do {
-        var command: ParsableCommand =
-          try RunCommand.parsePlain(arguments) ?? RunCommand.parseAsRoot(arguments)
-        try command.run()
+        if let plain = RunCommand.parsePlain(arguments) {
+          try RunCommand.run(plain)
+        } else {
+          var command = try RunCommand.parseAsRoot(arguments)
+          try command.run()
+        }
       } catch {
         // Parsed on its own, the command calls itself "run" where users type "moonlab run".
         let message = RunCommand.fullMessage(for: error).replacingOccurrences(

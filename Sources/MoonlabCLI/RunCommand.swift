@@ -18,14 +18,29 @@ struct RunCommand: ParsableCommand {
     help: "Train data-parallel over this many processes, started with Open MPI's mpirun.")
   var np: Int?
 
-  func validate() throws {
-    if let np, !(1...4096).contains(np) {
-      throw ValidationError("--np must be from 1 to 4096, got \(np)")
+  /// What a parsed `moonlab run` acts on (ArgumentParser's reading or `parsePlain`'s).
+  struct Arguments: Equatable {
+    var options: ScriptArguments
+    var out: String?
+    var np: Int?
+
+    func validate() throws {
+      try options.validate()
+      if let np, !(1...4096).contains(np) {
+        throw ValidationError("--np must be from 1 to 4096, got \(np)")
+      }
     }
   }
 
-  func run() throws {
-    if let np {
+  var arguments: Arguments { Arguments(options: options.arguments, out: out, np: np) }
+
+  func validate() throws { try arguments.validate() }
+
+  func run() throws { try Self.run(arguments) }
+
+  static func run(_ arguments: Arguments) throws {
+    let (options, out) = (arguments.options, arguments.out)
+    if let np = arguments.np {
       // Said once here, not once per rank.
       guard FileManager.default.isReadableFile(atPath: options.script) else {
         throw fail(ScriptNotFound(path: options.script).description, code: 2)

@@ -8,7 +8,7 @@ extension RunCommand {
   /// "Start-up and the release binary"). Anything else — help, an unknown, misspelt or
   /// repeated option, a missing or bad value — gives nil: ArgumentParser reads those and
   /// says what is wrong. Tests/MoonlabCLITests hold both readings equal.
-  static func parsePlain(_ arguments: [String]) -> RunCommand? {
+  static func parsePlain(_ arguments: [String]) -> Arguments? {
     var script: String?
     var values: [String: String] = [:]
     var settings: [String] = []
@@ -50,26 +50,19 @@ extension RunCommand {
       }
     }
     guard let script else { return nil }
-    var options = ScriptOptions()
-    options.script = script
-    options.seed = values["--seed"] ?? ScriptOptions.defaultSeed
-    options.settings = settings
-    options.sandbox = sandbox
-    options.scriptArguments = scriptArguments
-    var command = RunCommand()
-    command.out = values["--out"]
     do {
-      options.threads = try number(values["--threads"]) ?? ScriptOptions.cores
-      options.memoryLimit = try number(values["--memory-limit"])
-      options.timeLimit = try number(values["--time-limit"])
-      command.np = try number(values["--np"])
-      command.options = options
-      try options.validate()
-      try command.validate()
+      let arguments = Arguments(
+        options: ScriptArguments(
+          script: script, seed: values["--seed"] ?? ScriptOptions.defaultSeed,
+          threads: try number(values["--threads"]) ?? ScriptOptions.cores, settings: settings,
+          sandbox: sandbox, memoryLimit: try number(values["--memory-limit"]),
+          timeLimit: try number(values["--time-limit"]), scriptArguments: scriptArguments),
+        out: values["--out"], np: try number(values["--np"]))
+      try arguments.validate()
+      return arguments
     } catch {
       return nil
     }
-    return command
   }
 
   /// The options `parsePlain` reads, and whether a value may start with "-" (ArgumentParser's
