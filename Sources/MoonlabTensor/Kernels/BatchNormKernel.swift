@@ -143,7 +143,13 @@ public struct BatchNormKernel {
   ) -> (Double, Double) {
     var sumG = LaneSum()
     var sumGCentered = LaneSum()
-    forEachRow(c, flush: { (sumG.flush(), sumGCentered.flush()) }) { offset in
+    forEachRow(
+      c,
+      flush: {
+        sumG.flush()
+        sumGCentered.flush()
+      }
+    ) { offset in
       let (g, xc) = (gradOutput + offset, x + offset)
       if let y = reluOutput, let gr = gradResidual {
         // Store the masked gradient once; the dx pass below reads it back.
