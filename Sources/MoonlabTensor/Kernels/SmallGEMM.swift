@@ -3,9 +3,9 @@
 /// blocks and scales C before its kernel; with one row on one side that copying — the
 /// whole weight matrix, every call — costs more than the multiply-adds. Where its build
 /// has no small-matrix path (the Haswell/Zen kernels: AVX2 machines), an MLP step at
-/// batch 1 spent 3/4 of its time there (docs/nn.md, "Performance").
+/// batch 1 spent 3/4 of its time there (docs/nn.md, "Modules").
 ///
-/// Each C element sums its products in an order fixed by k alone, so results repeat from
+/// Each C element sums its products in an order fixed by the shape, so results repeat from
 /// run to run and do not depend on how a caller splits the rows over threads.
 public enum SmallGEMM {
   /// A Linear layer takes this path when its batch has at most this many rows.
