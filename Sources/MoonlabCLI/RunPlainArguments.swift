@@ -35,8 +35,10 @@ extension RunCommand {
       let parts = argument.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
       let name = String(parts[0])
       guard let acceptsDash = plainOptions[name] else { return nil }
-      var value = parts.count == 2 ? String(parts[1]) : nil
-      if value == nil {
+      let value: String
+      if parts.count == 2 {
+        value = String(parts[1])
+      } else {
         guard i < arguments.count, arguments[i] != "--",
           acceptsDash || !arguments[i].hasPrefix("-")
         else { return nil }
@@ -44,8 +46,8 @@ extension RunCommand {
         i += 1
       }
       if name == "--set" {
-        settings.append(value!)
-      } else if values.updateValue(value!, forKey: name) != nil {
+        settings.append(value)
+      } else if values.updateValue(value, forKey: name) != nil {
         return nil
       }
     }

@@ -17,7 +17,7 @@ struct LaneSum {
 
   @inline(__always)
   static func load(_ p: UnsafePointer<Float>, _ i: Int) -> Lanes {
-    UnsafeRawPointer(p + i).loadUnaligned(as: Lanes.self)
+    .load(p + i)
   }
 
   /// Where a row of `n` values stops being whole lane groups.

@@ -15,14 +15,7 @@ public enum SmallGEMM {
   static let width = Lanes.scalarCount
 
   @inline(__always)
-  static func load(_ p: UnsafePointer<Float>) -> Lanes {
-    UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
-  }
-
-  @inline(__always)
-  static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
-  }
+  static func load(_ p: UnsafePointer<Float>) -> Lanes { .load(p) }
 
   public static func run(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
@@ -45,9 +38,9 @@ public enum SmallGEMM {
   @inline(__always)
   static func store(_ acc: Lanes, _ alpha: Float, _ beta: Float, _ c: UnsafeMutablePointer<Float>) {
     if beta == 0 {
-      store(alpha == 1 ? acc : alpha * acc, c)
+      (alpha == 1 ? acc : alpha * acc).store(c)
     } else {
-      store(mulAdd(Lanes(repeating: beta), load(c), alpha * acc), c)
+      mulAdd(Lanes(repeating: beta), load(c), alpha * acc).store(c)
     }
   }
 

@@ -1,14 +1,24 @@
-/// Unaligned 8-float loads and stores for the SIMD8 kernels (`DirectConv`, `Winograd`).
-enum Vector8 {
+/// Unaligned loads and stores of float lanes, for every SIMD kernel (SIMD8 in `DirectConv`
+/// and `Winograd` through `Vector8`, SIMD16 in `LaneSum` and `SmallGEMM`).
+extension SIMD where Scalar == Float {
   @inline(__always)
-  static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+  static func load(_ p: UnsafePointer<Float>) -> Self {
+    UnsafeRawPointer(p).loadUnaligned(as: Self.self)
   }
 
   @inline(__always)
-  static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+  func store(_ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self)
   }
+}
+
+/// 8-float loads and stores for the SIMD8 kernels (`DirectConv`, `Winograd`).
+enum Vector8 {
+  @inline(__always)
+  static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { .load(p) }
+
+  @inline(__always)
+  static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) { v.store(p) }
 }
 
 /// a·b + c lane by lane: one fused instruction where the build targets FMA (Package.swift),
